@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one header shared by the BPF datapath and userspace: every struct, map name and constant
+ * that crosses the boundary lives here, nowhere else.  Structs use fixed-width types only, carry
+ * explicit padding and are size-checked so that both compilers agree on their layout.
+ */
+#ifndef AMLGUARD_ABI_H
+#define AMLGUARD_ABI_H
+
+#include <linux/types.h>
+
+/* Map names, used by the BPF object and by the loader's pinned-map lookups. */
+#define AMLG_MAP_CFG "amlg_cfg"
+#define AMLG_MAP_PCFG "amlg_pcfg"
+#define AMLG_MAP_RULES "amlg_rules"
+#define AMLG_MAP_PORTS "amlg_ports"
+#define AMLG_MAP_LPM4 "amlg_lpm4"
+#define AMLG_MAP_LPM6 "amlg_lpm6"
+#define AMLG_MAP_CLASSES "amlg_classes"
+#define AMLG_MAP_CT "amlg_ct"
+#define AMLG_MAP_FRAG "amlg_frag"
+#define AMLG_MAP_EVENTS "amlg_events"
+#define AMLG_MAP_STATS "amlg_stats"
+#define AMLG_MAP_RSTATS "amlg_rstats"
+
+/* Every map above, in one list, for pinning and for readers of pinned state. */
+#define AMLG_PINNED_MAPS                                                                   \
+	AMLG_MAP_CFG, AMLG_MAP_PCFG, AMLG_MAP_RULES, AMLG_MAP_PORTS, AMLG_MAP_LPM4,          \
+		AMLG_MAP_LPM6, AMLG_MAP_CLASSES, AMLG_MAP_CT, AMLG_MAP_FRAG, AMLG_MAP_EVENTS, \
+		AMLG_MAP_STATS, AMLG_MAP_RSTATS
+
+#define AMLG_PIN_ROOT "/sys/fs/bpf/amlguard"
+
+/* Two policy slots: the datapath reads the active one, the loader fills the other, then flips. */
+#define AMLG_SLOTS 2
+
+/* Directions, as seen from the protected host or subnet. */
+#define AMLG_DIR_OUT 0 /* traffic the protected side initiates or sends */
+#define AMLG_DIR_IN 1 /* traffic arriving at the protected side */
+#define AMLG_DIRS 2
+
+/* Roles: which tc hook is "out". */
+#define AMLG_ROLE_HOST 0 /* egress = out, ingress = in */
+#define AMLG_ROLE_GATEWAY 1 /* on the compute-facing NIC: ingress = out, egress = in */
+
+#define AMLG_MODE_AUDIT 0
+#define AMLG_MODE_ENFORCE 1
+
+/* Rules per direction; a rule is one bit in the class bitmaps. */
+#define AMLG_MAX_RULES 1024
+#define AMLG_BM_WORDS (AMLG_MAX_RULES / 64)
+#define AMLG_RULE_IDS (AMLG_DIRS * AMLG_MAX_RULES)
+#define AMLG_RULE_NONE 0xffffu
+/* Global rule id: direction * AMLG_MAX_RULES + bit. */
+#define AMLG_RULE_ID(dir, bit) ((dir) * AMLG_MAX_RULES + (bit))
+
+/*
+ * Protocol slots.  TCP and UDP are classified by destination port through the port table; the
+ * others only by protocol (their whole class sits in amlg_pcfg.proto_cls).
+ */
+#define AMLG_PSLOT_TCP 0
+#define AMLG_PSLOT_UDP 1
+#define AMLG_PSLOT_ICMP 2
+#define AMLG_PSLOT_ICMPV6 3
+#define AMLG_PSLOT_OTHER 4
+#define AMLG_PSLOTS 5
+#define AMLG_PORTED_PSLOTS 2
+
+/* amlg_ports index: ((slot * DIRS + dir) * PORTED_PSLOTS + pslot) * 65536 + port */
+#define AMLG_PORTS_PER_SLOT (AMLG_DIRS * AMLG_PORTED_PSLOTS * 65536)
+#define AMLG_PORT_IDX(slot, dir, pslot, port)                                              \
+	((((__u32)(slot) * AMLG_DIRS + (dir)) * AMLG_PORTED_PSLOTS + (pslot)) * 65536u +   \
+	 (__u32)(port))
+
+/* Class 0 is always the empty bitmap, so a zeroed table entry means "no rule". */
+#define AMLG_CLASS_EMPTY 0
+
+/* LPM keys: a kind byte (direction and side), three zero bytes, then the address. */
+#define AMLG_SIDE_REMOTE 0
+#define AMLG_SIDE_LOCAL 1
+#define AMLG_LPM_KIND(dir, side) ((dir) * 2 + (side))
+#define AMLG_LPM_HDR_BITS 32
+
+struct amlg_lpm4_key {
+	__u32 prefixlen; /* AMLG_LPM_HDR_BITS + prefix length */
+	__u8 kind;
+	__u8 pad[3];
+	__u8 addr[4];
+};
+_Static_assert(sizeof(struct amlg_lpm4_key) == 12, "amlg_lpm4_key layout");
+
+struct amlg_lpm6_key {
+	__u32 prefixlen;
+	__u8 kind;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct amlg_lpm6_key) == 24, "amlg_lpm6_key layout");
+
+struct amlg_bitmap {
+	__u64 w[AMLG_BM_WORDS];
+};
+_Static_assert(sizeof(struct amlg_bitmap) == 128, "amlg_bitmap layout");
+
+/*
+ * Verdict reasons.  The numbers are stable: they appear in logs, counters and captures' reports.
+ * Never renumber or reuse one; add new ones at the end.
+ */
+#define AMLG_REASON_NONE 0 /* allowed */
+#define AMLG_REASON_NO_RULE 1 /* no rule covers the remote (or local) address */
+#define AMLG_REASON_PORT 2 /* a rule covers the address and protocol, not the port */
+#define AMLG_REASON_PROTO 3 /* a rule covers the address, not the protocol */
+#define AMLG_REASON_MALFORMED 4 /* the packet cannot be parsed */
+#define AMLG_REASON_FRAGMENT 5 /* a non-first fragment whose first fragment was not seen */
+#define AMLG_REASON_NON_IP 6 /* an ethertype that is neither IPv4, IPv6 nor ARP */
+#define AMLG_REASON_NO_POLICY 7 /* no policy installed (never seen once attached) */
+#define AMLG_REASON_MAX 8
+
+/* How an allowed verdict was reached (what "explain" and the logs print). */
+#define AMLG_MATCH_NONE 0 /* violation */
+#define AMLG_MATCH_RULE 1 /* classified against the rules */
+#define AMLG_MATCH_CT 2 /* a packet of a tracked flow */
+#define AMLG_MATCH_RELATED 3 /* an ICMP error about a tracked flow */
+#define AMLG_MATCH_LINK 4 /* ARP, IPv6 neighbour discovery and MLD: always pass */
+#define AMLG_MATCH_FRAG 5 /* a non-first fragment following its first fragment */
+#define AMLG_MATCH_PICKUP 6 /* a TCP packet of a flow that started before we saw it */
+#define AMLG_MATCH_MAX 7
+
+#define AMLG_VERDICT_ALLOW 0
+#define AMLG_VERDICT_VIOLATION 1
+
+#define AMLG_PF_HAS_LOCAL_OUT (1u << 0) /* some out rule narrows the local endpoint */
+#define AMLG_PF_HAS_LOCAL_IN (1u << 1)
+#define AMLG_PF_PLATFORM (1u << 2) /* the built-in platform rules are compiled in */
+
+#define AMLG_PATH_MAX 256
+#define AMLG_FLOW_MAX 48
+#define AMLG_ORIGIN_MAX 96
+
+/* Per-slot policy header (amlg_pcfg, index = slot).  Userspace-only fields are marked. */
+struct amlg_pcfg {
+	__u64 generation; /* bumped by every load or reload; never 0 once installed */
+	__u32 mode; /* AMLG_MODE_* */
+	__u32 flags; /* AMLG_PF_* */
+	__u32 nwords; /* bitmap words in use, 1..AMLG_BM_WORDS */
+	__u32 nrules[AMLG_DIRS];
+	__u32 nclasses;
+	__u32 proto_cls[AMLG_DIRS][AMLG_PSLOTS]; /* class of rules matching the protocol, any port */
+	/* userspace only: */
+	__u64 load_time_ns; /* CLOCK_REALTIME of the install */
+	__u8 hash[32]; /* SHA-256 of the policy sources, in include order */
+	char path[AMLG_PATH_MAX];
+	__u32 n4, n6; /* LPM entries */
+	__u32 compile_us; /* compile time, for status */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct amlg_pcfg) == 384, "amlg_pcfg layout");
+
+/* Per-rule metadata (amlg_rules, index = slot * AMLG_RULE_IDS + rule id); userspace only. */
+struct amlg_rule_info {
+	char flow[AMLG_FLOW_MAX];
+	char origin[AMLG_ORIGIN_MAX]; /* "file:line", or "platform" */
+	__u8 dir;
+	__u8 proto; /* AMLG_PROTO_* below */
+	__u8 used;
+	__u8 pad[5];
+};
+_Static_assert(sizeof(struct amlg_rule_info) == 152, "amlg_rule_info layout");
+
+#define AMLG_PROTO_ANY 0
+#define AMLG_PROTO_TCP 6
+#define AMLG_PROTO_UDP 17
+#define AMLG_PROTO_ICMP 1
+#define AMLG_PROTO_ICMPV6 58
+
+/* Global, interface-wide configuration (amlg_cfg, one entry). */
+struct amlg_cfg {
+	__u32 active; /* the slot the datapath reads */
+	__u32 role; /* AMLG_ROLE_*, informational (the programs have it in rodata) */
+	__u64 next_generation;
+	__u64 report_interval_ns; /* one event per violating flow per interval */
+	__u64 ct_timeout_ns[3]; /* tcp, udp, other */
+	__u64 ct_closing_ns; /* tcp after FIN or RST */
+	__u32 rate_per_sec; /* events per CPU per second (token bucket) */
+	__u32 burst;
+	__u32 snaplen; /* packet bytes copied into events, <= AMLG_SNAP_MAX */
+	__u32 ifindex;
+	__u32 flags; /* AMLG_CF_* */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct amlg_cfg) == 80, "amlg_cfg layout");
+
+#define AMLG_CF_CREATED_CLSACT (1u << 0) /* the loader created the clsact qdisc */
+
+/* Connection tracking.  Key: the flow seen from the protected side, the same for both ways. */
+struct amlg_ct_key {
+	__u8 family; /* 4 or 6 */
+	__u8 proto;
+	__u16 lport; /* host order; ICMP echo: the identifier */
+	__u16 rport;
+	__u16 pad;
+	__u8 laddr[16];
+	__u8 raddr[16];
+};
+_Static_assert(sizeof(struct amlg_ct_key) == 40, "amlg_ct_key layout");
+
+#define AMLG_CTF_CLOSING (1u << 0) /* FIN or RST seen */
+#define AMLG_CTF_PICKUP (1u << 1) /* picked up mid-stream */
+
+struct amlg_ct_val {
+	__u64 last_seen;
+	__u64 reported; /* last event for a violating flow */
+	__u64 generation; /* the policy that classified it */
+	__u16 rule; /* global rule id or AMLG_RULE_NONE */
+	__u8 dir; /* direction of the initiator */
+	__u8 verdict;
+	__u8 reason;
+	__u8 flags;
+	__u8 match;
+	__u8 pad;
+};
+_Static_assert(sizeof(struct amlg_ct_val) == 32, "amlg_ct_val layout");
+
+/* IP fragments: the first fragment's verdict, for the ones that follow. */
+struct amlg_frag_key {
+	__u8 family;
+	__u8 proto;
+	__u16 pad;
+	__u32 id;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+_Static_assert(sizeof(struct amlg_frag_key) == 40, "amlg_frag_key layout");
+
+struct amlg_frag_val {
+	__u64 last_seen;
+	__u16 rule;
+	__u8 verdict;
+	__u8 reason;
+	__u16 sport;
+	__u16 dport;
+};
+_Static_assert(sizeof(struct amlg_frag_val) == 16, "amlg_frag_val layout");
+
+/* Violation events (ring buffer). */
+#define AMLG_SNAP_MAX 256
+#define AMLG_EV_VIOLATION 1
+
+#define AMLG_EVF_DROPPED (1u << 0) /* enforce mode dropped the packet */
+#define AMLG_EVF_FRAGMENT (1u << 1)
+
+struct amlg_event {
+	__u64 ts_ns; /* CLOCK_MONOTONIC (live) or the capture time (offline) */
+	__u64 generation; /* policy that judged it */
+	__u32 ifindex;
+	__u32 pkt_len; /* wire length */
+	__u8 type; /* AMLG_EV_* */
+	__u8 dir;
+	__u8 family;
+	__u8 proto;
+	__u8 reason;
+	__u8 flags; /* AMLG_EVF_* */
+	__u16 rule; /* the rule that matched the address but not the port, or AMLG_RULE_NONE */
+	__u16 sport;
+	__u16 dport;
+	__u16 vlan[2]; /* outer, inner; 0 = none */
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u16 cap_len; /* bytes of the packet in pkt[] */
+	__u8 slot;
+	__u8 pad[3];
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 pkt[AMLG_SNAP_MAX];
+};
+_Static_assert(sizeof(struct amlg_event) == 336, "amlg_event layout");
+
+/* Counters: one per-CPU struct (amlg_stats, one entry). */
+struct amlg_stats {
+	__u64 packets[AMLG_DIRS][2]; /* [dir][verdict] */
+	__u64 bytes[AMLG_DIRS][2];
+	__u64 dropped[AMLG_DIRS]; /* enforce drops */
+	__u64 reasons[AMLG_DIRS][AMLG_REASON_MAX];
+	__u64 matches[AMLG_DIRS][AMLG_MATCH_MAX];
+	__u64 events_sent;
+	__u64 events_ratelimited; /* not sent: the token bucket was empty */
+	__u64 events_ringbuf_full; /* not sent: the ring buffer was full */
+	__u64 events_suppressed; /* not sent: the flow was reported within the interval */
+	__u64 ct_created;
+	__u64 ct_create_failed;
+	__u64 ct_revalidated; /* flows re-judged after a policy swap */
+	__u64 frag_created;
+	/* token bucket state, kept here since it is per CPU too */
+	__u64 tb_tokens;
+	__u64 tb_last_ns;
+};
+
+/* Per-rule counters (amlg_rstats, per CPU, index = slot * AMLG_RULE_IDS + rule id). */
+struct amlg_rstat {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * Offline entry point (amlg_test): the test harness, "check" and "explain" pass the direction
+ * and time in the skb context and read the verdict back from it.
+ */
+#define AMLG_CB_DIR 0 /* in: AMLG_DIR_* */
+#define AMLG_CB_VERDICT 1 /* out: verdict | reason << 8 | match << 16 | dropped << 24 */
+#define AMLG_CB_RULE 2 /* out: global rule id (allowed), or the near rule (port reason) */
+#define AMLG_CB_GEN 3 /* out: low 32 bits of the policy generation */
+#define AMLG_CB_EVENT 4 /* out: 1 when an event was emitted */
+
+#endif /* AMLGUARD_ABI_H */

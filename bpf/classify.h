@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Rule classification by bit-vector intersection (the Linear Bit Vector Search of bpf-iptables):
+ *
+ *   A = class(longest prefix match of the remote address)     rules covering the address
+ *   A &= class(longest prefix match of the local address)      only if some rule narrows it
+ *   P = class(protocol, destination port)                      rules covering the port
+ *   rule = lowest set bit of A & P
+ *
+ * The compiler pushed every rule's bit down into the more specific prefixes, so one lookup per
+ * side is enough, and the cost does not grow with the number of rules beyond AND-ing
+ * AMLG_BM_WORDS words.  Precedence: rules are numbered in policy order, platform rules first; the
+ * lowest bit wins, which only decides which rule (and flow ID) a packet is attributed to, since
+ * every rule allows.  When nothing matches, the reason says what was missing: no rule for the
+ * address, a rule for the address but not the protocol, or for both but not the port (and which
+ * rule came nearest).
+ */
+#ifndef AMLG_CLASSIFY_H
+#define AMLG_CLASSIFY_H
+
+#include "maps.h"
+
+/* A flow as the rules see it: oriented from its initiator, dport is the server port. */
+struct amlg_flow {
+	__u8 dir;
+	__u8 family;
+	__u8 proto;
+	__u8 pad;
+	__u16 dport;
+	__u16 pad2;
+	__u8 raddr[16];
+	__u8 laddr[16];
+};
+
+struct amlg_verdict {
+	__u16 rule; /* allowed: the rule; port reason: the near rule; else AMLG_RULE_NONE */
+	__u8 verdict;
+	__u8 reason;
+};
+
+static __always_inline __u32 proto_slot(__u8 proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return AMLG_PSLOT_TCP;
+	case IPPROTO_UDP:
+		return AMLG_PSLOT_UDP;
+	case IPPROTO_ICMP:
+		return AMLG_PSLOT_ICMP;
+	case IPPROTO_ICMPV6:
+		return AMLG_PSLOT_ICMPV6;
+	default:
+		return AMLG_PSLOT_OTHER;
+	}
+}
+
+/* The class of the longest prefix covering addr in LPM kind, AMLG_CLASS_EMPTY if none. */
+static __always_inline __u32 addr_class(__u32 slot, __u8 family, __u8 kind, const __u8 *addr)
+{
+	__u32 *cls = NULL;
+	void *trie;
+
+	if (family == 4) {
+		struct amlg_lpm4_key k = { .prefixlen = AMLG_LPM_HDR_BITS + 32, .kind = kind };
+
+		trie = bpf_map_lookup_elem(&amlg_lpm4, &slot);
+		if (!trie)
+			return AMLG_CLASS_EMPTY;
+		__builtin_memcpy(k.addr, addr, 4);
+		cls = bpf_map_lookup_elem(trie, &k);
+	} else {
+		struct amlg_lpm6_key k = { .prefixlen = AMLG_LPM_HDR_BITS + 128, .kind = kind };
+
+		trie = bpf_map_lookup_elem(&amlg_lpm6, &slot);
+		if (!trie)
+			return AMLG_CLASS_EMPTY;
+		__builtin_memcpy(k.addr, addr, 16);
+		cls = bpf_map_lookup_elem(trie, &k);
+	}
+	return cls ? *cls : AMLG_CLASS_EMPTY;
+}
+
+/* Index of the lowest set bit of w (w != 0), branch-free: de Bruijn multiplication. */
+static const __u8 debruijn64[64] = {
+	0,  1,  48, 2,  57, 49, 28, 3,  61, 58, 50, 42, 38, 29, 17, 4,  62, 55, 59, 36, 53, 51,
+	43, 22, 45, 39, 33, 30, 24, 18, 12, 5,  63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21,
+	44, 32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,  6,
+};
+
+static __always_inline __u32 lowest_bit(__u64 w)
+{
+	return debruijn64[(((w & -w) * 0x03f79d71b4cb0a89ull) >> 58) & 63];
+}
+
+/*
+ * Not inlined and global: the verifier checks it once, whatever the call site, and the loops
+ * below are written so that each iteration either leaves or continues, which keeps the number of
+ * verifier states linear in AMLG_BM_WORDS.
+ */
+__noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct amlg_flow *f,
+			struct amlg_verdict *v)
+{
+	struct amlg_bitmap *a, *l, *p, *pr;
+	__u32 dir, ps, acls, pcls, prcls, nwords;
+	__u64 any = 0;
+	void *classes;
+
+	if (!pc || !f || !v)
+		return 0;
+	slot &= 1;
+	dir = f->dir & 1;
+	ps = proto_slot(f->proto);
+	v->verdict = AMLG_VERDICT_VIOLATION;
+	v->reason = AMLG_REASON_NO_RULE;
+	v->rule = AMLG_RULE_NONE;
+
+	acls = addr_class(slot, f->family, AMLG_LPM_KIND(dir, AMLG_SIDE_REMOTE), f->raddr);
+	if (acls == AMLG_CLASS_EMPTY)
+		return 0;
+	classes = bpf_map_lookup_elem(&amlg_classes, &slot);
+	if (!classes)
+		return 0;
+	a = bpf_map_lookup_elem(classes, &acls);
+	if (!a)
+		return 0;
+	l = a;
+	if (pc->flags & (dir ? AMLG_PF_HAS_LOCAL_IN : AMLG_PF_HAS_LOCAL_OUT)) {
+		__u32 lcls = addr_class(slot, f->family, AMLG_LPM_KIND(dir, AMLG_SIDE_LOCAL),
+					f->laddr);
+
+		if (lcls == AMLG_CLASS_EMPTY)
+			return 0;
+		l = bpf_map_lookup_elem(classes, &lcls);
+		if (!l)
+			return 0;
+	}
+
+	prcls = pc->proto_cls[dir][ps];
+	if (ps < AMLG_PORTED_PSLOTS) {
+		__u32 idx = AMLG_PORT_IDX(slot, dir, ps, f->dport);
+		__u32 *e = bpf_map_lookup_elem(&amlg_ports, &idx);
+
+		pcls = e ? *e : AMLG_CLASS_EMPTY;
+	} else {
+		pcls = prcls;
+	}
+	p = bpf_map_lookup_elem(classes, &pcls);
+	pr = bpf_map_lookup_elem(classes, &prcls);
+	if (!p || !pr)
+		return 0;
+
+	nwords = pc->nwords;
+	for (__u32 i = 0; i < AMLG_BM_WORDS && i < nwords; i++) {
+		__u64 w = a->w[i] & l->w[i], m = w & p->w[i];
+
+		if (m) {
+			v->verdict = AMLG_VERDICT_ALLOW;
+			v->reason = AMLG_REASON_NONE;
+			v->rule = AMLG_RULE_ID(dir, i * 64 + lowest_bit(m));
+			return 0;
+		}
+		any |= w;
+	}
+	if (!any)
+		return 0;
+	/* The address matched: name the first rule that has the protocol too, if one does. */
+	v->reason = AMLG_REASON_PROTO;
+	for (__u32 i = 0; i < AMLG_BM_WORDS && i < nwords; i++) {
+		__u64 m = a->w[i] & l->w[i] & pr->w[i];
+
+		if (m) {
+			v->reason = AMLG_REASON_PORT;
+			v->rule = AMLG_RULE_ID(dir, i * 64 + lowest_bit(m));
+			return 0;
+		}
+	}
+	return 0;
+}
+
+#endif

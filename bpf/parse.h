@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Packet parser: Ethernet, up to two VLAN tags, IPv4 (options, fragments), IPv6 (a bounded chain
+ * of extension headers, fragments), TCP, UDP, ICMP and ICMPv6 including the packet an ICMP error
+ * quotes.  Every read is bounds-checked against data_end; offsets are clamped so that the
+ * verifier can follow them.  The result is a struct amlg_pkt; anything that cannot be parsed
+ * completely is PARSE_MALFORMED, which the datapath treats as a violation.
+ */
+#ifndef AMLG_PARSE_H
+#define AMLG_PARSE_H
+
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <linux/udp.h>
+#include <bpf/bpf_endian.h>
+
+#include "amlguard_abi.h"
+
+#define AMLG_MAX_VLANS 2
+#define AMLG_MAX_EXTHDRS 8
+/* Headers must end within the first AMLG_MAX_HDR_OFF bytes of the packet. */
+#define AMLG_MAX_HDR_OFF 512
+#define AMLG_PULL_LEN 256
+
+/* ICMP and ICMPv6 share this layout; <linux/icmp.h> drags in libc headers. */
+struct icmp_hdr {
+	__u8 type;
+	__u8 code;
+	__u16 csum;
+	__be16 id; /* echo request and reply */
+	__be16 seq;
+};
+
+#define ICMP_ECHOREPLY 0
+#define ICMP_DEST_UNREACH 3
+#define ICMP_SOURCE_QUENCH 4
+#define ICMP_REDIRECT 5
+#define ICMP_ECHO 8
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAMETERPROB 12
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY 129
+
+#ifndef ETH_P_8021AD
+#define ETH_P_8021AD 0x88A8
+#endif
+
+enum parse_result {
+	PARSE_OK,
+	PARSE_LINK, /* ARP, neighbour discovery, MLD: always pass */
+	PARSE_NON_IP,
+	PARSE_MALFORMED,
+};
+
+#define FRAG_NONE 0
+#define FRAG_FIRST 1 /* offset 0, more fragments follow */
+#define FRAG_LATER 2 /* offset > 0: no transport header */
+
+struct amlg_pkt {
+	__u32 len; /* wire length */
+	__u32 frag_id;
+	__u16 sport, dport; /* host order; ICMP echo: the identifier in both */
+	__u16 vlan[AMLG_MAX_VLANS];
+	__u8 family; /* 4 or 6 */
+	__u8 proto;
+	__u8 frag; /* FRAG_* */
+	__u8 tcp_flags;
+	__u8 icmp_type, icmp_code;
+	__u8 quoted; /* an ICMP error quoting a packet: q_* are valid */
+	__u8 q_proto;
+	__u16 q_sport, q_dport;
+	__u16 pad;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 q_saddr[16];
+	__u8 q_daddr[16];
+};
+
+struct cursor {
+	void *data;
+	void *end;
+	__u32 len; /* skb->len: the packet may be longer than the linear data */
+};
+
+/* A pointer to size bytes at off, or NULL if they are not all in the packet. */
+#define CUR_PTR(c, off, size)                                                                  \
+	({                                                                                     \
+		void *__p = NULL;                                                             \
+		__u32 __o = (off);                                                            \
+		if (__o <= AMLG_MAX_HDR_OFF && (c)->data + __o + (size) <= (c)->end)          \
+			__p = (c)->data + __o;                                                \
+		__p;                                                                          \
+	})
+
+static __always_inline void copy_addr4(__u8 *dst, const void *src)
+{
+	__builtin_memcpy(dst, src, 4);
+}
+
+static __always_inline void copy_addr6(__u8 *dst, const void *src)
+{
+	__builtin_memcpy(dst, src, 16);
+}
+
+static __always_inline int icmp4_is_error(__u8 type)
+{
+	return type == ICMP_DEST_UNREACH || type == ICMP_SOURCE_QUENCH || type == ICMP_REDIRECT ||
+	       type == ICMP_TIME_EXCEEDED || type == ICMP_PARAMETERPROB;
+}
+
+static __always_inline int icmp6_is_error(__u8 type)
+{
+	return type >= 1 && type <= 4;
+}
+
+/* Neighbour discovery (133-137) and MLD (130-132, 143): link-local control, always allowed. */
+static __always_inline int icmp6_is_link(__u8 type)
+{
+	return (type >= 130 && type <= 137) || type == 143;
+}
+
+/* First 4 bytes of a transport header: ports for TCP/UDP, identifier for ICMP echo. */
+static __always_inline void quoted_ports(struct cursor *c, __u32 off, __u8 proto, __u16 *sport,
+					 __u16 *dport)
+{
+	__u16 *p = CUR_PTR(c, off, 4);
+
+	*sport = *dport = 0;
+	if (!p)
+		return;
+	if (proto == IPPROTO_TCP || proto == IPPROTO_UDP) {
+		*sport = bpf_ntohs(p[0]);
+		*dport = bpf_ntohs(p[1]);
+	} else if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
+		__u16 *id = CUR_PTR(c, off + 4, 2);
+
+		if (id)
+			*sport = *dport = bpf_ntohs(*id);
+	}
+}
+
+/* The IPv4 header an ICMP error quotes (it must be complete up to its ports). */
+static __always_inline int parse_quoted4(struct cursor *c, __u32 off, struct amlg_pkt *pkt)
+{
+	struct iphdr *ip = CUR_PTR(c, off, sizeof(*ip));
+
+	if (!ip || ip->version != 4 || ip->ihl < 5)
+		return PARSE_MALFORMED;
+	pkt->q_proto = ip->protocol;
+	copy_addr4(pkt->q_saddr, &ip->saddr);
+	copy_addr4(pkt->q_daddr, &ip->daddr);
+	quoted_ports(c, off + ip->ihl * 4, ip->protocol, &pkt->q_sport, &pkt->q_dport);
+	pkt->quoted = 1;
+	return PARSE_OK;
+}
+
+static __always_inline int parse_quoted6(struct cursor *c, __u32 off, struct amlg_pkt *pkt)
+{
+	struct ipv6hdr *ip6 = CUR_PTR(c, off, sizeof(*ip6));
+
+	if (!ip6 || ip6->version != 6)
+		return PARSE_MALFORMED;
+	/* Extension headers in a quoted packet are not walked: the flow is then untracked. */
+	pkt->q_proto = ip6->nexthdr;
+	copy_addr6(pkt->q_saddr, &ip6->saddr);
+	copy_addr6(pkt->q_daddr, &ip6->daddr);
+	quoted_ports(c, off + sizeof(*ip6), ip6->nexthdr, &pkt->q_sport, &pkt->q_dport);
+	pkt->quoted = 1;
+	return PARSE_OK;
+}
+
+static __always_inline int parse_l4(struct cursor *c, __u32 off, struct amlg_pkt *pkt)
+{
+	if (pkt->frag == FRAG_LATER)
+		return PARSE_OK;
+	switch (pkt->proto) {
+	case IPPROTO_TCP: {
+		struct tcphdr *th = CUR_PTR(c, off, sizeof(*th));
+
+		if (!th || th->doff < 5 || off + th->doff * 4 > c->len)
+			return PARSE_MALFORMED;
+		pkt->sport = bpf_ntohs(th->source);
+		pkt->dport = bpf_ntohs(th->dest);
+		pkt->tcp_flags = ((__u8 *)th)[13];
+		return PARSE_OK;
+	}
+	case IPPROTO_UDP: {
+		struct udphdr *uh = CUR_PTR(c, off, sizeof(*uh));
+
+		if (!uh)
+			return PARSE_MALFORMED;
+		pkt->sport = bpf_ntohs(uh->source);
+		pkt->dport = bpf_ntohs(uh->dest);
+		return PARSE_OK;
+	}
+	case IPPROTO_ICMP: {
+		struct icmp_hdr *ih = CUR_PTR(c, off, sizeof(*ih));
+
+		if (!ih)
+			return PARSE_MALFORMED;
+		pkt->icmp_type = ih->type;
+		pkt->icmp_code = ih->code;
+		if (ih->type == ICMP_ECHO || ih->type == ICMP_ECHOREPLY)
+			pkt->sport = pkt->dport = bpf_ntohs(ih->id);
+		else if (icmp4_is_error(ih->type) && pkt->frag == FRAG_NONE)
+			return parse_quoted4(c, off + sizeof(*ih), pkt);
+		return PARSE_OK;
+	}
+	case IPPROTO_ICMPV6: {
+		struct icmp_hdr *ih = CUR_PTR(c, off, sizeof(*ih));
+
+		if (!ih)
+			return PARSE_MALFORMED;
+		pkt->icmp_type = ih->type;
+		pkt->icmp_code = ih->code;
+		if (icmp6_is_link(ih->type))
+			return PARSE_LINK;
+		if (ih->type == ICMPV6_ECHO_REQUEST || ih->type == ICMPV6_ECHO_REPLY)
+			pkt->sport = pkt->dport = bpf_ntohs(ih->id);
+		else if (icmp6_is_error(ih->type) && pkt->frag == FRAG_NONE)
+			return parse_quoted6(c, off + sizeof(*ih), pkt);
+		return PARSE_OK;
+	}
+	default:
+		return PARSE_OK; /* classified by protocol alone */
+	}
+}
+
+static __always_inline int parse_ipv4(struct cursor *c, __u32 off, struct amlg_pkt *pkt)
+{
+	struct iphdr *ip = CUR_PTR(c, off, sizeof(*ip));
+	__u32 hlen, tot;
+	__u16 frag;
+
+	if (!ip || ip->version != 4 || ip->ihl < 5)
+		return PARSE_MALFORMED;
+	hlen = ip->ihl * 4;
+	tot = bpf_ntohs(ip->tot_len);
+	/* tot_len 0 is only legitimate on a BIG TCP super-packet (longer than 64 KiB). */
+	if (tot ? tot < hlen || off + tot > c->len : c->len - off <= 0xffff)
+		return PARSE_MALFORMED;
+	if (!CUR_PTR(c, off, hlen))
+		return PARSE_MALFORMED;
+	pkt->family = 4;
+	pkt->proto = ip->protocol;
+	copy_addr4(pkt->saddr, &ip->saddr);
+	copy_addr4(pkt->daddr, &ip->daddr);
+	frag = bpf_ntohs(ip->frag_off);
+	if (frag & 0x1fff)
+		pkt->frag = FRAG_LATER;
+	else if (frag & 0x2000)
+		pkt->frag = FRAG_FIRST;
+	pkt->frag_id = bpf_ntohs(ip->id);
+	return parse_l4(c, off + hlen, pkt);
+}
+
+static __always_inline int ipv6_is_ext(__u8 nh)
+{
+	return nh == IPPROTO_HOPOPTS || nh == IPPROTO_ROUTING || nh == IPPROTO_FRAGMENT ||
+	       nh == IPPROTO_DSTOPTS || nh == IPPROTO_AH;
+}
+
+static __always_inline int parse_ipv6(struct cursor *c, __u32 off, struct amlg_pkt *pkt)
+{
+	struct ipv6hdr *ip6 = CUR_PTR(c, off, sizeof(*ip6));
+	__u32 plen;
+	__u8 nh;
+
+	if (!ip6 || ip6->version != 6)
+		return PARSE_MALFORMED;
+	plen = bpf_ntohs(ip6->payload_len);
+	/*
+	 * Payload length 0: a jumbogram (RFC 2675, hop-by-hop header follows), a BIG TCP
+	 * super-packet (longer than 64 KiB) or an empty payload; anything else does not add up.
+	 */
+	if (plen && off + sizeof(*ip6) + plen > c->len)
+		return PARSE_MALFORMED;
+	if (!plen && ip6->nexthdr != IPPROTO_HOPOPTS && c->len - off - sizeof(*ip6) != 0 &&
+	    c->len - off - sizeof(*ip6) <= 0xffff)
+		return PARSE_MALFORMED;
+	pkt->family = 6;
+	copy_addr6(pkt->saddr, &ip6->saddr);
+	copy_addr6(pkt->daddr, &ip6->daddr);
+	nh = ip6->nexthdr;
+	off += sizeof(*ip6);
+
+	for (int i = 0; i < AMLG_MAX_EXTHDRS; i++) {
+		__u8 *h;
+
+		if (!ipv6_is_ext(nh))
+			break;
+		/* Hop-by-hop options are only valid right after the fixed header. */
+		if (nh == IPPROTO_HOPOPTS && i)
+			return PARSE_MALFORMED;
+		h = CUR_PTR(c, off, 8);
+		if (!h)
+			return PARSE_MALFORMED;
+		if (nh == IPPROTO_FRAGMENT) {
+			__u16 fo = bpf_ntohs(*(__u16 *)(h + 2));
+
+			if (fo & 0xfff8)
+				pkt->frag = FRAG_LATER;
+			else if (fo & 1)
+				pkt->frag = FRAG_FIRST;
+			/* else an atomic fragment (RFC 6946): an ordinary packet */
+			pkt->frag_id = bpf_ntohl(*(__u32 *)(h + 4));
+			nh = h[0];
+			off += 8;
+		} else if (nh == IPPROTO_AH) {
+			nh = h[0];
+			off += ((__u32)h[1] + 2) * 4;
+		} else {
+			nh = h[0];
+			off += ((__u32)h[1] + 1) * 8;
+		}
+		if (off > AMLG_MAX_HDR_OFF)
+			return PARSE_MALFORMED;
+		if (pkt->frag == FRAG_LATER)
+			break;
+	}
+	/* A chain longer than the bound: not parsed, so not classified. */
+	if (ipv6_is_ext(nh) && pkt->frag != FRAG_LATER)
+		return PARSE_MALFORMED;
+	pkt->proto = nh;
+	return parse_l4(c, off, pkt);
+}
+
+/* vlan_tci: an offloaded tag (skb->vlan_present), or 0. */
+static __always_inline int parse_packet(struct cursor *c, __u16 vlan_tci, int vlan_present,
+					struct amlg_pkt *pkt)
+{
+	struct ethhdr *eth = CUR_PTR(c, 0, sizeof(*eth));
+	__u32 off = sizeof(*eth);
+	__u16 proto;
+	int nvlan = 0;
+
+	if (!eth)
+		return PARSE_MALFORMED;
+	pkt->len = c->len;
+	proto = eth->h_proto;
+	if (vlan_present) {
+		pkt->vlan[0] = vlan_tci & 0x0fff;
+		nvlan = 1;
+	}
+	for (int i = 0; i < AMLG_MAX_VLANS + 1; i++) {
+		__u16 *tag;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		/* A third tag (offloaded ones included) is deeper than we classify. */
+		if (nvlan >= AMLG_MAX_VLANS)
+			return PARSE_MALFORMED;
+		tag = CUR_PTR(c, off, 4);
+		if (!tag)
+			return PARSE_MALFORMED;
+		if (nvlan == 0)
+			pkt->vlan[0] = bpf_ntohs(tag[0]) & 0x0fff;
+		else
+			pkt->vlan[1] = bpf_ntohs(tag[0]) & 0x0fff;
+		nvlan++;
+		proto = tag[1];
+		off += 4;
+	}
+	if (proto == bpf_htons(ETH_P_ARP))
+		return PARSE_LINK;
+	if (proto == bpf_htons(ETH_P_IP))
+		return parse_ipv4(c, off, pkt);
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return parse_ipv6(c, off, pkt);
+	return PARSE_NON_IP;
+}
+
+#endif

@@ -1,0 +1,645 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Datapath tests: the real compiled object, loaded into the kernel and fed crafted packets with
+ * BPF_PROG_TEST_RUN.  Every scenario is a table of steps (packet, direction, expected verdict,
+ * reason, rule by flow ID, match kind) run in order on one instance, so conntrack, fragments and
+ * reloads carry from step to step; every scenario runs in audit and in enforce mode.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <linux/pkt_cls.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compile.h"
+#include "event.h"
+#include "loader.h"
+#include "log.h"
+#include "names.h"
+#include "pktgen.h"
+#include "policy.h"
+#include "state.h"
+#include "tables.h"
+
+#define NS 1000000ull /* per ms */
+#define OUT AMLG_DIR_OUT
+#define IN AMLG_DIR_IN
+#define V AMLG_VERDICT_VIOLATION
+#define A AMLG_VERDICT_ALLOW
+#define ANY_MATCH -1
+
+#define H4 "192.0.2.10" /* the protected host */
+#define H6 "2001:db8:ffff::10"
+#define TCP IPPROTO_TCP
+#define UDP IPPROTO_UDP
+#define SYN 0x02
+#define ACK 0x10
+#define SYNACK 0x12
+#define FIN 0x11
+
+static const char policy_main[] =
+	"allow out tcp port 443 to 198.51.100.0/24 flow T-HTTPS\n"
+	"allow out tcp port { 80, 8000-8100 } to 198.51.100.10 flow T-WEB\n"
+	"allow out udp port 53 to 198.51.100.53 flow T-DNS\n"
+	"allow in tcp port 44224 from 203.0.113.0/24 flow T-IN-AML\n"
+	"allow in tcp port 29876-29877 from 203.0.113.0/24 to 192.0.2.10 flow T-IN-BATCH\n"
+	"allow out tcp port 443 to 2001:db8:1::/48 flow T-V6\n"
+	"allow out icmp to 198.51.100.0/24 flow T-PING\n"
+	"allow out icmpv6 to 2001:db8::/32 flow T-PING6\n"
+	"allow out any to 192.0.2.0/24 flow T-VNET\n"
+	"allow out tcp port 445 to 198.51.100.128/25 flow T-SMB\n";
+
+/* The same, minus HTTPS to 198.51.100.0/24, for reloads. */
+static const char policy_reload[] = "allow out udp port 53 to 198.51.100.53 flow T-DNS\n"
+				    "allow out tcp port 445 to 198.51.100.128/25 flow T-SMB\n";
+
+struct step {
+	const char *name;
+	unsigned dir;
+	struct pkt_spec pkt;
+	int verdict;
+	int reason;
+	const char *flow; /* the rule's flow ID (allowed, or near rule of a port violation) */
+	int match; /* AMLG_MATCH_*, or ANY_MATCH */
+	uint64_t advance_ms; /* time passing before this packet */
+	const char *reload; /* instead of a packet: reload with this policy text */
+};
+
+struct scenario {
+	const char *name;
+	const char *policy;
+	struct step steps[16];
+};
+
+#define ALLOW(f, m) .verdict = A, .reason = AMLG_REASON_NONE, .flow = f, .match = m
+#define VIOL(r, f) .verdict = V, .reason = r, .flow = f, .match = AMLG_MATCH_NONE
+
+static const struct pkt_spec quoted_dns = { .src = H4, .dst = "198.51.100.53", .proto = UDP,
+					    .sport = 5353, .dport = 53 };
+static const struct pkt_spec quoted_other = { .src = H4, .dst = "198.51.100.54", .proto = UDP,
+					      .sport = 5353, .dport = 53 };
+static const struct pkt_spec quoted_bad = { .src = H4, .dst = "198.51.100.53", .proto = UDP,
+					    .sport = 5353, .dport = 53, .ihl = 3 };
+
+static const struct scenario scenarios[] = {
+	{ "tcp-v4", policy_main, {
+		{ "syn out allowed", OUT, { H4, "198.51.100.7", TCP, 50000, 443 },
+		  ALLOW("T-HTTPS", AMLG_MATCH_RULE) },
+		{ "syn-ack in is the reply", IN, { "198.51.100.7", H4, TCP, 443, 50000, SYNACK },
+		  ALLOW("T-HTTPS", AMLG_MATCH_CT) },
+		{ "ack out", OUT, { H4, "198.51.100.7", TCP, 50000, 443, ACK },
+		  ALLOW("T-HTTPS", AMLG_MATCH_CT) },
+		{ "wrong port names the near rule", OUT, { H4, "198.51.100.7", TCP, 50001, 80 },
+		  VIOL(AMLG_REASON_PORT, "T-HTTPS") },
+		{ "port range", OUT, { H4, "198.51.100.10", TCP, 50002, 8050 },
+		  ALLOW("T-WEB", AMLG_MATCH_RULE) },
+		{ "port list", OUT, { H4, "198.51.100.10", TCP, 50003, 80 },
+		  ALLOW("T-WEB", AMLG_MATCH_RULE) },
+		{ "just past the range", OUT, { H4, "198.51.100.10", TCP, 50004, 8101 },
+		  VIOL(AMLG_REASON_PORT, "T-HTTPS") },
+		{ "udp where only tcp and icmp", OUT, { H4, "198.51.100.7", UDP, 5000, 53 },
+		  VIOL(AMLG_REASON_PROTO, NULL) },
+		{ "udp dns", OUT, { H4, "198.51.100.53", UDP, 5001, 53 },
+		  ALLOW("T-DNS", AMLG_MATCH_RULE) },
+		{ "no rule for the address", OUT, { H4, "203.0.113.9", TCP, 50005, 443 },
+		  VIOL(AMLG_REASON_NO_RULE, NULL) },
+		{ "platform dns", OUT, { H4, "168.63.129.16", TCP, 50006, 53 },
+		  ALLOW("PLATFORM-DNS", AMLG_MATCH_RULE) },
+		{ "platform imds", OUT, { H4, "169.254.169.254", TCP, 50007, 80 },
+		  ALLOW("PLATFORM-IMDS", AMLG_MATCH_RULE) },
+		{ "any protocol to the vnet", OUT, { H4, "192.0.2.77", 47 },
+		  ALLOW("T-VNET", AMLG_MATCH_RULE) },
+		{ "other protocol elsewhere", OUT, { H4, "198.51.100.7", 47 },
+		  VIOL(AMLG_REASON_PROTO, NULL) },
+	} },
+	{ "inbound", policy_main, {
+		{ "syn in allowed", IN, { "203.0.113.5", H4, TCP, 40000, 44224 },
+		  ALLOW("T-IN-AML", AMLG_MATCH_RULE) },
+		{ "syn-ack out is the reply", OUT, { H4, "203.0.113.5", TCP, 44224, 40000, SYNACK },
+		  ALLOW("T-IN-AML", AMLG_MATCH_CT) },
+		{ "local endpoint matches", IN, { "203.0.113.5", H4, TCP, 40001, 29876 },
+		  ALLOW("T-IN-BATCH", AMLG_MATCH_RULE) },
+		{ "local endpoint does not", IN, { "203.0.113.5", "192.0.2.11", TCP, 40002, 29877 },
+		  VIOL(AMLG_REASON_PORT, "T-IN-AML") },
+		{ "unknown source", IN, { "198.51.100.7", H4, TCP, 40003, 22 },
+		  VIOL(AMLG_REASON_NO_RULE, NULL) },
+		{ "an in rule does not allow out", OUT, { H4, "203.0.113.5", TCP, 40004, 44224 },
+		  VIOL(AMLG_REASON_NO_RULE, NULL) },
+		{ "platform probe in", IN, { "168.63.129.16", H4, TCP, 40005, 8080 },
+		  ALLOW("PLATFORM-LB-PROBE", AMLG_MATCH_RULE) },
+	} },
+	{ "ipv6", policy_main, {
+		{ "syn out", OUT, { H6, "2001:db8:1::5", TCP, 50000, 443 },
+		  ALLOW("T-V6", AMLG_MATCH_RULE) },
+		{ "reply", IN, { "2001:db8:1::5", H6, TCP, 443, 50000, SYNACK },
+		  ALLOW("T-V6", AMLG_MATCH_CT) },
+		{ "extension headers", OUT,
+		  { H6, "2001:db8:1::5", TCP, 50001, 443,
+		    .ext = { EXT_HOP, EXT_DSTOPTS, EXT_ROUTING, EXT_DSTOPTS } },
+		  ALLOW("T-V6", AMLG_MATCH_RULE) },
+		{ "authentication header", OUT,
+		  { H6, "2001:db8:1::5", TCP, 50002, 443, .ext = { EXT_AH } },
+		  ALLOW("T-V6", AMLG_MATCH_RULE) },
+		{ "atomic fragment", OUT,
+		  { H6, "2001:db8:1::5", TCP, 50003, 443, .ext = { EXT_FRAG } },
+		  ALLOW("T-V6", AMLG_MATCH_RULE) },
+		{ "chain longer than the bound", OUT,
+		  { H6, "2001:db8:1::5", TCP, 50004, 443,
+		    .ext = { EXT_DSTOPTS, EXT_DSTOPTS, EXT_DSTOPTS, EXT_DSTOPTS, EXT_DSTOPTS,
+			     EXT_DSTOPTS, EXT_DSTOPTS, EXT_DSTOPTS, EXT_DSTOPTS } },
+		  VIOL(AMLG_REASON_MALFORMED, NULL) },
+		{ "hop-by-hop not first", OUT,
+		  { H6, "2001:db8:1::5", TCP, 50005, 443, .ext = { EXT_DSTOPTS, EXT_HOP } },
+		  VIOL(AMLG_REASON_MALFORMED, NULL) },
+		{ "tcp where only icmpv6", OUT, { H6, "2001:db8:2::5", TCP, 50006, 443 },
+		  VIOL(AMLG_REASON_PROTO, NULL) },
+		{ "echo request", OUT,
+		  { H6, "2001:db8:2::5", IPPROTO_ICMPV6, 77, .icmp_type = 128 },
+		  ALLOW("T-PING6", AMLG_MATCH_RULE) },
+		{ "echo reply", IN,
+		  { "2001:db8:2::5", H6, IPPROTO_ICMPV6, 77, .icmp_type = 129 },
+		  ALLOW("T-PING6", AMLG_MATCH_CT) },
+		{ "neighbour solicitation", IN,
+		  { "fe80::1", "ff02::1:ff00:10", IPPROTO_ICMPV6, .icmp_type = 135 },
+		  ALLOW(NULL, AMLG_MATCH_LINK) },
+		{ "mld report", OUT,
+		  { "fe80::10", "ff02::16", IPPROTO_ICMPV6, .icmp_type = 143, .ext = { EXT_HOP } },
+		  ALLOW(NULL, AMLG_MATCH_LINK) },
+		{ "no rule", OUT, { H6, "2001:db9::1", UDP, 5000, 53 },
+		  VIOL(AMLG_REASON_NO_RULE, NULL) },
+	} },
+	{ "vlan-and-l2", policy_main, {
+		{ "802.1q", OUT, { H4, "198.51.100.7", TCP, 50000, 443, .vlan = { 100 } },
+		  ALLOW("T-HTTPS", AMLG_MATCH_RULE) },
+		{ "802.1ad + 802.1q", OUT,
+		  { H4, "198.51.100.7", TCP, 50001, 443, .vlan = { 200, 100 },
+		    .vlan_tpid = { 0x88a8, 0x8100 } },
+		  ALLOW("T-HTTPS", AMLG_MATCH_RULE) },
+		{ "violation behind two tags", OUT,
+		  { H4, "203.0.113.1", TCP, 50002, 443, .vlan = { 200, 100 } },
+		  VIOL(AMLG_REASON_NO_RULE, NULL) },
+		{ "three tags", OUT,
+		  { H4, "198.51.100.7", TCP, 50003, 443, .vlan = { 300, 200, 100 } },
+		  VIOL(AMLG_REASON_MALFORMED, NULL) },
+		{ "arp", IN, { .ethertype = 0x0806 }, ALLOW(NULL, AMLG_MATCH_LINK) },
+		{ "arp in a vlan", IN, { .ethertype = 0x0806, .vlan = { 5 } },
+		  ALLOW(NULL, AMLG_MATCH_LINK) },
+		{ "lldp is not ip", OUT, { .ethertype = 0x88cc },
+		  VIOL(AMLG_REASON_NON_IP, NULL) },
+	} },
+	{ "ipv4-headers", policy_main, {
+		{ "options", OUT, { H4, "198.51.100.7", TCP, 50000, 443, .ip_opts = 8 },
+		  ALLOW("T-HTTPS", AMLG_MATCH_RULE) },
+		{ "ihl below 5", OUT, { H4, "198.51.100.7", TCP, 50001, 443, .ihl = 4 },
+		  VIOL(AMLG_REASON_MALFORMED, NULL) },
+		{ "total length past the end", OUT,
+		  { H4, "198.51.100.7", TCP, 50002, 443, .ip_len = 1400 },
+		  VIOL(AMLG_REASON_MALFORMED, NULL) },
+		{ "total length below the header", OUT,
+		  { H4, "198.51.100.7", TCP, 50003, 443, .ip_len = 16 },
+		  VIOL(AMLG_REASON_MALFORMED, NULL) },
+		{ "tcp data offset below 5", OUT,
+		  { H4, "198.51.100.7", TCP, 50004, 443, .tcp_doff = 4 },
+		  VIOL(AMLG_REASON_MALFORMED, NULL) },
+		{ "tcp data offset past the end", OUT,
+		  { H4, "198.51.100.7", TCP, 50005, 443, .tcp_doff = 15 },
+		  VIOL(AMLG_REASON_MALFORMED, NULL) },
+	} },
+	{ "fragments-v4", policy_main, {
+		{ "first fragment", OUT,
+		  { H4, "198.51.100.7", TCP, 50000, 443, .frag = 1, .frag_id = 7, .payload = 64 },
+		  ALLOW("T-HTTPS", AMLG_MATCH_RULE) },
+		{ "later fragment follows", OUT,
+		  { H4, "198.51.100.7", TCP, .frag = 2, .frag_id = 7, .frag_off = 88 },
+		  ALLOW("T-HTTPS", AMLG_MATCH_FRAG) },
+		{ "orphan fragment", OUT,
+		  { H4, "198.51.100.7", TCP, .frag = 2, .frag_id = 8, .frag_off = 88 },
+		  VIOL(AMLG_REASON_FRAGMENT, NULL) },
+		{ "violating first fragment", OUT,
+		  { H4, "198.51.100.7", TCP, 50001, 22, .frag = 1, .frag_id = 9, .payload = 64 },
+		  VIOL(AMLG_REASON_PORT, "T-HTTPS") },
+		{ "its later fragment too", OUT,
+		  { H4, "198.51.100.7", TCP, .frag = 2, .frag_id = 9, .frag_off = 88 },
+		  VIOL(AMLG_REASON_PORT, "T-HTTPS") },
+	} },
+	{ "fragments-v6", policy_main, {
+		{ "first fragment", OUT,
+		  { H6, "2001:db8:1::5", TCP, 50000, 443, .frag = 1, .frag_id = 70,
+		    .payload = 64 },
+		  ALLOW("T-V6", AMLG_MATCH_RULE) },
+		{ "later fragment follows", OUT,
+		  { H6, "2001:db8:1::5", TCP, .frag = 2, .frag_id = 70, .frag_off = 88 },
+		  ALLOW("T-V6", AMLG_MATCH_FRAG) },
+		{ "orphan", OUT,
+		  { H6, "2001:db8:1::5", TCP, .frag = 2, .frag_id = 71, .frag_off = 88 },
+		  VIOL(AMLG_REASON_FRAGMENT, NULL) },
+	} },
+	{ "icmp", policy_main, {
+		{ "echo request", OUT, { H4, "198.51.100.7", IPPROTO_ICMP, 9, .icmp_type = 8 },
+		  ALLOW("T-PING", AMLG_MATCH_RULE) },
+		{ "echo reply", IN, { "198.51.100.7", H4, IPPROTO_ICMP, 9, .icmp_type = 0 },
+		  ALLOW("T-PING", AMLG_MATCH_CT) },
+		{ "unsolicited echo reply", IN,
+		  { "198.51.100.7", H4, IPPROTO_ICMP, 10, .icmp_type = 0 },
+		  VIOL(AMLG_REASON_NO_RULE, NULL) },
+		{ "udp query", OUT, quoted_dns, ALLOW("T-DNS", AMLG_MATCH_RULE) },
+		{ "port unreachable about it", IN,
+		  { "203.0.113.1", H4, IPPROTO_ICMP, .icmp_type = 3, .icmp_code = 3,
+		    .quote = &quoted_dns },
+		  ALLOW("T-DNS", AMLG_MATCH_RELATED) },
+		{ "error about an unknown flow", IN,
+		  { "203.0.113.1", H4, IPPROTO_ICMP, .icmp_type = 3, .icmp_code = 3,
+		    .quote = &quoted_other },
+		  VIOL(AMLG_REASON_PROTO, NULL) },
+		{ "error quoting nonsense", IN,
+		  { "203.0.113.1", H4, IPPROTO_ICMP, .icmp_type = 11, .quote = &quoted_bad },
+		  VIOL(AMLG_REASON_MALFORMED, NULL) },
+	} },
+	{ "pickup", policy_main, {
+		{ "ack of a flow opened before us", IN,
+		  { "198.51.100.7", H4, TCP, 443, 50010, ACK },
+		  ALLOW("T-HTTPS", AMLG_MATCH_PICKUP) },
+		{ "then tracked", OUT, { H4, "198.51.100.7", TCP, 50010, 443, ACK },
+		  ALLOW("T-HTTPS", AMLG_MATCH_CT) },
+		{ "a bare syn is never a reply", IN, { "198.51.100.7", H4, TCP, 443, 50011, SYN },
+		  VIOL(AMLG_REASON_NO_RULE, NULL) },
+		{ "no pickup for udp", IN, { "198.51.100.53", H4, UDP, 53, 5000 },
+		  VIOL(AMLG_REASON_NO_RULE, NULL) },
+	} },
+	{ "conntrack-expiry", policy_main, {
+		{ "udp query", OUT, { H4, "198.51.100.53", UDP, 5002, 53 },
+		  ALLOW("T-DNS", AMLG_MATCH_RULE) },
+		{ "answer within the timeout", IN, { "198.51.100.53", H4, UDP, 53, 5002 },
+		  ALLOW("T-DNS", AMLG_MATCH_CT), .advance_ms = 1000 },
+		{ "answer long after", IN, { "198.51.100.53", H4, UDP, 53, 5002 },
+		  VIOL(AMLG_REASON_NO_RULE, NULL), .advance_ms = 200000 },
+		{ "tcp syn", OUT, { H4, "198.51.100.7", TCP, 50020, 443 },
+		  ALLOW("T-HTTPS", AMLG_MATCH_RULE) },
+		{ "fin", OUT, { H4, "198.51.100.7", TCP, 50020, 443, FIN },
+		  ALLOW("T-HTTPS", AMLG_MATCH_CT), .advance_ms = 1000 },
+		{ "closed flows leave the table sooner", OUT,
+		  { H4, "198.51.100.7", TCP, 50020, 443, ACK },
+		  ALLOW("T-HTTPS", AMLG_MATCH_RULE), .advance_ms = 11000 },
+	} },
+	{ "reload", policy_main, {
+		{ "https flow", OUT, { H4, "198.51.100.7", TCP, 50000, 443 },
+		  ALLOW("T-HTTPS", AMLG_MATCH_RULE) },
+		{ "smb flow", OUT, { H4, "198.51.100.200", TCP, 50001, 445 },
+		  ALLOW("T-SMB", AMLG_MATCH_RULE) },
+		{ "swap", .reload = policy_reload },
+		{ "https no longer allowed", OUT, { H4, "198.51.100.7", TCP, 50000, 443, ACK },
+		  VIOL(AMLG_REASON_NO_RULE, NULL) },
+		{ "smb still allowed, still tracked", OUT,
+		  { H4, "198.51.100.200", TCP, 50001, 445, ACK },
+		  ALLOW("T-SMB", AMLG_MATCH_CT) },
+		{ "swap back", .reload = policy_main },
+		{ "https allowed again", OUT, { H4, "198.51.100.7", TCP, 50000, 443, ACK },
+		  ALLOW("T-HTTPS", AMLG_MATCH_CT) },
+	} },
+};
+
+static unsigned failures, passes;
+
+static void report(const char *scen, const char *mode, const char *step, bool ok,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void report(const char *scen, const char *mode, const char *step, bool ok,
+		   const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("[%s/%s/%s] %s", scen, mode, step, ok ? "PASS" : "FAIL");
+	if (!ok) {
+		printf(": ");
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		failures++;
+	} else {
+		passes++;
+	}
+	putchar('\n');
+}
+
+struct compiled_policy {
+	struct policy *p;
+	struct compiled *c;
+};
+
+static int compile_text(const char *text, int mode, struct compiled_policy *cp)
+{
+	struct compile_opts o = { .mode = mode };
+	struct diag d;
+	int err;
+
+	diag_init(&d);
+	err = policy_parse_string("test.policy", text, NULL, 0, &d, &cp->p);
+	if (!err)
+		err = compile_policy(cp->p, &o, &d, &cp->c);
+	if (err || diag_failed(&d)) {
+		diag_print(&d, stderr);
+		err = err ? err : -EINVAL;
+	}
+	diag_free(&d);
+	return err;
+}
+
+static void compiled_policy_free(struct compiled_policy *cp)
+{
+	compiled_free(cp->c);
+	policy_free(cp->p);
+	cp->c = NULL;
+	cp->p = NULL;
+}
+
+/* The flow ID of a rule id under c, or NULL. */
+static const char *flow_of(const struct compiled *c, unsigned rule)
+{
+	const struct crule *r = rule == AMLG_RULE_NONE ? NULL : compiled_rule(c, rule);
+
+	return r ? r->flow : NULL;
+}
+
+static bool same_flow(const char *want, const char *got)
+{
+	if (!want || !got)
+		return want == got || (!want && got && !*got);
+	return !strcmp(want, got);
+}
+
+static void run_scenario(const struct scenario *s, int mode)
+{
+	const char *mname = mode == AMLG_MODE_ENFORCE ? "enforce" : "audit";
+	struct compiled_policy cp = { 0 }, next = { 0 };
+	uint64_t now = 1000000000000ull;
+	struct offline o;
+	uint8_t frame[PKT_MAX];
+
+	if (compile_text(s->policy, mode, &cp) || offline_open(&o, cp.c, 0)) {
+		report(s->name, mname, "setup", false, "cannot compile or load");
+		compiled_policy_free(&cp);
+		return;
+	}
+	for (const struct step *st = s->steps; st->name; st++) {
+		struct offline_verdict v;
+		const char *got;
+		size_t len;
+		int want_ret;
+
+		now += st->advance_ms * NS;
+		if (st->reload) {
+			bool ok = compile_text(st->reload, mode, &next) == 0 &&
+				  tables_install(&o.maps, next.c, NULL) == 0;
+
+			report(s->name, mname, st->name, ok, "reload failed");
+			compiled_policy_free(&cp);
+			cp = next;
+			memset(&next, 0, sizeof(next));
+			continue;
+		}
+		len = pkt_build(&st->pkt, frame, sizeof(frame));
+		if (!len || offline_run(&o, frame, len, st->dir, now, &v)) {
+			report(s->name, mname, st->name, false, "cannot build or run the packet");
+			continue;
+		}
+		got = flow_of(cp.c, v.rule);
+		want_ret = st->verdict == V && mode == AMLG_MODE_ENFORCE ? TC_ACT_SHOT : TC_ACT_OK;
+		report(s->name, mname, st->name,
+		       v.verdict == st->verdict && v.reason == st->reason &&
+			       same_flow(st->flow, got) &&
+			       (st->match == ANY_MATCH || v.match == st->match) &&
+			       (int)v.retval == want_ret,
+		       "expected %s %s rule %s match %s ret %d, got %s %s rule %s match %s ret %u",
+		       st->verdict == A ? "allow" : "violation", reason_str((unsigned)st->reason),
+		       st->flow ? st->flow : "-",
+		       st->match == ANY_MATCH ? "*" : match_str((unsigned)st->match), want_ret,
+		       v.verdict == A ? "allow" : "violation", reason_str(v.reason),
+		       got ? got : "-", match_str(v.match), v.retval);
+	}
+	offline_close(&o);
+	compiled_policy_free(&cp);
+}
+
+/* Every truncation of a valid packet is malformed, and never allowed. */
+static void truncation_sweep(void)
+{
+	static const struct pkt_spec bases[] = {
+		{ H4, "198.51.100.7", TCP, 50000, 443, .payload = 16 },
+		{ H4, "198.51.100.53", UDP, 5000, 53, .vlan = { 10, 20 },
+		  .vlan_tpid = { 0x88a8 } },
+		{ H4, "198.51.100.7", TCP, 50000, 443, .ip_opts = 12 },
+		{ H6, "2001:db8:1::5", TCP, 50000, 443, .ext = { EXT_HOP, EXT_ROUTING, EXT_AH } },
+		{ H4, "198.51.100.7", IPPROTO_ICMP, 9, .icmp_type = 8 },
+		{ "203.0.113.1", H4, IPPROTO_ICMP, .icmp_type = 3, .quote = &quoted_dns },
+	};
+	struct compiled_policy cp = { 0 };
+	unsigned swept = 0, bad = 0, refused = 0, total = 0;
+	uint8_t frame[PKT_MAX];
+	struct offline o;
+	char name[64];
+
+	if (compile_text(policy_main, AMLG_MODE_ENFORCE, &cp) || offline_open(&o, cp.c, 0)) {
+		report("truncation", "enforce", "setup", false, "cannot compile or load");
+		return;
+	}
+	for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
+		size_t len = pkt_build(&bases[b], frame, sizeof(frame));
+
+		total += len > 14 ? (unsigned)(len - 14) : 0;
+		for (size_t n = 14; n < len; n++) {
+			struct offline_verdict v;
+
+			if (offline_run(&o, frame, n, OUT, 1, &v)) {
+				/*
+				 * BPF_PROG_TEST_RUN itself refuses an IP frame shorter than an
+				 * IP header: such frames cannot be fed in, only counted.
+				 */
+				if (errno == EINVAL &&
+				    n < 14 + (strchr(bases[b].src, ':') ? 40u : 20u)) {
+					refused++;
+					continue;
+				}
+				snprintf(name, sizeof(name), "base %zu cut at %zu", b, n);
+				report("truncation", "enforce", name, false, "test run: %s",
+				       strerror(errno));
+				bad++;
+				continue;
+			}
+			swept++;
+			if (v.verdict != V || v.reason != AMLG_REASON_MALFORMED ||
+			    v.retval != TC_ACT_SHOT) {
+				snprintf(name, sizeof(name), "base %zu cut at %zu", b, n);
+				report("truncation", "enforce", name, false,
+				       "expected violation malformed drop, got %s %s ret %u",
+				       v.verdict == A ? "allow" : "violation",
+				       reason_str(v.reason), v.retval);
+				bad++;
+			}
+		}
+	}
+	snprintf(name, sizeof(name), "%u truncated packets (%u too short for test_run)", swept,
+		 refused);
+	report("truncation", "enforce", name, bad == 0 && swept && swept + refused == total,
+	       "%u failed, %u of %u cuts run", bad, swept + refused, total);
+	offline_close(&o);
+	compiled_policy_free(&cp);
+}
+
+/* The live entry points map hooks to directions by role. */
+static void roles(void)
+{
+	static const struct pkt_spec out_ok = { H4, "198.51.100.7", TCP, 50000, 443 };
+	static const struct pkt_spec in_syn = { "198.51.100.7", H4, TCP, 443, 50001 };
+	static const struct pkt_spec reply = { "198.51.100.7", H4, TCP, 443, 50000, SYNACK };
+	struct compiled_policy cp = { 0 };
+	uint8_t f1[PKT_MAX], f2[PKT_MAX], f3[PKT_MAX];
+	size_t l1 = pkt_build(&out_ok, f1, sizeof(f1)), l2 = pkt_build(&in_syn, f2, sizeof(f2));
+	size_t l3 = pkt_build(&reply, f3, sizeof(f3));
+
+	if (compile_text(policy_main, AMLG_MODE_ENFORCE, &cp)) {
+		report("roles", "enforce", "setup", false, "cannot compile");
+		return;
+	}
+	for (unsigned role = AMLG_ROLE_HOST; role <= AMLG_ROLE_GATEWAY; role++) {
+		/* host: egress is out; gateway: ingress is out. */
+		int out_fd, in_fd, r1, r2;
+		struct offline o;
+
+		if (offline_open_role(&o, cp.c, 0, role)) {
+			report("roles", role_str(role), "setup", false, "cannot load");
+			continue;
+		}
+		out_fd = role == AMLG_ROLE_HOST ? o.egress_fd : o.ingress_fd;
+		in_fd = role == AMLG_ROLE_HOST ? o.ingress_fd : o.egress_fd;
+		r1 = offline_run_prog(&o, in_fd, f1, l1); /* the out packet on the in hook */
+		r2 = offline_run_prog(&o, in_fd, f2, l2); /* an unsolicited syn in */
+		report("roles", role_str(role), "out packet on the in hook is dropped",
+		       r1 == TC_ACT_SHOT, "ret %d", r1);
+		report("roles", role_str(role), "unsolicited syn in is dropped", r2 == TC_ACT_SHOT,
+		       "ret %d", r2);
+		r1 = offline_run_prog(&o, out_fd, f1, l1);
+		r2 = offline_run_prog(&o, in_fd, f3, l3);
+		report("roles", role_str(role), "out packet on the out hook passes",
+		       r1 == TC_ACT_OK, "ret %d", r1);
+		report("roles", role_str(role), "then the reply passes", r2 == TC_ACT_OK, "ret %d",
+		       r2);
+		offline_close(&o);
+	}
+	compiled_policy_free(&cp);
+}
+
+struct ev_sink {
+	struct amlg_event ev[16];
+	unsigned n;
+};
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct ev_sink *s = ctx;
+
+	if (s->n < 16 && event_decode(data, size, &s->ev[s->n]) == 0)
+		s->n++;
+	return 0;
+}
+
+/* One event per flow per interval, a token bucket, and the fields of an event. */
+static void events(void)
+{
+	static const struct pkt_spec bad = { H4, "203.0.113.9", TCP, 50000, 443, .vlan = { 42 } };
+	struct compiled_policy cp = { 0 };
+	struct offline_verdict v[4];
+	struct ev_sink sink = { 0 };
+	struct ring_buffer *rb;
+	uint8_t frame[PKT_MAX];
+	struct amlg_state st;
+	struct offline o;
+	size_t len = pkt_build(&bad, frame, sizeof(frame));
+	uint64_t t = 5000000000000ull;
+
+	if (compile_text(policy_main, AMLG_MODE_AUDIT, &cp) || offline_open(&o, cp.c, 0)) {
+		report("events", "audit", "setup", false, "cannot compile or load");
+		return;
+	}
+	rb = ring_buffer__new(o.maps.fd[M_EVENTS], on_event, &sink, NULL);
+	offline_run(&o, frame, len, OUT, t, &v[0]);
+	offline_run(&o, frame, len, OUT, t + 1000 * NS, &v[1]); /* same flow, 1 s later */
+	offline_run(&o, frame, len, OUT, t + 11000 * NS, &v[2]); /* past the 10 s interval */
+	ring_buffer__consume(rb);
+	report("events", "audit", "first packet of a violating flow is reported", v[0].event == 1,
+	       "event %u", v[0].event);
+	report("events", "audit", "the next one within the interval is not", v[1].event == 0,
+	       "event %u", v[1].event);
+	report("events", "audit", "again after the interval", v[2].event == 1, "event %u",
+	       v[2].event);
+	report("events", "audit", "two events in the ring buffer", sink.n == 2, "%u", sink.n);
+	if (sink.n) {
+		const struct amlg_event *e = &sink.ev[0];
+
+		report("events", "audit", "event fields",
+		       e->dir == OUT && e->proto == TCP && e->family == 4 && e->sport == 50000 &&
+			       e->dport == 443 && e->reason == AMLG_REASON_NO_RULE &&
+			       e->vlan[0] == 42 && e->cap_len == (len < 128 ? len : 128) &&
+			       e->pkt_len == len &&
+			       !(e->flags & AMLG_EVF_DROPPED) && e->ts_ns == t &&
+			       !memcmp(e->pkt, frame, e->cap_len),
+		       "dir %u proto %u sport %u dport %u reason %u vlan %u cap %u len %u",
+		       e->dir, e->proto, e->sport, e->dport, e->reason, e->vlan[0], e->cap_len,
+		       e->pkt_len);
+	}
+	/* A bucket of two tokens: the third new flow in the same instant goes unreported. */
+	{
+		struct amlg_cfg cfg;
+
+		maps_cfg_read(&o.maps, &cfg);
+		cfg.rate_per_sec = 1;
+		cfg.burst = 2;
+		maps_cfg_write(&o.maps, &cfg);
+	}
+	t += 100000 * NS;
+	for (int i = 0; i < 3; i++) {
+		struct pkt_spec p = bad;
+
+		p.sport = (uint16_t)(51000 + i);
+		len = pkt_build(&p, frame, sizeof(frame));
+		offline_run(&o, frame, len, OUT, t + (uint64_t)i, &v[i]);
+	}
+	report("events", "audit", "token bucket", v[0].event && v[1].event && !v[2].event,
+	       "events %u %u %u", v[0].event, v[1].event, v[2].event);
+	if (state_read_maps(&o.maps, "test", &st) == 0) {
+		report("events", "audit", "counters",
+		       st.stats.events_ratelimited == 1 && st.stats.events_suppressed == 1 &&
+			       st.stats.events_sent == 4 && st.stats.packets[OUT][1] == 6,
+		       "ratelimited %llu suppressed %llu sent %llu violations %llu",
+		       (unsigned long long)st.stats.events_ratelimited,
+		       (unsigned long long)st.stats.events_suppressed,
+		       (unsigned long long)st.stats.events_sent,
+		       (unsigned long long)st.stats.packets[OUT][1]);
+		state_free(&st);
+	}
+	ring_buffer__free(rb);
+	offline_close(&o);
+	compiled_policy_free(&cp);
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		printf("needs root (BPF_PROG_TEST_RUN)\n");
+		return 77;
+	}
+	log_libbpf_init();
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		run_scenario(&scenarios[i], AMLG_MODE_AUDIT);
+		run_scenario(&scenarios[i], AMLG_MODE_ENFORCE);
+	}
+	truncation_sweep();
+	roles();
+	events();
+	printf("%u passed, %u failed\n", passes, failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,226 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Integration test runner: network namespaces joined by veth pairs, real clients and servers, and
+# a cleanup that runs on every exit path.  Only documentation addresses are used on the wire.
+#
+# A test file sources this, defines test_* functions and calls run_tests "$@".  Each test gets
+# fresh namespaces; 249 from a test means "skipped: the kernel lacks a feature".
+
+set -u
+
+AMLGUARD=${AMLGUARD:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/amlguard}
+TESTDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Short unique prefix: interface names must stay within 15 characters.
+ID=${ID:-$(printf '%04x' $(($$ % 65536)))}
+NS_HOST=amlg-$ID-h
+NS_REMOTE=amlg-$ID-r
+NS_GW=amlg-$ID-g
+IF_HOST=ag${ID}h # in NS_HOST, facing the remote side (or the gateway)
+IF_REMOTE=ag${ID}r
+IF_GW_IN=ag${ID}gi # in NS_GW, facing the compute host
+IF_GW_OUT=ag${ID}go
+H4=192.0.2.10
+H6=2001:db8:ffff::10
+WORK=$(mktemp -d /tmp/amlguard-it.XXXXXX)
+PIDS=()
+ATTACHED=()
+
+die() {
+	echo "  FAIL: $*" >&2
+	return 1
+}
+
+# Run a command in a namespace's network only: the mount namespace (and /sys/fs/bpf) stays.
+in_ns() {
+	local ns=$1
+	shift
+	nsenter --net=/run/netns/"$ns" "$@"
+}
+
+amlg() {
+	in_ns "$NS_HOST" "$AMLGUARD" "$@"
+}
+
+amlg_gw() {
+	in_ns "$NS_GW" "$AMLGUARD" "$@"
+}
+
+bg() {
+	"$@" &
+	PIDS+=($!)
+}
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
+	PIDS=()
+	for p in "${ATTACHED[@]}"; do
+		in_ns "${p%%:*}" "$AMLGUARD" -q detach -i "${p#*:}" >/dev/null 2>&1
+	done
+	ATTACHED=()
+	for ns in "$NS_HOST" "$NS_REMOTE" "$NS_GW"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	# Pins of an interface that vanished with its namespace.
+	rm -rf /sys/fs/bpf/amlguard/ag"$ID"* 2>/dev/null
+	return 0
+}
+
+final_cleanup() {
+	cleanup
+	rm -rf "$WORK"
+}
+trap final_cleanup EXIT
+trap 'final_cleanup; exit 130' INT TERM
+
+# Host <-> remote over one veth.  The remote side also answers for addresses in
+# 198.51.100.0/24 and 203.0.113.0/24 (and 2001:db8:1::/48), routed through it.
+setup_direct() {
+	ip netns add "$NS_HOST"
+	ip netns add "$NS_REMOTE"
+	ip link add "$IF_HOST" netns "$NS_HOST" type veth peer name "$IF_REMOTE" netns "$NS_REMOTE"
+	in_ns "$NS_HOST" ip link set lo up
+	in_ns "$NS_REMOTE" ip link set lo up
+	in_ns "$NS_HOST" ip link set "$IF_HOST" up
+	in_ns "$NS_REMOTE" ip link set "$IF_REMOTE" up
+	in_ns "$NS_HOST" ip addr add $H4/24 dev "$IF_HOST"
+	in_ns "$NS_HOST" ip -6 addr add $H6/64 dev "$IF_HOST" nodad
+	in_ns "$NS_REMOTE" ip addr add 192.0.2.1/24 dev "$IF_REMOTE"
+	in_ns "$NS_REMOTE" ip -6 addr add 2001:db8:ffff::1/64 dev "$IF_REMOTE" nodad
+	local a
+	for a in 198.51.100.7 198.51.100.53 198.51.100.200 203.0.113.9; do
+		in_ns "$NS_REMOTE" ip addr add $a/32 dev lo
+	done
+	in_ns "$NS_REMOTE" ip -6 addr add 2001:db8:1::5/128 dev lo
+	in_ns "$NS_HOST" ip route add 198.51.100.0/24 via 192.0.2.1
+	in_ns "$NS_HOST" ip route add 203.0.113.0/24 via 192.0.2.1
+	in_ns "$NS_HOST" ip -6 route add 2001:db8:1::/48 via 2001:db8:ffff::1
+}
+
+# Compute host <-> gateway (forwarding) <-> remote.  amlguard attaches in the gateway,
+# on IF_GW_IN, in gateway role.
+setup_gateway() {
+	ip netns add "$NS_HOST"
+	ip netns add "$NS_GW"
+	ip netns add "$NS_REMOTE"
+	ip link add "$IF_HOST" netns "$NS_HOST" type veth peer name "$IF_GW_IN" netns "$NS_GW"
+	ip link add "$IF_GW_OUT" netns "$NS_GW" type veth peer name "$IF_REMOTE" netns "$NS_REMOTE"
+	local ns
+	for ns in "$NS_HOST" "$NS_GW" "$NS_REMOTE"; do
+		in_ns "$ns" ip link set lo up
+	done
+	in_ns "$NS_HOST" ip link set "$IF_HOST" up
+	in_ns "$NS_GW" ip link set "$IF_GW_IN" up
+	in_ns "$NS_GW" ip link set "$IF_GW_OUT" up
+	in_ns "$NS_REMOTE" ip link set "$IF_REMOTE" up
+	in_ns "$NS_HOST" ip addr add $H4/24 dev "$IF_HOST"
+	in_ns "$NS_GW" ip addr add 192.0.2.1/24 dev "$IF_GW_IN"
+	in_ns "$NS_GW" ip addr add 198.51.100.1/24 dev "$IF_GW_OUT"
+	in_ns "$NS_REMOTE" ip addr add 198.51.100.7/24 dev "$IF_REMOTE"
+	in_ns "$NS_REMOTE" ip addr add 203.0.113.9/32 dev lo
+	in_ns "$NS_HOST" ip route add default via 192.0.2.1
+	in_ns "$NS_REMOTE" ip route add 192.0.2.0/24 via 198.51.100.1
+	in_ns "$NS_GW" ip route add 203.0.113.0/24 via 198.51.100.7
+	in_ns "$NS_GW" sysctl -qw net.ipv4.ip_forward=1
+}
+
+# Remember an attachment so that cleanup detaches it even when the test fails.
+attached() {
+	ATTACHED+=("$1:$2")
+}
+
+# A TCP server in a namespace: echoes each line back (socat fork).
+tcp_echo_server() {
+	local ns=$1 addr=$2 port=$3
+	bg in_ns "$ns" socat -T5 TCP-LISTEN:"$port",bind="$addr",reuseaddr,fork EXEC:cat
+}
+
+udp_echo_server() {
+	local ns=$1 addr=$2 port=$3
+	bg in_ns "$ns" socat -T5 UDP-RECVFROM:"$port",bind="$addr",reuseaddr,fork EXEC:cat
+}
+
+# Wait until something listens on a port in a namespace.
+wait_listen() {
+	local ns=$1 port=$2 i
+	for i in $(seq 50); do
+		in_ns "$ns" ss -Htuln "sport = :$port" | grep -q . && return 0
+		sleep 0.1
+	done
+	die "nothing listens on port $port in $ns"
+}
+
+# Send a line over TCP and expect it back: 0 if it came back within 2 s.
+tcp_roundtrip() {
+	local ns=$1 addr=$2 port=$3 out
+	out=$(echo "hello-$port" | in_ns "$ns" timeout 3 socat -T2 - TCP:"$addr":"$port",connect-timeout=2 2>/dev/null)
+	[ "$out" = "hello-$port" ]
+}
+
+udp_roundtrip() {
+	local ns=$1 addr=$2 port=$3 out
+	out=$(echo "hello-$port" | in_ns "$ns" timeout 3 socat -T1 - UDP:"$addr":"$port" 2>/dev/null)
+	[ "$out" = "hello-$port" ]
+}
+
+# Count JSON log lines matching a jq-like python predicate on the object "e".
+count_events() {
+	local file=$1 pred=$2
+	python3 - "$file" "$pred" <<'PY'
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line:
+        continue
+    e = json.loads(line)
+    if eval(sys.argv[2]):
+        n += 1
+print(n)
+PY
+}
+
+# Read the current log into a file (events are consumed).
+drain_log() {
+	local out=$1
+	amlg log -i "$IF_HOST" >>"$out"
+}
+
+run_tests() {
+	local t rc failed=0 passed=0 skipped=0 list
+	if [ $# -gt 0 ]; then
+		list=("$@")
+	else
+		mapfile -t list < <(declare -F | awk '{print $3}' | grep '^test_')
+	fi
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "needs root (network namespaces, BPF)"
+		exit 77
+	fi
+	for t in "${list[@]}"; do
+		echo "== $t"
+		(
+			set -e
+			trap cleanup EXIT
+			"$t"
+		)
+		rc=$?
+		cleanup
+		if [ $rc -eq 0 ]; then
+			echo "[$t] PASS"
+			passed=$((passed + 1))
+		elif [ $rc -eq 249 ]; then
+			echo "[$t] SKIP"
+			skipped=$((skipped + 1))
+		else
+			echo "[$t] FAIL"
+			failed=$((failed + 1))
+		fi
+	done
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ $failed -eq 0 ]
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Violation events from the datapath: checking, and printing as JSON lines or text. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "event.h"
+#include "names.h"
+#include "prefix.h"
+
+int event_decode(const void *data, size_t size, struct amlg_event *ev)
+{
+	if (size < sizeof(*ev))
+		return -EINVAL;
+	memcpy(ev, data, sizeof(*ev));
+	if (ev->type != AMLG_EV_VIOLATION || (ev->family != 4 && ev->family != 6 && ev->family) ||
+	    ev->dir >= AMLG_DIRS || ev->cap_len > AMLG_SNAP_MAX || ev->reason >= AMLG_REASON_MAX)
+		return -EINVAL;
+	return 0;
+}
+
+int64_t mono_to_real_offset(void)
+{
+	struct timespec mono, real;
+
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	clock_gettime(CLOCK_REALTIME, &real);
+	return ((int64_t)real.tv_sec - mono.tv_sec) * 1000000000 + (real.tv_nsec - mono.tv_nsec);
+}
+
+char *time_str(uint64_t real_ns, char *buf, size_t sz)
+{
+	time_t sec = (time_t)(real_ns / 1000000000);
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, sz, "%s.%06uZ", base, (unsigned)(real_ns % 1000000000 / 1000));
+	return buf;
+}
+
+static const struct amlg_rule_info *event_rule(const struct amlg_event *ev,
+					       const struct event_ctx *cx)
+{
+	if (ev->rule >= AMLG_RULE_IDS || !cx->rules || cx->generation != ev->generation)
+		return NULL;
+	return cx->rules[ev->rule].used ? &cx->rules[ev->rule] : NULL;
+}
+
+static json_t *vlan_json(const struct amlg_event *ev)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < 2; i++)
+		if (ev->vlan[i])
+			json_array_append_new(a, json_integer(ev->vlan[i]));
+	return a;
+}
+
+json_t *event_json(const struct amlg_event *ev, const struct event_ctx *cx)
+{
+	const struct amlg_rule_info *r = event_rule(ev, cx);
+	char ts[48], src[48], dst[48], p[8], hash[65];
+	bool ported = ev->proto == AMLG_PROTO_TCP || ev->proto == AMLG_PROTO_UDP;
+	json_t *o;
+
+	time_str(ev->ts_ns + (uint64_t)cx->mono_to_real_ns, ts, sizeof(ts));
+	o = json_pack("{s:s, s:s, s:s}", "time", ts, "iface", cx->ifname ? cx->ifname : "",
+		      "dir", ev->dir == AMLG_DIR_OUT ? "out" : "in");
+	if (ev->family) {
+		json_object_set_new(o, "proto", json_string(l4_str(ev->proto, p, sizeof(p))));
+		json_object_set_new(o, "src", json_string(addr_str(ev->family, ev->saddr, src,
+								   sizeof(src))));
+		json_object_set_new(o, "sport", ported ? json_integer(ev->sport) : json_null());
+		json_object_set_new(o, "dst", json_string(addr_str(ev->family, ev->daddr, dst,
+								   sizeof(dst))));
+		json_object_set_new(o, "dport", ported ? json_integer(ev->dport) : json_null());
+	} else {
+		json_object_set_new(o, "proto", json_null());
+		json_object_set_new(o, "src", json_null());
+		json_object_set_new(o, "sport", json_null());
+		json_object_set_new(o, "dst", json_null());
+		json_object_set_new(o, "dport", json_null());
+	}
+	if (ev->proto == AMLG_PROTO_ICMP || ev->proto == AMLG_PROTO_ICMPV6) {
+		json_object_set_new(o, "icmp_type", json_integer(ev->icmp_type));
+		json_object_set_new(o, "icmp_code", json_integer(ev->icmp_code));
+	}
+	json_object_set_new(o, "vlan", vlan_json(ev));
+	json_object_set_new(o, "reason", json_string(reason_str(ev->reason)));
+	json_object_set_new(o, "rule", r ? json_string(r->origin) : json_null());
+	json_object_set_new(o, "flow", r && r->flow[0] ? json_string(r->flow) : json_null());
+	json_object_set_new(o, "action", json_string(ev->flags & AMLG_EVF_DROPPED ? "drop"
+										 : "pass"));
+	json_object_set_new(o, "len", json_integer(ev->pkt_len));
+	json_object_set_new(o, "generation", json_integer((json_int_t)ev->generation));
+	if (cx->hash && cx->generation == ev->generation)
+		json_object_set_new(o, "policy_sha256", json_string(hex_str(cx->hash, 32, hash)));
+	return o;
+}
+
+void event_print(FILE *f, const struct amlg_event *ev, const struct event_ctx *cx)
+{
+	const struct amlg_rule_info *r = event_rule(ev, cx);
+	char ts[48], src[48], dst[48], p[8];
+
+	time_str(ev->ts_ns + (uint64_t)cx->mono_to_real_ns, ts, sizeof(ts));
+	fprintf(f, "%s %s %-3s ", ts, cx->ifname ? cx->ifname : "",
+		ev->dir == AMLG_DIR_OUT ? "out" : "in");
+	if (!ev->family) {
+		fprintf(f, "-");
+	} else if (ev->proto == AMLG_PROTO_TCP || ev->proto == AMLG_PROTO_UDP) {
+		bool v6 = ev->family == 6;
+
+		fprintf(f, "%s %s%s%s:%u -> %s%s%s:%u", l4_str(ev->proto, p, sizeof(p)),
+			v6 ? "[" : "", addr_str(ev->family, ev->saddr, src, sizeof(src)),
+			v6 ? "]" : "", ev->sport, v6 ? "[" : "",
+			addr_str(ev->family, ev->daddr, dst, sizeof(dst)), v6 ? "]" : "", ev->dport);
+	} else {
+		fprintf(f, "%s %s -> %s", l4_str(ev->proto, p, sizeof(p)),
+			addr_str(ev->family, ev->saddr, src, sizeof(src)),
+			addr_str(ev->family, ev->daddr, dst, sizeof(dst)));
+	}
+	if (ev->vlan[0])
+		fprintf(f, " vlan %u", ev->vlan[0]);
+	if (ev->vlan[1])
+		fprintf(f, ".%u", ev->vlan[1]);
+	fprintf(f, " %s %s", ev->flags & AMLG_EVF_DROPPED ? "DROP" : "VIOLATION",
+		reason_str(ev->reason));
+	if (r)
+		fprintf(f, " (near %s%s%s)", r->origin, r->flow[0] ? " " : "", r->flow);
+	fputc('\n', f);
+}

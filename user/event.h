@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Violation events from the datapath: checking, and printing as JSON lines or text. */
+#ifndef AMLG_EVENT_H
+#define AMLG_EVENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../bpf/amlguard_abi.h"
+
+struct event_ctx {
+	const char *ifname;
+	/* Rule metadata of the policy that judged the event (matched by generation), or NULL. */
+	const struct amlg_rule_info *rules;
+	uint64_t generation;
+	unsigned mode;
+	const uint8_t *hash; /* policy SHA-256, or NULL */
+	int64_t mono_to_real_ns; /* added to ts_ns for wall time; 0 if ts_ns is already wall time */
+};
+
+/* Copy a ring-buffer sample into *ev after checking it; -EINVAL if it is not an event. */
+int event_decode(const void *data, size_t size, struct amlg_event *ev);
+
+/* Offset from CLOCK_MONOTONIC to CLOCK_REALTIME, now. */
+int64_t mono_to_real_offset(void);
+
+/* RFC 3339 UTC time with microseconds. */
+char *time_str(uint64_t real_ns, char *buf, size_t sz);
+
+json_t *event_json(const struct amlg_event *ev, const struct event_ctx *cx);
+void event_print(FILE *f, const struct amlg_event *ev, const struct event_ctx *cx);
+
+#endif

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* From command-line arguments to a compiled policy. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "frontend.h"
+#include "log.h"
+#include "names.h"
+
+void policy_args_init(struct policy_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->mode = -1;
+}
+
+static int add_var(struct policy_args *a, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char *name;
+
+	if (!eq || eq == arg) {
+		pr_err("--var %s: expected NAME=VALUE", arg);
+		return -EINVAL;
+	}
+	if (a->nvars == FRONTEND_MAX_VARS) {
+		pr_err("--var %s: more than %d variables", arg, FRONTEND_MAX_VARS);
+		return -EINVAL;
+	}
+	name = strndup(arg, (size_t)(eq - arg));
+	if (!name)
+		return -ENOMEM;
+	for (size_t i = 0; i < a->nvars; i++) {
+		if (!strcmp(a->vars[i].name, name)) {
+			pr_err("--var %s: variable '%s' given twice", arg, name);
+			free(name);
+			return -EINVAL;
+		}
+	}
+	/* Lives until exit: the option strings themselves do. */
+	a->vars[a->nvars].name = name;
+	a->vars[a->nvars].value = eq + 1;
+	a->nvars++;
+	return 0;
+}
+
+int policy_args_opt(struct policy_args *a, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'p':
+		a->policy = arg;
+		return 1;
+	case OPT_VAR:
+		return add_var(a, arg) ? -EINVAL : 1;
+	case OPT_TAGS:
+		a->tags = arg;
+		return 1;
+	case OPT_MODE:
+		a->mode = mode_parse(arg);
+		if (a->mode < 0) {
+			pr_err("--mode %s: expected 'audit' or 'enforce'", arg);
+			return -EINVAL;
+		}
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static void print_diags(const struct diag *d, bool json)
+{
+	if (json) {
+		char *s = diag_json(d);
+
+		if (s) {
+			puts(s);
+			free(s);
+		}
+		return;
+	}
+	diag_print(d, stderr);
+}
+
+int frontend_compile(const struct policy_args *a, bool json, struct compiled **out,
+		     struct policy **pol)
+{
+	struct compile_opts co = { .mode = a->mode };
+	struct policy *p = NULL;
+	struct diag d;
+	int err;
+
+	*out = NULL;
+	if (!a->policy) {
+		pr_err("no policy given (-p POLICY)");
+		return -EINVAL;
+	}
+	diag_init(&d);
+	err = policy_load(a->policy, a->vars, a->nvars, &d, &p);
+	if (!err)
+		err = compile_policy(p, &co, &d, out);
+	/* With -j a failure is the JSON diagnostics; warnings of a success go to stderr. */
+	if (d.n)
+		print_diags(&d, json && (err || diag_failed(&d)));
+	if (err || diag_failed(&d)) {
+		if (!json)
+			fprintf(stderr, "amlguard: %s: %zu error%s, nothing was loaded\n", a->policy,
+				d.nerrors, d.nerrors == 1 ? "" : "s");
+		compiled_free(*out);
+		*out = NULL;
+		policy_free(p);
+		diag_free(&d);
+		return err ? err : -EINVAL;
+	}
+	diag_free(&d);
+	*pol = p;
+	return 0;
+}

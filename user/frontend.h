@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * From command-line arguments to a compiled policy: the options every policy-taking command
+ * shares (-p POLICY, --var k=v, --tags FILE, --mode), and the parse -> resolve -> compile chain
+ * with its diagnostics printed the compiler way.
+ */
+#ifndef AMLG_FRONTEND_H
+#define AMLG_FRONTEND_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+#include "compile.h"
+#include "policy.h"
+
+#define FRONTEND_MAX_VARS 64
+
+enum {
+	OPT_VAR = 1000,
+	OPT_TAGS,
+	OPT_MODE,
+	OPT_ROLE,
+	OPT_CT_SIZE,
+	OPT_FIRST_FREE, /* commands number their own long options from here */
+};
+
+struct policy_args {
+	const char *policy;
+	const char *tags;
+	struct var_def vars[FRONTEND_MAX_VARS];
+	size_t nvars;
+	int mode; /* -1: the policy's own */
+};
+
+/* getopt_long entries for the shared options; end a command's table with these. */
+#define FRONTEND_LONG_OPTS                                                                 \
+	{ "policy", required_argument, NULL, 'p' }, { "var", required_argument, NULL, OPT_VAR }, \
+		{ "tags", required_argument, NULL, OPT_TAGS },                             \
+		{ "mode", required_argument, NULL, OPT_MODE }
+
+void policy_args_init(struct policy_args *a);
+/* Handle one option: 1 if it was a shared one, 0 if not, -EINVAL (message printed) if bad. */
+int policy_args_opt(struct policy_args *a, int opt, const char *arg);
+/*
+ * Parse, resolve and compile.  Diagnostics go to stderr (or as a JSON array on stdout with
+ * json).  Returns 0, or -EINVAL for a policy with errors, or another -errno.  The compiled
+ * tables point into the policy: free *out before *pol.
+ */
+int frontend_compile(const struct policy_args *a, bool json, struct compiled **out,
+		     struct policy **pol);
+
+#endif

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The datapath's lifecycle: open the object, set its read-only knobs, load it, install the
+ * policy, pin the maps, attach to tc; and the reverse.  Also the offline instance that tests,
+ * "check" and "explain" run packets through with BPF_PROG_TEST_RUN.
+ */
+#ifndef AMLG_LOADER_H
+#define AMLG_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "compile.h"
+#include "maps.h"
+
+#define AMLG_TC_HANDLE 0xa319
+#define AMLG_TC_PRIO 1
+#define AMLG_CT_DEFAULT 65536
+
+struct attach_opts {
+	const char *ifname;
+	unsigned role; /* AMLG_ROLE_* */
+	unsigned ct_size; /* 0: AMLG_CT_DEFAULT */
+};
+
+/* 0, or -errno after printing a message a user can act on. */
+int amlg_attach(const struct attach_opts *o, const struct compiled *c, uint64_t *generation);
+int amlg_detach(const char *ifname);
+/* Is our filter on the interface's hooks? (ingress, egress) */
+int amlg_tc_query(const char *ifname, uint32_t prog_id[2]);
+
+struct amlguard_bpf;
+
+struct offline {
+	struct amlguard_bpf *skel;
+	struct amlg_maps maps;
+	int prog_fd; /* amlg_test: direction and time from the caller */
+	int ingress_fd, egress_fd; /* the live entry points, for role tests */
+};
+
+struct offline_verdict {
+	uint8_t verdict; /* AMLG_VERDICT_* */
+	uint8_t reason;
+	uint8_t match;
+	uint8_t dropped;
+	uint16_t rule;
+	uint8_t event;
+	uint32_t generation; /* low 32 bits */
+	uint32_t retval; /* TC_ACT_* */
+};
+
+/* Load the datapath without attaching it, with c installed (c may be NULL: no policy yet). */
+int offline_open(struct offline *o, const struct compiled *c, unsigned ct_size);
+/* The same with the live entry points loaded too, for the given role. */
+int offline_open_role(struct offline *o, const struct compiled *c, unsigned ct_size,
+		      unsigned role);
+/* Run one Ethernet frame through the datapath; dir is AMLG_DIR_*, ts_ns the packet's time. */
+int offline_run(struct offline *o, const void *frame, size_t len, unsigned dir, uint64_t ts_ns,
+		struct offline_verdict *v);
+/* Run a frame through a live entry point (prog_fd: ingress_fd or egress_fd); returns TC_ACT_*. */
+int offline_run_prog(struct offline *o, int prog_fd, const void *frame, size_t len);
+void offline_close(struct offline *o);
+
+#endif

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The datapath's maps as file descriptors; pins; the BPF filesystem. */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/magic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "maps.h"
+
+#define BPFFS "/sys/fs/bpf"
+
+const char *const amlg_map_names[M_COUNT] = {
+	[M_CFG] = AMLG_MAP_CFG,	      [M_PCFG] = AMLG_MAP_PCFG,	  [M_RULES] = AMLG_MAP_RULES,
+	[M_PORTS] = AMLG_MAP_PORTS,   [M_LPM4] = AMLG_MAP_LPM4,	  [M_LPM6] = AMLG_MAP_LPM6,
+	[M_CLASSES] = AMLG_MAP_CLASSES, [M_CT] = AMLG_MAP_CT,	  [M_FRAG] = AMLG_MAP_FRAG,
+	[M_EVENTS] = AMLG_MAP_EVENTS, [M_STATS] = AMLG_MAP_STATS, [M_RSTATS] = AMLG_MAP_RSTATS,
+};
+
+void maps_init(struct amlg_maps *m)
+{
+	for (int i = 0; i < M_COUNT; i++)
+		m->fd[i] = -1;
+	m->owned = false;
+}
+
+int pin_dir(const char *ifname, char *buf, size_t sz)
+{
+	int n = snprintf(buf, sz, "%s/%s", AMLG_PIN_ROOT, ifname);
+
+	if (n < 0 || (size_t)n >= sz || strchr(ifname, '/') || !*ifname) {
+		buf[0] = '\0';
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int maps_cfg_read(const struct amlg_maps *m, struct amlg_cfg *cfg)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(m->fd[M_CFG], &zero, cfg) ? -errno : 0;
+}
+
+int maps_cfg_write(const struct amlg_maps *m, const struct amlg_cfg *cfg)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(m->fd[M_CFG], &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
+int maps_open_pinned(const char *ifname, struct amlg_maps *m)
+{
+	char dir[256], path[320];
+	int err;
+
+	maps_init(m);
+	m->owned = true;
+	err = pin_dir(ifname, dir, sizeof(dir));
+	if (err)
+		return err;
+	for (int i = 0; i < M_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, amlg_map_names[i]);
+		m->fd[i] = bpf_obj_get(path);
+		if (m->fd[i] < 0) {
+			err = -errno;
+			pr_debug("%s: %s", path, strerror(-err));
+			maps_close(m);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void maps_close(struct amlg_maps *m)
+{
+	if (m->owned) {
+		for (int i = 0; i < M_COUNT; i++)
+			if (m->fd[i] >= 0)
+				close(m->fd[i]);
+	}
+	maps_init(m);
+}
+
+/* Are we in PID 1's mount namespace? */
+static bool init_mount_ns(void)
+{
+	struct stat self, init;
+
+	if (stat("/proc/self/ns/mnt", &self) || stat("/proc/1/ns/mnt", &init))
+		return true; /* cannot tell: assume the normal case */
+	return self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+}
+
+int bpffs_ensure(void)
+{
+	struct statfs st;
+
+	if (statfs(BPFFS, &st) == 0 && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	/*
+	 * A private mount namespace without the BPF filesystem ("ip netns exec" remounts /sys):
+	 * pins made in a filesystem mounted here would vanish with this process.
+	 */
+	if (!init_mount_ns()) {
+		pr_err("%s is not a BPF filesystem in this mount namespace: pinned state would "
+		       "vanish when amlguard exits",
+		       BPFFS);
+		pr_hint("'ip netns exec' remounts /sys; use 'nsenter --net=/run/netns/NAME "
+			"amlguard ...' instead, or mount the BPF filesystem here yourself");
+		return -ENOTSUP;
+	}
+	if (mkdir(BPFFS, 0700) && errno != EEXIST)
+		return -errno;
+	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
+		return -errno;
+	pr_info("mounted the BPF filesystem at %s", BPFFS);
+	return 0;
+}
+
+int ncpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	return n > 0 ? n : 1;
+}
