@@ -58,6 +58,10 @@ cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	PIDS=()
+	# Whatever still runs inside our namespaces (forked servers' children too).
+	for ns in "$NS_HOST" "$NS_REMOTE" "$NS_GW"; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	done
 	for p in "${ATTACHED[@]}"; do
 		in_ns "${p%%:*}" "$AMLGUARD" -q detach -i "${p#*:}" >/dev/null 2>&1
 	done
@@ -135,13 +139,15 @@ attached() {
 
 # A TCP server in a namespace: echoes each line back (socat fork).
 tcp_echo_server() {
-	local ns=$1 addr=$2 port=$3
-	bg in_ns "$ns" socat -T5 TCP-LISTEN:"$port",bind="$addr",reuseaddr,fork EXEC:cat
+	local ns=$1 addr=$2 port=$3 v=4
+	case $addr in *:*) v=6 addr="[$addr]" ;; esac
+	bg in_ns "$ns" socat -T5 TCP$v-LISTEN:"$port",bind="$addr",reuseaddr,fork EXEC:cat
 }
 
 udp_echo_server() {
-	local ns=$1 addr=$2 port=$3
-	bg in_ns "$ns" socat -T5 UDP-RECVFROM:"$port",bind="$addr",reuseaddr,fork EXEC:cat
+	local ns=$1 addr=$2 port=$3 v=4
+	case $addr in *:*) v=6 addr="[$addr]" ;; esac
+	bg in_ns "$ns" socat -T5 UDP$v-RECVFROM:"$port",bind="$addr",reuseaddr,fork EXEC:cat
 }
 
 # Wait until something listens on a port in a namespace.
@@ -154,15 +160,18 @@ wait_listen() {
 	die "nothing listens on port $port in $ns"
 }
 
-# Send a line over TCP and expect it back: 0 if it came back within 2 s.
+# Send a line over TCP and expect it back: 0 if it came back within 2 s.  An optional fourth
+# argument is the source address to connect from.
 tcp_roundtrip() {
-	local ns=$1 addr=$2 port=$3 out
-	out=$(echo "hello-$port" | in_ns "$ns" timeout 3 socat -T2 - TCP:"$addr":"$port",connect-timeout=2 2>/dev/null)
+	local ns=$1 addr=$2 port=$3 src=${4:+,bind=$4} out
+	case $addr in *:*) addr="[$addr]" ;; esac
+	out=$(echo "hello-$port" | in_ns "$ns" timeout 3 socat -T2 - TCP:"$addr":"$port",connect-timeout=2$src 2>/dev/null)
 	[ "$out" = "hello-$port" ]
 }
 
 udp_roundtrip() {
 	local ns=$1 addr=$2 port=$3 out
+	case $addr in *:*) addr="[$addr]" ;; esac
 	out=$(echo "hello-$port" | in_ns "$ns" timeout 3 socat -T1 - UDP:"$addr":"$port" 2>/dev/null)
 	[ "$out" = "hello-$port" ]
 }
@@ -205,7 +214,7 @@ run_tests() {
 		echo "== $t"
 		(
 			set -e
-			trap cleanup EXIT
+			trap "set +e; cleanup" EXIT
 			"$t"
 		)
 		rc=$?

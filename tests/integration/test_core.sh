@@ -28,7 +28,7 @@ EOF
 servers() {
 	tcp_echo_server "$NS_REMOTE" 198.51.100.7 443
 	tcp_echo_server "$NS_REMOTE" 203.0.113.9 443
-	tcp_echo_server "$NS_REMOTE" '[2001:db8:1::5]' 443
+	tcp_echo_server "$NS_REMOTE" 2001:db8:1::5 443
 	udp_echo_server "$NS_REMOTE" 198.51.100.53 53
 	tcp_echo_server "$NS_HOST" $H4 44224
 	tcp_echo_server "$NS_HOST" $H4 2222
@@ -48,7 +48,7 @@ test_attach_traffic_log() {
 	tcp_roundtrip "$NS_HOST" 198.51.100.7 443 || die "declared https failed"
 	tcp_roundtrip "$NS_HOST" 2001:db8:1::5 443 || die "declared https over v6 failed"
 	udp_roundtrip "$NS_HOST" 198.51.100.53 53 || die "declared dns failed"
-	tcp_roundtrip "$NS_REMOTE" $H4 44224 || die "declared inbound failed"
+	tcp_roundtrip "$NS_REMOTE" $H4 44224 198.51.100.7 || die "declared inbound failed"
 	# undeclared flows still work in audit mode, and are reported
 	tcp_roundtrip "$NS_HOST" 203.0.113.9 443 || die "audit mode blocked traffic"
 	tcp_roundtrip "$NS_REMOTE" $H4 2222 || die "audit mode blocked inbound"
