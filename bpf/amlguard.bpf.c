@@ -38,8 +38,8 @@ struct amlg_result {
  * The flow a packet belongs to, as initiated in direction fdir: the packet's own direction
  * (pdir) says which address is remote, fdir whose destination port is the server port.
  */
-static __always_inline void flow_from_pkt(struct amlg_flow *f, const struct amlg_pkt *pkt, __u8 pdir,
-					  __u8 fdir, __u16 dport)
+static __always_inline void flow_from_pkt(struct amlg_flow *f, const struct amlg_pkt *pkt,
+					  __u8 pdir, __u8 fdir, __u16 dport)
 {
 	f->dir = fdir;
 	f->family = pkt->family;

@@ -24,10 +24,10 @@
 #define AMLG_MAP_RSTATS "amlg_rstats"
 
 /* Every map above, in one list, for pinning and for readers of pinned state. */
-#define AMLG_PINNED_MAPS                                                                   \
-	AMLG_MAP_CFG, AMLG_MAP_PCFG, AMLG_MAP_RULES, AMLG_MAP_PORTS, AMLG_MAP_LPM4,          \
-		AMLG_MAP_LPM6, AMLG_MAP_CLASSES, AMLG_MAP_CT, AMLG_MAP_FRAG, AMLG_MAP_EVENTS, \
-		AMLG_MAP_STATS, AMLG_MAP_RSTATS
+#define AMLG_PINNED_MAPS                                                                           \
+	AMLG_MAP_CFG, AMLG_MAP_PCFG, AMLG_MAP_RULES, AMLG_MAP_PORTS, AMLG_MAP_LPM4, AMLG_MAP_LPM6, \
+		AMLG_MAP_CLASSES, AMLG_MAP_CT, AMLG_MAP_FRAG, AMLG_MAP_EVENTS, AMLG_MAP_STATS,     \
+		AMLG_MAP_RSTATS
 
 #define AMLG_PIN_ROOT "/sys/fs/bpf/amlguard"
 
@@ -52,7 +52,7 @@
 #define AMLG_RULE_IDS (AMLG_DIRS * AMLG_MAX_RULES)
 #define AMLG_RULE_NONE 0xffffu
 /* Global rule id: direction * AMLG_MAX_RULES + bit. */
-#define AMLG_RULE_ID(dir, bit) ((dir) * AMLG_MAX_RULES + (bit))
+#define AMLG_RULE_ID(dir, bit) ((dir)*AMLG_MAX_RULES + (bit))
 
 /*
  * Protocol slots.  TCP and UDP are classified by destination port through the port table; the
@@ -68,8 +68,8 @@
 
 /* amlg_ports index: ((slot * DIRS + dir) * PORTED_PSLOTS + pslot) * 65536 + port */
 #define AMLG_PORTS_PER_SLOT (AMLG_DIRS * AMLG_PORTED_PSLOTS * 65536)
-#define AMLG_PORT_IDX(slot, dir, pslot, port)                                              \
-	((((__u32)(slot) * AMLG_DIRS + (dir)) * AMLG_PORTED_PSLOTS + (pslot)) * 65536u +   \
+#define AMLG_PORT_IDX(slot, dir, pslot, port)                                          \
+	((((__u32)(slot)*AMLG_DIRS + (dir)) * AMLG_PORTED_PSLOTS + (pslot)) * 65536u + \
 	 (__u32)(port))
 
 /* Class 0 is always the empty bitmap, so a zeroed table entry means "no rule". */
@@ -78,7 +78,7 @@
 /* LPM keys: a kind byte (direction and side), three zero bytes, then the address. */
 #define AMLG_SIDE_REMOTE 0
 #define AMLG_SIDE_LOCAL 1
-#define AMLG_LPM_KIND(dir, side) ((dir) * 2 + (side))
+#define AMLG_LPM_KIND(dir, side) ((dir)*2 + (side))
 #define AMLG_LPM_HDR_BITS 32
 
 struct amlg_lpm4_key {

@@ -82,9 +82,9 @@ static __always_inline __u32 addr_class(__u32 slot, __u8 family, __u8 kind, cons
 
 /* Index of the lowest set bit of w (w != 0), branch-free: de Bruijn multiplication. */
 static const __u8 debruijn64[64] = {
-	0,  1,  48, 2,  57, 49, 28, 3,  61, 58, 50, 42, 38, 29, 17, 4,  62, 55, 59, 36, 53, 51,
-	43, 22, 45, 39, 33, 30, 24, 18, 12, 5,  63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21,
-	44, 32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,  13, 8,  7,  6,
+	0,  1,	48, 2,	57, 49, 28, 3,	61, 58, 50, 42, 38, 29, 17, 4,	62, 55, 59, 36, 53, 51,
+	43, 22, 45, 39, 33, 30, 24, 18, 12, 5,	63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21,
+	44, 32, 23, 11, 46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9,	13, 8,	7,  6,
 };
 
 static __always_inline __u32 lowest_bit(__u64 w)
@@ -125,8 +125,8 @@ __noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct aml
 		return 0;
 	l = a;
 	if (pc->flags & (dir ? AMLG_PF_HAS_LOCAL_IN : AMLG_PF_HAS_LOCAL_OUT)) {
-		__u32 lcls = addr_class(slot, f->family, AMLG_LPM_KIND(dir, AMLG_SIDE_LOCAL),
-					f->laddr);
+		__u32 lcls =
+			addr_class(slot, f->family, AMLG_LPM_KIND(dir, AMLG_SIDE_LOCAL), f->laddr);
 
 		if (lcls == AMLG_CLASS_EMPTY)
 			return 0;

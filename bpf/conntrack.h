@@ -62,9 +62,8 @@ static __always_inline __u64 ct_timeout(const struct amlg_cfg *cfg, const struct
 }
 
 /* A live entry for k, or NULL.  A TCP SYN reopens a closing entry as a new flow. */
-static __always_inline struct amlg_ct_val *ct_lookup(const struct amlg_cfg *cfg,
-						     const struct amlg_ct_key *k, __u8 tcp_flags,
-						     __u64 now)
+static __always_inline struct amlg_ct_val *
+ct_lookup(const struct amlg_cfg *cfg, const struct amlg_ct_key *k, __u8 tcp_flags, __u64 now)
 {
 	struct amlg_ct_val *v = bpf_map_lookup_elem(&amlg_ct, k);
 
@@ -79,8 +78,8 @@ static __always_inline struct amlg_ct_val *ct_lookup(const struct amlg_cfg *cfg,
 }
 
 static __always_inline void ct_store(struct amlg_stats *st, const struct amlg_ct_key *k,
-				     const struct amlg_verdict *vd, __u8 dir, __u8 match,
-				     __u64 gen, __u64 now, __u8 tcp_flags)
+				     const struct amlg_verdict *vd, __u8 dir, __u8 match, __u64 gen,
+				     __u64 now, __u8 tcp_flags)
 {
 	struct amlg_ct_val v = {
 		.last_seen = now,

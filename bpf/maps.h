@@ -29,7 +29,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, AMLG_SLOTS * AMLG_RULE_IDS);
+	__uint(max_entries, AMLG_SLOTS *AMLG_RULE_IDS);
 	__type(key, __u32);
 	__type(value, struct amlg_rule_info);
 } amlg_rules SEC(".maps");
@@ -37,7 +37,7 @@ struct {
 /* 256 Ki entries per slot, written by the loader with one batched update. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, AMLG_SLOTS * AMLG_PORTS_PER_SLOT);
+	__uint(max_entries, AMLG_SLOTS *AMLG_PORTS_PER_SLOT);
 	__type(key, __u32);
 	__type(value, __u32);
 } amlg_ports SEC(".maps");
@@ -121,7 +121,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, AMLG_SLOTS * AMLG_RULE_IDS);
+	__uint(max_entries, AMLG_SLOTS *AMLG_RULE_IDS);
 	__type(key, __u32);
 	__type(value, struct amlg_rstat);
 } amlg_rstats SEC(".maps");

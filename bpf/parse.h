@@ -86,13 +86,13 @@ struct cursor {
 };
 
 /* A pointer to size bytes at off, or NULL if they are not all in the packet. */
-#define CUR_PTR(c, off, size)                                                                  \
-	({                                                                                     \
-		void *__p = NULL;                                                             \
-		__u32 __o = (off);                                                            \
-		if (__o <= AMLG_MAX_HDR_OFF && (c)->data + __o + (size) <= (c)->end)          \
-			__p = (c)->data + __o;                                                \
-		__p;                                                                          \
+#define CUR_PTR(c, off, size)                                                        \
+	({                                                                           \
+		void *__p = NULL;                                                    \
+		__u32 __o = (off);                                                   \
+		if (__o <= AMLG_MAX_HDR_OFF && (c)->data + __o + (size) <= (c)->end) \
+			__p = (c)->data + __o;                                       \
+		__p;                                                                 \
 	})
 
 static __always_inline void copy_addr4(__u8 *dst, const void *src)

@@ -13,8 +13,7 @@ static __always_inline struct amlg_stats *stats_get(void)
 }
 
 static __always_inline void stats_count(struct amlg_stats *st, __u32 slot, __u8 dir, __u8 verdict,
-					__u8 reason, __u8 match, __u16 rule, __u32 len,
-					int dropped)
+					__u8 reason, __u8 match, __u16 rule, __u32 len, int dropped)
 {
 	dir &= 1;
 	verdict &= 1;

@@ -63,7 +63,8 @@ int do_attach(int argc, char **argv)
 		case OPT_CT_SIZE:
 			ao.ct_size = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || ao.ct_size < 1024 || ao.ct_size > (1u << 24)) {
-				pr_err("--ct-size %s: expected a number from 1024 to 16777216", optarg);
+				pr_err("--ct-size %s: expected a number from 1024 to 16777216",
+				       optarg);
 				return -EINVAL;
 			}
 			break;

@@ -19,8 +19,10 @@ static void usage(FILE *f)
 int do_compile(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "verbose", no_argument, NULL, 'v' }, { "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },    FRONTEND_LONG_OPTS,
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		FRONTEND_LONG_OPTS,
 		{ 0 },
 	};
 	struct compiled *c = NULL;

@@ -42,7 +42,8 @@ static void refresh_rules(struct log_ctx *lc, uint64_t generation)
 	for (slot = 0; slot < AMLG_SLOTS; slot++) {
 		struct amlg_pcfg pc;
 
-		if (bpf_map_lookup_elem(lc->m->fd[M_PCFG], &slot, &pc) || pc.generation != generation)
+		if (bpf_map_lookup_elem(lc->m->fd[M_PCFG], &slot, &pc) ||
+		    pc.generation != generation)
 			continue;
 		free(lc->rules);
 		lc->rules = NULL;
@@ -77,11 +78,12 @@ static int on_event(void *ctx, void *data, size_t size)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: amlguard log -i IFACE [-f] [--text]\n\n"
-		   "Prints the violations waiting in the interface's event buffer, one JSON object\n"
-		   "a line: time, iface, dir, proto, src, sport, dst, dport, vlan, reason, rule,\n"
-		   "flow, action.  -f keeps following until interrupted.  Events are consumed:\n"
-		   "two readers of the same interface share them.\n");
+	fprintf(f,
+		"Usage: amlguard log -i IFACE [-f] [--text]\n\n"
+		"Prints the violations waiting in the interface's event buffer, one JSON object\n"
+		"a line: time, iface, dir, proto, src, sport, dst, dport, vlan, reason, rule,\n"
+		"flow, action.  -f keeps following until interrupted.  Events are consumed:\n"
+		"two readers of the same interface share them.\n");
 }
 
 int do_log(int argc, char **argv)

@@ -33,8 +33,8 @@ static json_t *counters_json(const struct amlg_stats *s)
 					      (json_int_t)s->dropped[d]));
 		for (int r = 1; r < AMLG_REASON_MAX; r++) {
 			json_t *cur = json_object_get(reasons, reason_str((unsigned)r));
-			json_int_t v = (json_int_t)s->reasons[d][r] +
-				       (cur ? json_integer_value(cur) : 0);
+			json_int_t v =
+				(json_int_t)s->reasons[d][r] + (cur ? json_integer_value(cur) : 0);
 
 			json_object_set_new(reasons, reason_str((unsigned)r), json_integer(v));
 		}
@@ -60,12 +60,13 @@ static json_t *state_json(const struct amlg_state *st)
 		if (!r->info.used)
 			continue;
 		json_array_append_new(
-			rules, json_pack("{s:i, s:s, s:s, s:s?, s:s, s:I, s:I}", "id", id, "dir",
-					 r->info.dir == AMLG_DIR_OUT ? "out" : "in", "proto",
-					 r->info.proto ? l4_str(r->info.proto, p, sizeof(p)) : "any",
-					 "flow", r->info.flow[0] ? r->info.flow : NULL, "origin",
-					 r->info.origin, "packets", (json_int_t)r->packets, "bytes",
-					 (json_int_t)r->bytes));
+			rules,
+			json_pack("{s:i, s:s, s:s, s:s?, s:s, s:I, s:I}", "id", id, "dir",
+				  r->info.dir == AMLG_DIR_OUT ? "out" : "in", "proto",
+				  r->info.proto ? l4_str(r->info.proto, p, sizeof(p)) : "any",
+				  "flow", r->info.flow[0] ? r->info.flow : NULL, "origin",
+				  r->info.origin, "packets", (json_int_t)r->packets, "bytes",
+				  (json_int_t)r->bytes));
 	}
 	o = json_pack("{s:s, s:b, s:s, s:s, s:{s:s, s:s, s:I, s:s, s:b}, s:o, s:o, s:{s:I, s:I}}",
 		      "iface", st->ifname, "attached", st->prog_id[0] && st->prog_id[1], "role",
@@ -76,8 +77,9 @@ static json_t *state_json(const struct amlg_state *st)
 		      (st->pcfg.flags & AMLG_PF_PLATFORM) != 0, "counters",
 		      counters_json(&st->stats), "rules", rules, "conntrack", "entries",
 		      (json_int_t)st->ct_entries, "capacity", (json_int_t)st->ct_capacity);
-	json_object_set_new(o, "prog_ids", json_pack("{s:i, s:i}", "ingress", st->prog_id[0],
-						     "egress", st->prog_id[1]));
+	json_object_set_new(o, "prog_ids",
+			    json_pack("{s:i, s:i}", "ingress", st->prog_id[0], "egress",
+				      st->prog_id[1]));
 	return o;
 }
 
@@ -96,8 +98,8 @@ static void state_print(const struct amlg_state *st)
 	       time_str(st->pcfg.load_time_ns, ts, sizeof(ts)));
 	printf("  tables     %u out and %u in rules, %u IPv4 and %u IPv6 prefixes, %u classes, "
 	       "platform rules %s\n",
-	       st->pcfg.nrules[0], st->pcfg.nrules[1], st->pcfg.n4, st->pcfg.n6,
-	       st->pcfg.nclasses, st->pcfg.flags & AMLG_PF_PLATFORM ? "on" : "off");
+	       st->pcfg.nrules[0], st->pcfg.nrules[1], st->pcfg.n4, st->pcfg.n6, st->pcfg.nclasses,
+	       st->pcfg.flags & AMLG_PF_PLATFORM ? "on" : "off");
 	for (int d = 0; d < AMLG_DIRS; d++)
 		printf("  %-10s %llu packets allowed, %llu violations, %llu dropped\n",
 		       d == AMLG_DIR_OUT ? "out" : "in", (unsigned long long)s->packets[d][0],

@@ -66,15 +66,15 @@ json_t *event_json(const struct amlg_event *ev, const struct event_ctx *cx)
 	json_t *o;
 
 	time_str(ev->ts_ns + (uint64_t)cx->mono_to_real_ns, ts, sizeof(ts));
-	o = json_pack("{s:s, s:s, s:s}", "time", ts, "iface", cx->ifname ? cx->ifname : "",
-		      "dir", ev->dir == AMLG_DIR_OUT ? "out" : "in");
+	o = json_pack("{s:s, s:s, s:s}", "time", ts, "iface", cx->ifname ? cx->ifname : "", "dir",
+		      ev->dir == AMLG_DIR_OUT ? "out" : "in");
 	if (ev->family) {
 		json_object_set_new(o, "proto", json_string(l4_str(ev->proto, p, sizeof(p))));
-		json_object_set_new(o, "src", json_string(addr_str(ev->family, ev->saddr, src,
-								   sizeof(src))));
+		json_object_set_new(o, "src",
+				    json_string(addr_str(ev->family, ev->saddr, src, sizeof(src))));
 		json_object_set_new(o, "sport", ported ? json_integer(ev->sport) : json_null());
-		json_object_set_new(o, "dst", json_string(addr_str(ev->family, ev->daddr, dst,
-								   sizeof(dst))));
+		json_object_set_new(o, "dst",
+				    json_string(addr_str(ev->family, ev->daddr, dst, sizeof(dst))));
 		json_object_set_new(o, "dport", ported ? json_integer(ev->dport) : json_null());
 	} else {
 		json_object_set_new(o, "proto", json_null());
@@ -91,8 +91,8 @@ json_t *event_json(const struct amlg_event *ev, const struct event_ctx *cx)
 	json_object_set_new(o, "reason", json_string(reason_str(ev->reason)));
 	json_object_set_new(o, "rule", r ? json_string(r->origin) : json_null());
 	json_object_set_new(o, "flow", r && r->flow[0] ? json_string(r->flow) : json_null());
-	json_object_set_new(o, "action", json_string(ev->flags & AMLG_EVF_DROPPED ? "drop"
-										 : "pass"));
+	json_object_set_new(o, "action",
+			    json_string(ev->flags & AMLG_EVF_DROPPED ? "drop" : "pass"));
 	json_object_set_new(o, "len", json_integer(ev->pkt_len));
 	json_object_set_new(o, "generation", json_integer((json_int_t)ev->generation));
 	if (cx->hash && cx->generation == ev->generation)
@@ -116,7 +116,8 @@ void event_print(FILE *f, const struct amlg_event *ev, const struct event_ctx *c
 		fprintf(f, "%s %s%s%s:%u -> %s%s%s:%u", l4_str(ev->proto, p, sizeof(p)),
 			v6 ? "[" : "", addr_str(ev->family, ev->saddr, src, sizeof(src)),
 			v6 ? "]" : "", ev->sport, v6 ? "[" : "",
-			addr_str(ev->family, ev->daddr, dst, sizeof(dst)), v6 ? "]" : "", ev->dport);
+			addr_str(ev->family, ev->daddr, dst, sizeof(dst)), v6 ? "]" : "",
+			ev->dport);
 	} else {
 		fprintf(f, "%s %s -> %s", l4_str(ev->proto, p, sizeof(p)),
 			addr_str(ev->family, ev->saddr, src, sizeof(src)),

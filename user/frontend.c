@@ -104,8 +104,8 @@ int frontend_compile(const struct policy_args *a, bool json, struct compiled **o
 		print_diags(&d, json && (err || diag_failed(&d)));
 	if (err || diag_failed(&d)) {
 		if (!json)
-			fprintf(stderr, "amlguard: %s: %zu error%s, nothing was loaded\n", a->policy,
-				d.nerrors, d.nerrors == 1 ? "" : "s");
+			fprintf(stderr, "amlguard: %s: %zu error%s, nothing was loaded\n",
+				a->policy, d.nerrors, d.nerrors == 1 ? "" : "s");
 		compiled_free(*out);
 		*out = NULL;
 		policy_free(p);

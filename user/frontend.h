@@ -33,10 +33,12 @@ struct policy_args {
 };
 
 /* getopt_long entries for the shared options; end a command's table with these. */
-#define FRONTEND_LONG_OPTS                                                                 \
+#define FRONTEND_LONG_OPTS                                                                       \
 	{ "policy", required_argument, NULL, 'p' }, { "var", required_argument, NULL, OPT_VAR }, \
-		{ "tags", required_argument, NULL, OPT_TAGS },                             \
-		{ "mode", required_argument, NULL, OPT_MODE }
+		{ "tags", required_argument, NULL, OPT_TAGS },                                   \
+	{                                                                                        \
+		"mode", required_argument, NULL, OPT_MODE                                        \
+	}
 
 void policy_args_init(struct policy_args *a);
 /* Handle one option: 1 if it was a shared one, 0 if not, -EINVAL (message printed) if bad. */

@@ -337,8 +337,7 @@ int offline_open(struct offline *o, const struct compiled *c, unsigned ct_size)
 	return open_offline(o, c, ct_size, AMLG_ROLE_HOST, LOAD_OFFLINE);
 }
 
-int offline_open_role(struct offline *o, const struct compiled *c, unsigned ct_size,
-		      unsigned role)
+int offline_open_role(struct offline *o, const struct compiled *c, unsigned ct_size, unsigned role)
 {
 	return open_offline(o, c, ct_size, role, LOAD_OFFLINE | LOAD_LIVE);
 }

@@ -53,8 +53,7 @@ struct offline_verdict {
 /* Load the datapath without attaching it, with c installed (c may be NULL: no policy yet). */
 int offline_open(struct offline *o, const struct compiled *c, unsigned ct_size);
 /* The same with the live entry points loaded too, for the given role. */
-int offline_open_role(struct offline *o, const struct compiled *c, unsigned ct_size,
-		      unsigned role);
+int offline_open_role(struct offline *o, const struct compiled *c, unsigned ct_size, unsigned role);
 /* Run one Ethernet frame through the datapath; dir is AMLG_DIR_*, ts_ns the packet's time. */
 int offline_run(struct offline *o, const void *frame, size_t len, unsigned dir, uint64_t ts_ns,
 		struct offline_verdict *v);

@@ -83,9 +83,12 @@ static const struct cmd *cmd_select(const char *name)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },	{ "pretty", no_argument, NULL, 'P' },
-		{ "debug", no_argument, NULL, 'd' },	{ "quiet", no_argument, NULL, 'q' },
-		{ "version", no_argument, NULL, 'V' }, { "help", no_argument, NULL, 'h' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "pretty", no_argument, NULL, 'P' },
+		{ "debug", no_argument, NULL, 'd' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const struct cmd *c;

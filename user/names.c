@@ -7,20 +7,16 @@
 #include "names.h"
 
 static const char *const reasons[AMLG_REASON_MAX] = {
-	[AMLG_REASON_NONE] = "none",
-	[AMLG_REASON_NO_RULE] = "no-rule",
-	[AMLG_REASON_PORT] = "port",
-	[AMLG_REASON_PROTO] = "proto",
-	[AMLG_REASON_MALFORMED] = "malformed",
-	[AMLG_REASON_FRAGMENT] = "fragment",
-	[AMLG_REASON_NON_IP] = "non-ip",
-	[AMLG_REASON_NO_POLICY] = "no-policy",
+	[AMLG_REASON_NONE] = "none",	       [AMLG_REASON_NO_RULE] = "no-rule",
+	[AMLG_REASON_PORT] = "port",	       [AMLG_REASON_PROTO] = "proto",
+	[AMLG_REASON_MALFORMED] = "malformed", [AMLG_REASON_FRAGMENT] = "fragment",
+	[AMLG_REASON_NON_IP] = "non-ip",       [AMLG_REASON_NO_POLICY] = "no-policy",
 };
 
 static const char *const matches[AMLG_MATCH_MAX] = {
-	[AMLG_MATCH_NONE] = "none",	    [AMLG_MATCH_RULE] = "rule",
-	[AMLG_MATCH_CT] = "conntrack",	    [AMLG_MATCH_RELATED] = "related",
-	[AMLG_MATCH_LINK] = "link",	    [AMLG_MATCH_FRAG] = "fragment",
+	[AMLG_MATCH_NONE] = "none",	[AMLG_MATCH_RULE] = "rule",
+	[AMLG_MATCH_CT] = "conntrack",	[AMLG_MATCH_RELATED] = "related",
+	[AMLG_MATCH_LINK] = "link",	[AMLG_MATCH_FRAG] = "fragment",
 	[AMLG_MATCH_PICKUP] = "pickup",
 };
 

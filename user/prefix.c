@@ -170,7 +170,8 @@ static bool siblings(const struct prefix *a, const struct prefix *b)
 	bit = a->len - 1;
 	if (!bits_equal(a->addr, b->addr, bit))
 		return false;
-	return !(a->addr[bit / 8] & (0x80 >> (bit % 8))) && (b->addr[bit / 8] & (0x80 >> (bit % 8)));
+	return !(a->addr[bit / 8] & (0x80 >> (bit % 8))) &&
+	       (b->addr[bit / 8] & (0x80 >> (bit % 8)));
 }
 
 /* One pass: sort, drop covered prefixes, join sibling pairs.  Returns true if it joined any. */
