@@ -152,9 +152,12 @@ struct amlg_pcfg {
 	char path[AMLG_PATH_MAX];
 	__u32 n4, n6; /* LPM entries */
 	__u32 compile_us; /* compile time, for status */
-	__u32 pad;
+	__u32 tags_change; /* service-tag file: changeNumber (0: no tag file) */
+	char tags_cloud[32]; /* "Public", "AzureGovernment", "China" */
+	char tags_date[16]; /* from the file name, YYYYMMDD, or "" */
+	char tags_file[AMLG_PATH_MAX];
 };
-_Static_assert(sizeof(struct amlg_pcfg) == 384, "amlg_pcfg layout");
+_Static_assert(sizeof(struct amlg_pcfg) == 688, "amlg_pcfg layout");
 
 /* Per-rule metadata (amlg_rules, index = slot * AMLG_RULE_IDS + rule id); userspace only. */
 struct amlg_rule_info {
