@@ -3,9 +3,13 @@
  * amlguard datapath: every packet, both directions, against the compiled allow-list.
  *
  * The entry points are thin: the tc hooks map the hook to a direction through the role and use
- * the kernel's clock; the offline entry (amlg_test, used by tests, "check" and "explain") takes
- * direction and time from the skb context and writes the verdict back into it.  Everything else
- * is amlg_process(), the same code on every path.
+ * the kernel's clock; the offline entry (amlg_test, used by tests and "explain") takes direction
+ * and time from the skb context and writes the verdict back into it; the batch entry ("check")
+ * walks packets held in a map.  Every path calls the same two functions: amlg_parse_*() (the
+ * one parser, over packet data or a batch buffer) and amlg_judge().
+ *
+ * Both are global functions: the verifier checks each once, on its own, instead of every
+ * combination of parser paths with judging paths at every call site.
  */
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -16,12 +20,24 @@
 #include "parse.h"
 #include "classify.h"
 #include "conntrack.h"
+#include "dns.h"
 #include "events.h"
+#include "sni.h"
 #include "stats.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 amlg_role = AMLG_ROLE_HOST;
+
+/* What an entry point knows about a packet besides its bytes. */
+struct amlg_meta {
+	__u64 now;
+	__u32 len; /* wire length */
+	__u32 ifindex;
+	__u8 dir; /* AMLG_DIR_OUT, AMLG_DIR_IN, or AMLG_DIR_AUTO (batches) */
+	__u8 parse; /* PARSE_* */
+	__u8 pad[6];
+};
 
 struct amlg_result {
 	__u64 generation;
@@ -31,8 +47,52 @@ struct amlg_result {
 	__u8 match;
 	__u8 dropped;
 	__u8 event;
-	__u8 pad;
+	__u8 dir; /* resolved direction */
+	__u8 foreign; /* AMLG_DIR_AUTO and neither address is local */
 };
+
+static __always_inline int is_local(const struct amlg_pkt *pkt, const __u8 *addr)
+{
+	if (pkt->family == 4) {
+		struct amlg_lpm4_key k = { .prefixlen = AMLG_LPM_HDR_BITS + 32 };
+
+		__builtin_memcpy(k.addr, addr, 4);
+		return bpf_map_lookup_elem(&amlg_local4, &k) != NULL;
+	} else {
+		struct amlg_lpm6_key k = { .prefixlen = AMLG_LPM_HDR_BITS + 128 };
+
+		__builtin_memcpy(k.addr, addr, 16);
+		return bpf_map_lookup_elem(&amlg_local6, &k) != NULL;
+	}
+}
+
+/*
+ * Offline only: the direction of a packet from which of its addresses is local.  Between two
+ * local addresses, a packet is "in" when it answers a flow the other side opened (the flow is
+ * tracked that way round), else "out".  Global, like the other helpers of amlg_judge(), to keep
+ * its stack frame small.
+ */
+__noinline int local_dir(const struct amlg_pkt *pkt, __u64 now)
+{
+	struct amlg_ct_key k = {};
+	struct amlg_cfg *cfg;
+	__u32 zero = 0;
+	int src;
+
+	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
+	if (!pkt || !cfg)
+		return AMLG_DIR_AUTO;
+	if (!pkt->family)
+		return AMLG_DIR_OUT;
+	src = is_local(pkt, pkt->saddr);
+	if (!is_local(pkt, pkt->daddr))
+		return src ? AMLG_DIR_OUT : AMLG_DIR_AUTO;
+	if (!src)
+		return AMLG_DIR_IN;
+	ct_key_from(&k, pkt->family, pkt->proto, AMLG_DIR_IN, pkt->saddr, pkt->daddr, pkt->sport,
+		    pkt->dport);
+	return ct_lookup(cfg, &k, pkt->tcp_flags, now) ? AMLG_DIR_IN : AMLG_DIR_OUT;
+}
 
 /*
  * The flow a packet belongs to, as initiated in direction fdir: the packet's own direction
@@ -54,12 +114,17 @@ static __always_inline void flow_from_pkt(struct amlg_flow *f, const struct amlg
 	}
 }
 
-/* A packet whose first fragment we judged follows that verdict; an orphan is a violation. */
-static __always_inline __u8 follow_fragment(struct amlg_pkt *pkt, struct amlg_verdict *vd)
+/*
+ * A packet whose first fragment we judged follows that verdict; an orphan is a violation.
+ * The fragment functions are global to keep their keys off amlg_judge()'s stack.
+ */
+__noinline int follow_fragment(struct amlg_pkt *pkt, struct amlg_verdict *vd)
 {
 	struct amlg_frag_key fk = {};
 	struct amlg_frag_val *fv;
 
+	if (!pkt || !vd)
+		return AMLG_MATCH_NONE;
 	frag_key_from(&fk, pkt);
 	fv = bpf_map_lookup_elem(&amlg_frag, &fk);
 	if (!fv) {
@@ -74,40 +139,81 @@ static __always_inline __u8 follow_fragment(struct amlg_pkt *pkt, struct amlg_ve
 	return fv->verdict == AMLG_VERDICT_ALLOW ? AMLG_MATCH_FRAG : AMLG_MATCH_NONE;
 }
 
-static __always_inline void remember_fragment(const struct amlg_pkt *pkt,
-					      const struct amlg_verdict *vd, __u64 now)
+__noinline int remember_fragment(const struct amlg_pkt *pkt, const struct amlg_verdict *vd,
+				 __u64 now)
 {
 	struct amlg_frag_key fk = {};
-	struct amlg_frag_val fv = {
-		.last_seen = now,
-		.rule = vd->rule,
-		.verdict = vd->verdict,
-		.reason = vd->reason,
-		.sport = pkt->sport,
-		.dport = pkt->dport,
-	};
+	struct amlg_frag_val fv = {};
 
+	if (!pkt || !vd)
+		return 0;
+	fv.last_seen = now;
+	fv.rule = vd->rule;
+	fv.verdict = vd->verdict;
+	fv.reason = vd->reason;
+	fv.sport = pkt->sport;
+	fv.dport = pkt->dport;
 	frag_key_from(&fk, pkt);
-	bpf_map_update_elem(&amlg_frag, &fk, &fv, BPF_ANY);
+	return bpf_map_update_elem(&amlg_frag, &fk, &fv, BPF_ANY);
 }
 
-static __always_inline int amlg_process(struct __sk_buff *skb, __u8 dir, __u64 now,
-					struct amlg_result *r)
+/* The parser over live or test packet data (the headers already pulled in). */
+__noinline int amlg_parse_skb(struct __sk_buff *skb, struct amlg_pkt *pkt)
+{
+	struct cursor c = {};
+
+	if (!pkt)
+		return PARSE_MALFORMED;
+	c.data = (void *)(long)skb->data;
+	c.end = (void *)(long)skb->data_end;
+	c.len = skb->len;
+	return parse_packet(&c, (__u16)skb->vlan_tci, skb->vlan_present, pkt);
+}
+
+/* The same parser over an offline batch buffer. */
+__noinline int amlg_parse_buf(struct amlg_batch_pkt *bp, struct amlg_pkt *pkt)
+{
+	struct cursor c = {};
+	__u32 cap;
+
+	if (!bp || !pkt)
+		return PARSE_MALFORMED;
+	cap = bp->cap < AMLG_BATCH_SNAP ? bp->cap : AMLG_BATCH_SNAP;
+	c.data = bp->data;
+	c.end = bp->data + cap;
+	c.len = bp->len < cap ? cap : bp->len;
+	c.avail = cap;
+	c.is_buf = 1;
+	return parse_packet(&c, 0, 0, pkt);
+}
+
+/*
+ * Judge one parsed packet.  skb is the context (its bytes feed the event's snapshot unless bp,
+ * an offline batch buffer, is given).  Returns TC_ACT_OK or TC_ACT_SHOT.
+ */
+__noinline int amlg_judge(struct __sk_buff *skb, struct amlg_batch_pkt *bp, struct amlg_pkt *pkt,
+			  struct amlg_meta *m, struct amlg_result *r)
 {
 	struct amlg_verdict vd = { .rule = AMLG_RULE_NONE,
 				   .verdict = AMLG_VERDICT_VIOLATION,
 				   .reason = AMLG_REASON_MALFORMED };
 	struct amlg_ct_key key = {};
 	struct amlg_ct_val *ct = NULL;
-	struct amlg_pkt pkt = {};
 	struct amlg_stats *st;
 	struct amlg_pcfg *pc;
 	struct amlg_cfg *cfg;
 	struct event_info ei;
-	__u8 match = AMLG_MATCH_NONE, initiator = dir, new_flow = 0;
-	__u32 zero = 0, slot, want;
-	struct cursor c;
+	__u8 dir, match = AMLG_MATCH_NONE, initiator, new_flow = 0;
+	__u32 zero = 0, slot;
+	__u64 now;
 	int pr;
+
+	if (!pkt || !m || !r)
+		return TC_ACT_OK;
+	dir = m->dir == AMLG_DIR_IN;
+	initiator = dir;
+	now = m->now;
+	pr = m->parse;
 
 	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
 	st = stats_get();
@@ -124,14 +230,16 @@ static __always_inline int amlg_process(struct __sk_buff *skb, __u8 dir, __u64 n
 	}
 	r->generation = pc->generation;
 
-	want = skb->len < AMLG_PULL_LEN ? skb->len : AMLG_PULL_LEN;
-	if ((long)skb->data_end - (long)skb->data < (long)want)
-		bpf_skb_pull_data(skb, want);
-	c.data = (void *)(long)skb->data;
-	c.end = (void *)(long)skb->data_end;
-	c.len = skb->len;
+	if (m->dir == AMLG_DIR_AUTO) {
+		int d = local_dir(pkt, now);
 
-	pr = parse_packet(&c, skb->vlan_tci, skb->vlan_present, &pkt);
+		if (d == AMLG_DIR_AUTO) {
+			r->foreign = 1;
+			return TC_ACT_OK;
+		}
+		dir = initiator = d == AMLG_DIR_IN;
+	}
+	r->dir = dir;
 	if (pr == PARSE_LINK) {
 		vd.verdict = AMLG_VERDICT_ALLOW;
 		vd.reason = AMLG_REASON_NONE;
@@ -145,17 +253,17 @@ static __always_inline int amlg_process(struct __sk_buff *skb, __u8 dir, __u64 n
 	if (pr != PARSE_OK)
 		goto out;
 
-	if (pkt.frag == FRAG_LATER) {
-		match = follow_fragment(&pkt, &vd);
+	if (pkt->frag == FRAG_LATER) {
+		match = (__u8)follow_fragment(pkt, &vd);
 		goto out;
 	}
 
 	/* An ICMP error about a flow we track travels the opposite way of the packet it quotes. */
-	if (pkt.quoted) {
+	if (pkt->quoted) {
 		struct amlg_ct_val *q;
 
-		ct_key_from(&key, pkt.family, pkt.q_proto, !dir, pkt.q_saddr, pkt.q_daddr,
-			    pkt.q_sport, pkt.q_dport);
+		ct_key_from(&key, pkt->family, pkt->q_proto, !dir, pkt->q_saddr, pkt->q_daddr,
+			    pkt->q_sport, pkt->q_dport);
 		q = ct_lookup(cfg, &key, 0, now);
 		if (q && q->verdict == AMLG_VERDICT_ALLOW && q->generation == pc->generation) {
 			vd.verdict = AMLG_VERDICT_ALLOW;
@@ -167,13 +275,14 @@ static __always_inline int amlg_process(struct __sk_buff *skb, __u8 dir, __u64 n
 		__builtin_memset(&key, 0, sizeof(key));
 	}
 
-	ct_key_from(&key, pkt.family, pkt.proto, dir, pkt.saddr, pkt.daddr, pkt.sport, pkt.dport);
-	ct = ct_lookup(cfg, &key, pkt.tcp_flags, now);
+	ct_key_from(&key, pkt->family, pkt->proto, dir, pkt->saddr, pkt->daddr, pkt->sport, pkt->dport);
+	ct = ct_lookup(cfg, &key, pkt->tcp_flags, now);
 	if (ct) {
 		if (ct->generation != pc->generation) {
 			struct amlg_flow f = {};
 
 			flow_from_ct(&f, &key, ct->dir);
+			f.now = now;
 			classify(slot, pc, &f, &vd);
 			ct->verdict = vd.verdict;
 			ct->reason = vd.reason;
@@ -186,17 +295,18 @@ static __always_inline int amlg_process(struct __sk_buff *skb, __u8 dir, __u64 n
 		vd.reason = ct->reason;
 		vd.rule = ct->rule;
 		match = vd.verdict == AMLG_VERDICT_ALLOW ? AMLG_MATCH_CT : AMLG_MATCH_NONE;
-		ct_touch(ct, now, pkt.proto, pkt.tcp_flags);
+		ct_touch(ct, now, pkt->proto, pkt->tcp_flags);
 	} else {
 		struct amlg_flow f = {};
 
 		new_flow = 1;
-		flow_from_pkt(&f, &pkt, dir, dir, pkt.dport);
+		flow_from_pkt(&f, pkt, dir, dir, pkt->dport);
+		f.now = now;
 		classify(slot, pc, &f, &vd);
 		if (vd.verdict == AMLG_VERDICT_ALLOW) {
 			match = AMLG_MATCH_RULE;
-		} else if (pkt.proto == IPPROTO_TCP &&
-			   (pkt.tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN) {
+		} else if (pkt->proto == IPPROTO_TCP &&
+			   (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN) {
 			/*
 			 * Not a connection opener: maybe the reply side of a flow the other end
 			 * opened before we saw it (attach, LRU eviction, a capture's start).  TCP
@@ -204,7 +314,8 @@ static __always_inline int amlg_process(struct __sk_buff *skb, __u8 dir, __u64 n
 			 */
 			struct amlg_verdict rv;
 
-			flow_from_pkt(&f, &pkt, dir, !dir, pkt.sport);
+			flow_from_pkt(&f, pkt, dir, !dir, pkt->sport);
+			f.now = now;
 			classify(slot, pc, &f, &rv);
 			if (rv.verdict == AMLG_VERDICT_ALLOW) {
 				vd = rv;
@@ -213,8 +324,8 @@ static __always_inline int amlg_process(struct __sk_buff *skb, __u8 dir, __u64 n
 			}
 		}
 	}
-	if (pkt.frag == FRAG_FIRST)
-		remember_fragment(&pkt, &vd, now);
+	if (pkt->frag == FRAG_FIRST)
+		remember_fragment(pkt, &vd, now);
 
 out:
 	r->verdict = vd.verdict;
@@ -228,27 +339,158 @@ out:
 		} else {
 			ei.now = now;
 			ei.generation = pc->generation;
-			ei.ifindex = skb->ifindex;
+			ei.ifindex = m->ifindex;
 			ei.slot = slot;
 			ei.dir = dir;
 			ei.reason = vd.reason;
 			ei.dropped = r->dropped;
 			ei.rule = vd.rule;
-			r->event = event_emit(skb, st, cfg, &pkt, &ei);
+			ei.learned_name = pc->flags & AMLG_PF_HOSTS
+						  ? learned_name_of(pkt->family, dir == AMLG_DIR_OUT
+										 ? pkt->daddr
+										 : pkt->saddr)
+						  : 0;
+			r->event = event_emit(skb, bp, m->len, st, cfg, pkt, &ei);
 			if (r->event && ct)
 				ct->reported = now;
 		}
 	}
 	if (new_flow) {
-		ct_store(st, &key, &vd, initiator, match, pc->generation, now, pkt.tcp_flags);
+		__u8 cflags = 0;
+
+		if (vd.verdict == AMLG_VERDICT_ALLOW && vd.via_host) {
+			cflags = AMLG_CTF_VIA_HOST;
+			if (pkt->proto == IPPROTO_TCP && pc->sni_mode != AMLG_SNI_OFF)
+				cflags |= AMLG_CTF_SNI_PENDING;
+		}
+		ct_store(st, &key, &vd, initiator, match, pc->generation, now, pkt->tcp_flags,
+			 cflags);
 		if (r->event) {
 			ct = bpf_map_lookup_elem(&amlg_ct, &key);
 			if (ct)
 				ct->reported = now;
 		}
 	}
-	stats_count(st, slot, dir, vd.verdict, vd.reason, match, vd.rule, skb->len, r->dropped);
+	stats_count(st, slot, dir, vd.verdict, vd.reason, match, vd.rule, m->len, r->dropped);
 	return r->dropped ? TC_ACT_SHOT : TC_ACT_OK;
+}
+
+/*
+ * Before judging: a TCP flow that only a host rule allowed has its first ClientHello checked
+ * (sni.h); a mismatch turns the tracked flow into a violation, which amlg_judge() then counts,
+ * reports and, in enforce mode, drops.
+ */
+__noinline int sni_pre(struct __sk_buff *skb, struct amlg_batch_pkt *bp, struct amlg_pkt *pkt,
+		       struct amlg_meta *m)
+{
+	struct amlg_ct_key key = {};
+	struct amlg_ct_val *ct;
+	struct amlg_stats *st = stats_get();
+	struct amlg_pcfg *pc;
+	struct amlg_cfg *cfg;
+	__u32 zero = 0, slot;
+	int dir, res;
+
+	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
+	if (!pkt || !m || !cfg || !st || m->parse != PARSE_OK || pkt->proto != IPPROTO_TCP ||
+	    !pkt->payload_len)
+		return 0;
+	slot = cfg->active & 1;
+	pc = bpf_map_lookup_elem(&amlg_pcfg, &slot);
+	if (!pc || !(pc->flags & AMLG_PF_HOSTS) || pc->sni_mode == AMLG_SNI_OFF)
+		return 0;
+	dir = m->dir == AMLG_DIR_AUTO ? local_dir(pkt, m->now) : m->dir;
+	if (dir > AMLG_DIR_IN)
+		return 0;
+	ct_key_from(&key, pkt->family, pkt->proto, (__u8)dir, pkt->saddr, pkt->daddr, pkt->sport,
+		    pkt->dport);
+	ct = ct_lookup(cfg, &key, pkt->tcp_flags, m->now);
+	if (!ct || !(ct->flags & AMLG_CTF_SNI_PENDING) || ct->verdict != AMLG_VERDICT_ALLOW ||
+	    ct->dir != dir || ct->generation != pc->generation)
+		return 0;
+	res = sni_check(skb, bp, pkt, ct->rule);
+	st->sni_checked++;
+	if (res != SNI_PENDING)
+		ct->flags &= ~AMLG_CTF_SNI_PENDING;
+	if (res > 0 && !(res == AMLG_REASON_NO_SNI && pc->sni_mode == AMLG_SNI_ALLOW_MISSING)) {
+		ct->verdict = AMLG_VERDICT_VIOLATION;
+		ct->reason = (__u8)res;
+	}
+	return 0;
+}
+
+/* A DNS answer that could not be read: a report, not a drop (its flow is allowed). */
+__noinline int dns_report(struct __sk_buff *skb, struct amlg_batch_pkt *bp, struct amlg_pkt *pkt,
+			  struct amlg_meta *m, struct amlg_result *r)
+{
+	struct amlg_stats *st = stats_get();
+	struct event_info ei = {};
+	struct amlg_cfg *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
+	if (!pkt || !m || !r || !cfg || !st)
+		return 0;
+	ei.now = m->now;
+	ei.generation = r->generation;
+	ei.ifindex = m->ifindex;
+	ei.slot = cfg->active & 1;
+	ei.dir = AMLG_DIR_IN;
+	ei.reason = AMLG_REASON_MALFORMED_DNS;
+	ei.rule = r->rule;
+	return event_emit(skb, bp, m->len, st, cfg, pkt, &ei);
+}
+
+/*
+ * Every path: the ClientHello check, the verdict, then learning from a DNS answer that reaches
+ * the protected side -- before it is delivered, so the client's next packet finds the address.
+ */
+static __always_inline int amlg_run(struct __sk_buff *skb, struct amlg_batch_pkt *bp,
+				    struct amlg_pkt *pkt, struct amlg_meta *m,
+				    struct amlg_result *r)
+{
+	int act;
+
+	sni_pre(skb, bp, pkt, m);
+	act = amlg_judge(skb, bp, pkt, m, r);
+	if (r->verdict == AMLG_VERDICT_ALLOW && r->dir == AMLG_DIR_IN && pkt->sport == 53 &&
+	    pkt->payload_len && dns_learn(skb, bp, pkt, m->now) == DNS_BAD)
+		dns_report(skb, bp, pkt, m, r);
+	return act;
+}
+
+/* The parsed packet lives here rather than on the stack, which the call chains need. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct amlg_pkt);
+} amlg_pkt_scratch SEC(".maps");
+
+static __always_inline struct amlg_pkt *pkt_scratch(void)
+{
+	__u32 zero = 0;
+	struct amlg_pkt *pkt = bpf_map_lookup_elem(&amlg_pkt_scratch, &zero);
+
+	if (pkt)
+		__builtin_memset(pkt, 0, sizeof(*pkt));
+	return pkt;
+}
+
+/* The skb entry points: pull the headers into the linear area, parse, judge. */
+static __always_inline int amlg_skb(struct __sk_buff *skb, __u8 dir, __u64 now,
+				    struct amlg_result *r)
+{
+	struct amlg_meta m = { .now = now, .len = skb->len, .ifindex = skb->ifindex, .dir = dir };
+	struct amlg_pkt *pkt = pkt_scratch();
+	__u32 want = skb->len < AMLG_PULL_LEN ? skb->len : AMLG_PULL_LEN;
+
+	if (!pkt)
+		return TC_ACT_OK;
+	if ((long)skb->data_end - (long)skb->data < (long)want)
+		bpf_skb_pull_data(skb, want);
+	m.parse = (__u8)amlg_parse_skb(skb, pkt);
+	return amlg_run(skb, NULL, pkt, &m, r);
 }
 
 SEC("tc")
@@ -256,8 +498,8 @@ int amlg_ingress(struct __sk_buff *skb)
 {
 	struct amlg_result r = {};
 
-	return amlg_process(skb, amlg_role == AMLG_ROLE_GATEWAY ? AMLG_DIR_OUT : AMLG_DIR_IN,
-			    bpf_ktime_get_ns(), &r);
+	return amlg_skb(skb, amlg_role == AMLG_ROLE_GATEWAY ? AMLG_DIR_OUT : AMLG_DIR_IN,
+			bpf_ktime_get_ns(), &r);
 }
 
 SEC("tc")
@@ -265,8 +507,8 @@ int amlg_egress(struct __sk_buff *skb)
 {
 	struct amlg_result r = {};
 
-	return amlg_process(skb, amlg_role == AMLG_ROLE_GATEWAY ? AMLG_DIR_IN : AMLG_DIR_OUT,
-			    bpf_ktime_get_ns(), &r);
+	return amlg_skb(skb, amlg_role == AMLG_ROLE_GATEWAY ? AMLG_DIR_IN : AMLG_DIR_OUT,
+			bpf_ktime_get_ns(), &r);
 }
 
 /* Offline: direction in cb[AMLG_CB_DIR], time in tstamp; the verdict comes back in cb[]. */
@@ -276,10 +518,66 @@ int amlg_test(struct __sk_buff *skb)
 	struct amlg_result r = {};
 	int act;
 
-	act = amlg_process(skb, skb->cb[AMLG_CB_DIR] & 1, skb->tstamp, &r);
+	act = amlg_skb(skb, skb->cb[AMLG_CB_DIR] & 1, skb->tstamp, &r);
 	skb->cb[AMLG_CB_VERDICT] = r.verdict | r.reason << 8 | r.match << 16 | r.dropped << 24;
 	skb->cb[AMLG_CB_RULE] = r.rule;
 	skb->cb[AMLG_CB_GEN] = (__u32)r.generation;
 	skb->cb[AMLG_CB_EVENT] = r.event;
 	return act;
+}
+
+struct batch_ctx {
+	struct __sk_buff *skb;
+};
+
+/* One packet of an offline batch, from amlg_batch[i] to amlg_batch_out[i]. */
+static long batch_one(__u32 i, struct batch_ctx *bc)
+{
+	struct amlg_batch_pkt *bp = bpf_map_lookup_elem(&amlg_batch, &i);
+	struct amlg_batch_res *out = bpf_map_lookup_elem(&amlg_batch_out, &i);
+	struct amlg_result r = {};
+	struct amlg_meta m = {};
+	struct amlg_pkt *pkt;
+	pkt = pkt_scratch();
+	if (!bp || !out || !pkt)
+		return 1;
+	m.len = bp->len;
+	m.dir = bp->dir > AMLG_DIR_AUTO ? AMLG_DIR_AUTO : bp->dir;
+	m.now = bp->ts_ns;
+	m.parse = (__u8)amlg_parse_buf(bp, pkt);
+	amlg_run(bc->skb, bp, pkt, &m, &r);
+	out->verdict = r.verdict;
+	out->reason = r.reason;
+	out->match = r.match;
+	out->dropped = r.dropped;
+	out->rule = r.rule;
+	out->event = r.event;
+	out->family = pkt->family;
+	out->proto = pkt->proto;
+	out->icmp_type = pkt->icmp_type;
+	out->icmp_code = pkt->icmp_code;
+	out->frag = pkt->frag;
+	out->sport = pkt->sport;
+	out->dport = pkt->dport;
+	out->vlan[0] = pkt->vlan[0];
+	out->vlan[1] = pkt->vlan[1];
+	out->dir = r.dir;
+	out->foreign = r.foreign;
+	__builtin_memcpy(out->saddr, pkt->saddr, 16);
+	__builtin_memcpy(out->daddr, pkt->daddr, 16);
+	return 0;
+}
+
+/* Offline batch: cb[AMLG_CB_DIR] packets of amlg_batch, in order (the frame itself is unused). */
+SEC("tc")
+int amlg_batch_run(struct __sk_buff *skb)
+{
+	__u32 n = skb->cb[AMLG_CB_DIR];
+
+	if (n > AMLG_BATCH_MAX)
+		n = AMLG_BATCH_MAX;
+	struct batch_ctx bc = { .skb = skb };
+
+	skb->cb[AMLG_CB_VERDICT] = (__u32)bpf_loop(n, batch_one, &bc, 0);
+	return TC_ACT_OK;
 }

@@ -22,12 +22,15 @@
 #define AMLG_MAP_EVENTS "amlg_events"
 #define AMLG_MAP_STATS "amlg_stats"
 #define AMLG_MAP_RSTATS "amlg_rstats"
+#define AMLG_MAP_HOSTS "amlg_hosts"
+#define AMLG_MAP_LEARNED "amlg_learned"
+#define AMLG_MAP_NAMES "amlg_names"
 
 /* Every map above, in one list, for pinning and for readers of pinned state. */
 #define AMLG_PINNED_MAPS                                                                           \
 	AMLG_MAP_CFG, AMLG_MAP_PCFG, AMLG_MAP_RULES, AMLG_MAP_PORTS, AMLG_MAP_LPM4, AMLG_MAP_LPM6, \
 		AMLG_MAP_CLASSES, AMLG_MAP_CT, AMLG_MAP_FRAG, AMLG_MAP_EVENTS, AMLG_MAP_STATS,     \
-		AMLG_MAP_RSTATS
+		AMLG_MAP_RSTATS, AMLG_MAP_HOSTS, AMLG_MAP_LEARNED, AMLG_MAP_NAMES
 
 #define AMLG_PIN_ROOT "/sys/fs/bpf/amlguard"
 
@@ -114,7 +117,11 @@ _Static_assert(sizeof(struct amlg_bitmap) == 128, "amlg_bitmap layout");
 #define AMLG_REASON_FRAGMENT 5 /* a non-first fragment whose first fragment was not seen */
 #define AMLG_REASON_NON_IP 6 /* an ethertype that is neither IPv4, IPv6 nor ARP */
 #define AMLG_REASON_NO_POLICY 7 /* no policy installed (never seen once attached) */
-#define AMLG_REASON_MAX 8
+#define AMLG_REASON_SNI_MISMATCH 8 /* TLS server name not among the host rule's patterns */
+#define AMLG_REASON_NO_SNI 9 /* a flow allowed only by a host rule sent no server name */
+#define AMLG_REASON_MALFORMED_DNS 10 /* a DNS answer that could not be read: nothing learned */
+#define AMLG_REASON_SNI_SPLIT 11 /* the ClientHello ends past the first segment, no name seen */
+#define AMLG_REASON_MAX 12
 
 /* How an allowed verdict was reached (what "explain" and the logs print). */
 #define AMLG_MATCH_NONE 0 /* violation */
@@ -132,10 +139,82 @@ _Static_assert(sizeof(struct amlg_bitmap) == 128, "amlg_bitmap layout");
 #define AMLG_PF_HAS_LOCAL_OUT (1u << 0) /* some out rule narrows the local endpoint */
 #define AMLG_PF_HAS_LOCAL_IN (1u << 1)
 #define AMLG_PF_PLATFORM (1u << 2) /* the built-in platform rules are compiled in */
+#define AMLG_PF_HOSTS (1u << 3) /* the policy has host rules: learn from DNS */
 
 #define AMLG_PATH_MAX 256
 #define AMLG_FLOW_MAX 48
 #define AMLG_ORIGIN_MAX 96
+
+/*
+ * Host rules.  A host pattern is looked up by a polynomial hash of its text (base
+ * AMLG_NAME_HASH_BASE, modulo 2^64, over the lower-case name without the trailing dot), then its
+ * text is compared: a hash collision can never match.  Exact names match themselves; "*.suffix"
+ * matches every name below suffix (not suffix itself); "*suffix" every name ending in suffix.
+ */
+#define AMLG_NAME_MAX 256
+#define AMLG_NAME_HASH_BASE 0x100000001b3ull
+#define AMLG_HOST_EXACT 1
+#define AMLG_HOST_DOTWILD 2
+#define AMLG_HOST_CHARWILD 3
+
+struct amlg_host_key {
+	__u64 hash; /* of the text that must match: the name, or the suffix */
+	__u16 len;
+	__u8 kind; /* AMLG_HOST_* */
+	__u8 pad[5];
+};
+_Static_assert(sizeof(struct amlg_host_key) == 16, "amlg_host_key layout");
+
+struct amlg_host {
+	__u32 cls[AMLG_DIRS]; /* class: the rules (per direction) the pattern belongs to */
+	__u32 id; /* pattern number in the policy */
+	__u16 len;
+	__u8 kind;
+	__u8 pad;
+	char text[AMLG_NAME_MAX]; /* NUL-padded */
+};
+_Static_assert(sizeof(struct amlg_host) == 272, "amlg_host layout");
+
+/* An address learned from DNS: up to AMLG_LEARN_SLOTS (pattern, name) pairs, each expiring. */
+#define AMLG_LEARN_SLOTS 8
+
+struct amlg_learn_key {
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct amlg_learn_key) == 20, "amlg_learn_key layout");
+
+struct amlg_learn_slot {
+	struct amlg_host_key pattern; /* hash 0: free */
+	__u64 name_hash; /* the name it was learned for (amlg_names) */
+	__u64 expires_ns;
+};
+
+struct amlg_learned {
+	struct amlg_learn_slot s[AMLG_LEARN_SLOTS];
+	__u64 first_ns; /* first learned */
+};
+_Static_assert(sizeof(struct amlg_learned) == 264, "amlg_learned layout");
+
+/* Learned names, for display (fqdn, logs): name hash -> text. */
+struct amlg_name {
+	__u16 len;
+	__u8 pad[6];
+	char text[AMLG_NAME_MAX];
+};
+
+#define AMLG_RESOLVERS_MAX 8
+
+struct amlg_resolver {
+	__u8 family;
+	__u8 pad[3];
+	__u8 addr[16];
+};
+
+#define AMLG_SNI_REQUIRE 0 /* SNI checked, a missing one is a violation */
+#define AMLG_SNI_ALLOW_MISSING 1 /* SNI checked when present */
+#define AMLG_SNI_OFF 2
 
 /* Per-slot policy header (amlg_pcfg, index = slot).  Userspace-only fields are marked. */
 struct amlg_pcfg {
@@ -156,8 +235,15 @@ struct amlg_pcfg {
 	char tags_cloud[32]; /* "Public", "AzureGovernment", "China" */
 	char tags_date[16]; /* from the file name, YYYYMMDD, or "" */
 	char tags_file[AMLG_PATH_MAX];
+	/* host rules (DNS learning, SNI): */
+	__u64 host_lens[3][4]; /* per AMLG_HOST_* kind - 1: bitmap of pattern lengths in use */
+	struct amlg_resolver resolvers[AMLG_RESOLVERS_MAX]; /* trusted DNS servers */
+	__u32 nresolvers;
+	__u32 dns_ttl_floor_s; /* learned addresses live at least this long */
+	__u32 dns_grace_s; /* and this much longer than their TTL */
+	__u32 sni_mode; /* AMLG_SNI_* */
 };
-_Static_assert(sizeof(struct amlg_pcfg) == 688, "amlg_pcfg layout");
+_Static_assert(sizeof(struct amlg_pcfg) == 960, "amlg_pcfg layout");
 
 /* Per-rule metadata (amlg_rules, index = slot * AMLG_RULE_IDS + rule id); userspace only. */
 struct amlg_rule_info {
@@ -209,6 +295,8 @@ _Static_assert(sizeof(struct amlg_ct_key) == 40, "amlg_ct_key layout");
 
 #define AMLG_CTF_CLOSING (1u << 0) /* FIN or RST seen */
 #define AMLG_CTF_PICKUP (1u << 1) /* picked up mid-stream */
+#define AMLG_CTF_SNI_PENDING (1u << 2) /* allowed only by a host rule: check the ClientHello */
+#define AMLG_CTF_VIA_HOST (1u << 3) /* allowed through an address learned from DNS */
 
 struct amlg_ct_val {
 	__u64 last_seen;
@@ -274,9 +362,10 @@ struct amlg_event {
 	__u8 pad[3];
 	__u8 saddr[16];
 	__u8 daddr[16];
+	__u64 learned_name; /* the remote address was learned from DNS for this name (hash), or 0 */
 	__u8 pkt[AMLG_SNAP_MAX];
 };
-_Static_assert(sizeof(struct amlg_event) == 336, "amlg_event layout");
+_Static_assert(sizeof(struct amlg_event) == 344, "amlg_event layout");
 
 /* Counters: one per-CPU struct (amlg_stats, one entry). */
 struct amlg_stats {
@@ -293,6 +382,13 @@ struct amlg_stats {
 	__u64 ct_create_failed;
 	__u64 ct_revalidated; /* flows re-judged after a policy swap */
 	__u64 frag_created;
+	__u64 dns_responses; /* DNS responses from trusted resolvers, read */
+	__u64 dns_untrusted; /* DNS responses from other servers, ignored */
+	__u64 dns_learned; /* addresses learned or refreshed */
+	__u64 dns_malformed;
+	__u64 dns_evicted_expired; /* full table: expired entries removed */
+	__u64 dns_evicted_live; /* full table, nothing expired: the soonest to expire removed */
+	__u64 sni_checked;
 	/* token bucket state, kept here since it is per CPU too */
 	__u64 tb_tokens;
 	__u64 tb_last_ns;
@@ -313,5 +409,56 @@ struct amlg_rstat {
 #define AMLG_CB_RULE 2 /* out: global rule id (allowed), or the near rule (port reason) */
 #define AMLG_CB_GEN 3 /* out: low 32 bits of the policy generation */
 #define AMLG_CB_EVENT 4 /* out: 1 when an event was emitted */
+
+/*
+ * Offline batches ("check"): packets are written into amlg_batch, one amlg_batch entry point run
+ * walks cb[AMLG_CB_DIR] of them through the same amlg_process() with bpf_loop, and leaves one
+ * amlg_batch_res per packet in amlg_batch_out.  Not pinned; sized 1 when attached live.
+ */
+#define AMLG_MAP_BATCH "amlg_batch"
+#define AMLG_MAP_BATCH_OUT "amlg_batch_out"
+#define AMLG_MAP_LOCAL4 "amlg_local4" /* the protected side's prefixes (value: 1) */
+#define AMLG_MAP_LOCAL6 "amlg_local6"
+/*
+ * A batch packet's direction from the amlg_local tries: from a local address it is out, to one
+ * it is in, between two others it is not about the protected side ("foreign": not judged).
+ */
+#define AMLG_DIR_AUTO 2
+#define AMLG_BATCH_MAX 1024
+#define AMLG_BATCH_SNAP 1536 /* bytes of each packet kept; longer ones are cut */
+
+struct amlg_batch_pkt {
+	__u64 ts_ns;
+	__u32 len; /* wire length */
+	__u16 cap; /* bytes in data[] */
+	__u8 dir;
+	__u8 pad;
+	__u8 data[AMLG_BATCH_SNAP];
+};
+_Static_assert(sizeof(struct amlg_batch_pkt) == 1552, "amlg_batch_pkt layout");
+
+/* The verdict, and the packet as the datapath parsed it, so userspace parses nothing. */
+struct amlg_batch_res {
+	__u8 verdict;
+	__u8 reason;
+	__u8 match;
+	__u8 dropped;
+	__u16 rule;
+	__u8 event;
+	__u8 family; /* 0: not IP */
+	__u8 proto;
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u8 frag;
+	__u16 sport;
+	__u16 dport;
+	__u16 vlan[2];
+	__u8 dir; /* the direction it was judged in */
+	__u8 foreign; /* AMLG_DIR_AUTO found neither address local: not judged */
+	__u16 pad;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+_Static_assert(sizeof(struct amlg_batch_res) == 56, "amlg_batch_res layout");
 
 #endif /* AMLGUARD_ABI_H */

@@ -22,6 +22,7 @@
 
 /* A flow as the rules see it: oriented from its initiator, dport is the server port. */
 struct amlg_flow {
+	__u64 now; /* for learned addresses' expiry */
 	__u8 dir;
 	__u8 family;
 	__u8 proto;
@@ -36,7 +37,61 @@ struct amlg_verdict {
 	__u16 rule; /* allowed: the rule; port reason: the near rule; else AMLG_RULE_NONE */
 	__u8 verdict;
 	__u8 reason;
+	__u8 via_host; /* allowed only through an address learned from DNS */
+	__u8 pad;
 };
+
+/* The OR of the classes an address learned from DNS brings (see dns.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct amlg_bitmap);
+} amlg_hostbm SEC(".maps");
+
+/*
+ * The rules the remote address brings as a learned host: for each live (pattern, name) slot of
+ * its amlg_learned entry, the class of the pattern under the current policy.  NULL if none.
+ */
+static __always_inline struct amlg_bitmap *host_bitmap(__u32 slot, const struct amlg_flow *f,
+						       void *classes)
+{
+	struct amlg_learn_key k = { .family = f->family };
+	struct amlg_bitmap *out, *b;
+	struct amlg_learned *v;
+	__u32 zero = 0, dir = f->dir & 1, any = 0;
+	void *hosts;
+
+	__builtin_memcpy(k.addr, f->raddr, 16);
+	v = bpf_map_lookup_elem(&amlg_learned, &k);
+	if (!v)
+		return NULL;
+	hosts = bpf_map_lookup_elem(&amlg_hosts, &slot);
+	out = bpf_map_lookup_elem(&amlg_hostbm, &zero);
+	if (!hosts || !out)
+		return NULL;
+	for (__u32 w = 0; w < AMLG_BM_WORDS; w++)
+		out->w[w] = 0;
+	for (__u32 i = 0; i < AMLG_LEARN_SLOTS; i++) {
+		struct amlg_learn_slot *s = &v->s[i];
+		struct amlg_host *h;
+		__u32 cls;
+
+		if (!s->pattern.hash || s->expires_ns <= f->now)
+			continue;
+		h = bpf_map_lookup_elem(hosts, &s->pattern);
+		if (!h)
+			continue;
+		cls = h->cls[dir];
+		b = bpf_map_lookup_elem(classes, &cls);
+		if (!b)
+			continue;
+		for (__u32 w = 0; w < AMLG_BM_WORDS; w++)
+			out->w[w] |= b->w[w];
+		any = 1;
+	}
+	return any ? out : NULL;
+}
 
 static __always_inline __u32 proto_slot(__u8 proto)
 {
@@ -100,7 +155,7 @@ static __always_inline __u32 lowest_bit(__u64 w)
 __noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct amlg_flow *f,
 			struct amlg_verdict *v)
 {
-	struct amlg_bitmap *a, *l, *p, *pr;
+	struct amlg_bitmap *a, *l, *p, *pr, *hb = NULL;
 	__u32 dir, ps, acls, pcls, prcls, nwords;
 	__u64 any = 0;
 	void *classes;
@@ -113,16 +168,22 @@ __noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct aml
 	v->verdict = AMLG_VERDICT_VIOLATION;
 	v->reason = AMLG_REASON_NO_RULE;
 	v->rule = AMLG_RULE_NONE;
+	v->via_host = 0;
 
-	acls = addr_class(slot, f->family, AMLG_LPM_KIND(dir, AMLG_SIDE_REMOTE), f->raddr);
-	if (acls == AMLG_CLASS_EMPTY)
-		return 0;
 	classes = bpf_map_lookup_elem(&amlg_classes, &slot);
 	if (!classes)
+		return 0;
+	acls = addr_class(slot, f->family, AMLG_LPM_KIND(dir, AMLG_SIDE_REMOTE), f->raddr);
+	if (pc->flags & AMLG_PF_HOSTS)
+		hb = host_bitmap(slot, f, classes);
+	if (acls == AMLG_CLASS_EMPTY && !hb)
 		return 0;
 	a = bpf_map_lookup_elem(classes, &acls);
 	if (!a)
 		return 0;
+	/* no learned address: OR with the empty class, which keeps the loops branch-free */
+	if (!hb)
+		hb = a;
 	l = a;
 	if (pc->flags & (dir ? AMLG_PF_HAS_LOCAL_IN : AMLG_PF_HAS_LOCAL_OUT)) {
 		__u32 lcls =
@@ -151,12 +212,16 @@ __noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct aml
 
 	nwords = pc->nwords;
 	for (__u32 i = 0; i < AMLG_BM_WORDS && i < nwords; i++) {
-		__u64 w = a->w[i] & l->w[i], m = w & p->w[i];
+		__u64 w = (a->w[i] | hb->w[i]) & l->w[i], m = w & p->w[i];
 
 		if (m) {
+			__u32 b = lowest_bit(m);
+
 			v->verdict = AMLG_VERDICT_ALLOW;
 			v->reason = AMLG_REASON_NONE;
-			v->rule = AMLG_RULE_ID(dir, i * 64 + lowest_bit(m));
+			v->rule = AMLG_RULE_ID(dir, i * 64 + b);
+			/* the rule's bit came only from the learned host, not from a prefix */
+			v->via_host = !((a->w[i] >> b) & 1);
 			return 0;
 		}
 		any |= w;
@@ -166,7 +231,7 @@ __noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct aml
 	/* The address matched: name the first rule that has the protocol too, if one does. */
 	v->reason = AMLG_REASON_PROTO;
 	for (__u32 i = 0; i < AMLG_BM_WORDS && i < nwords; i++) {
-		__u64 m = a->w[i] & l->w[i] & pr->w[i];
+		__u64 m = (a->w[i] | hb->w[i]) & l->w[i] & pr->w[i];
 
 		if (m) {
 			v->reason = AMLG_REASON_PORT;

@@ -79,7 +79,7 @@ ct_lookup(const struct amlg_cfg *cfg, const struct amlg_ct_key *k, __u8 tcp_flag
 
 static __always_inline void ct_store(struct amlg_stats *st, const struct amlg_ct_key *k,
 				     const struct amlg_verdict *vd, __u8 dir, __u8 match, __u64 gen,
-				     __u64 now, __u8 tcp_flags)
+				     __u64 now, __u8 tcp_flags, __u8 flags)
 {
 	struct amlg_ct_val v = {
 		.last_seen = now,
@@ -89,7 +89,7 @@ static __always_inline void ct_store(struct amlg_stats *st, const struct amlg_ct
 		.verdict = vd->verdict,
 		.reason = vd->reason,
 		.match = match,
-		.flags = (match == AMLG_MATCH_PICKUP ? AMLG_CTF_PICKUP : 0) |
+		.flags = flags | (match == AMLG_MATCH_PICKUP ? AMLG_CTF_PICKUP : 0) |
 			 (tcp_flags & (TCP_FIN | TCP_RST) ? AMLG_CTF_CLOSING : 0),
 	};
 

@@ -49,12 +49,17 @@ struct event_info {
 	__u8 reason;
 	__u8 dropped;
 	__u16 rule;
+	__u64 learned_name;
 };
 
 /* Returns 1 when an event was sent. */
-static __always_inline int event_emit(struct __sk_buff *skb, struct amlg_stats *st,
-				      const struct amlg_cfg *cfg, const struct amlg_pkt *pkt,
-				      const struct event_info *ei)
+/*
+ * The snapshot comes from bp (an offline batch buffer of at least AMLG_SNAP_MAX bytes) when
+ * given, else from the skb.
+ */
+static __always_inline int event_emit(struct __sk_buff *skb, const struct amlg_batch_pkt *bp,
+				      __u32 len, struct amlg_stats *st, const struct amlg_cfg *cfg,
+				      const struct amlg_pkt *pkt, const struct event_info *ei)
 {
 	struct amlg_event *ev;
 	__u32 cap;
@@ -87,17 +92,26 @@ static __always_inline int event_emit(struct __sk_buff *skb, struct amlg_stats *
 	ev->icmp_type = pkt->icmp_type;
 	ev->icmp_code = pkt->icmp_code;
 	ev->slot = ei->slot;
+	ev->learned_name = ei->learned_name;
 	ev->pad[0] = ev->pad[1] = ev->pad[2] = 0;
 	__builtin_memcpy(ev->saddr, pkt->saddr, 16);
 	__builtin_memcpy(ev->daddr, pkt->daddr, 16);
-	cap = skb->len;
+	cap = bp ? bp->cap : len;
 	if (cap > cfg->snaplen)
 		cap = cfg->snaplen;
 	if (cap > AMLG_SNAP_MAX)
 		cap = AMLG_SNAP_MAX;
 	ev->cap_len = 0;
-	if (cap > 0 && bpf_skb_load_bytes(skb, 0, ev->pkt, cap) == 0)
+	if (bp) {
+		__builtin_memcpy(ev->pkt, bp->data, AMLG_SNAP_MAX);
 		ev->cap_len = cap;
+	} else {
+		/* 1..AMLG_SNAP_MAX in a form the verifier can follow through the copies. */
+		__u32 n = ((cap - 1) & (AMLG_SNAP_MAX - 1)) + 1;
+
+		if (cap > 0 && bpf_skb_load_bytes(skb, 0, ev->pkt, n) == 0)
+			ev->cap_len = n;
+	}
 	bpf_ringbuf_submit(ev, 0);
 	st->events_sent++;
 	return 1;

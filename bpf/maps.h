@@ -126,4 +126,70 @@ struct {
 	__type(value, struct amlg_rstat);
 } amlg_rstats SEC(".maps");
 
+/* Host patterns of each slot's policy (see amlguard_abi.h): key -> pattern. */
+struct amlg_hosts_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(key_size, sizeof(struct amlg_host_key));
+	__uint(value_size, sizeof(struct amlg_host));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, AMLG_SLOTS);
+	__type(key, __u32);
+	__array(values, struct amlg_hosts_inner);
+} amlg_hosts SEC(".maps");
+
+/*
+ * Addresses learned from DNS answers.  Not per slot: what was learned survives a policy swap and
+ * is read through the new policy's patterns.  A plain hash, not an LRU: when it is full the
+ * datapath removes expired entries first (and counts what it removed), never a live one quietly.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct amlg_learn_key);
+	__type(value, struct amlg_learned);
+} amlg_learned SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, struct amlg_name);
+} amlg_names SEC(".maps");
+
+/* Offline batches: the packets in, one result each out (see amlguard_abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AMLG_BATCH_MAX);
+	__type(key, __u32);
+	__type(value, struct amlg_batch_pkt);
+} amlg_batch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, AMLG_BATCH_MAX);
+	__type(key, __u32);
+	__type(value, struct amlg_batch_res);
+} amlg_batch_out SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 256);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct amlg_lpm4_key);
+	__type(value, __u8);
+} amlg_local4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 256);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct amlg_lpm6_key);
+	__type(value, __u8);
+} amlg_local6 SEC(".maps");
+
 #endif

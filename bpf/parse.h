@@ -61,6 +61,9 @@ enum parse_result {
 
 struct amlg_pkt {
 	__u32 len; /* wire length */
+	__u32 l3_end; /* offset just past the IP packet (0 for a BIG TCP super-packet) */
+	__u32 payload_off; /* TCP/UDP payload: offset and length (0: none) */
+	__u32 payload_len;
 	__u32 frag_id;
 	__u16 sport, dport; /* host order; ICMP echo: the identifier in both */
 	__u16 vlan[AMLG_MAX_VLANS];
@@ -81,18 +84,46 @@ struct amlg_pkt {
 
 struct cursor {
 	void *data;
-	void *end;
-	__u32 len; /* skb->len: the packet may be longer than the linear data */
+	void *end; /* packet data: the end of the linear data */
+	__u32 len; /* wire length: skb->len (maybe longer than the linear data) */
+	__u32 is_buf; /* data is an offline batch buffer (a map value), not packet data */
+	__u32 avail; /* is_buf: bytes in the buffer (a capture may have cut the packet) */
 };
 
-/* A pointer to size bytes at off, or NULL if they are not all in the packet. */
-#define CUR_PTR(c, off, size)                                                        \
-	({                                                                           \
-		void *__p = NULL;                                                    \
-		__u32 __o = (off);                                                   \
-		if (__o <= AMLG_MAX_HDR_OFF && (c)->data + __o + (size) <= (c)->end) \
-			__p = (c)->data + __o;                                       \
-		__p;                                                                 \
+/*
+ * A pointer to size bytes at off, or NULL if they are not all in the packet.  The mask does not
+ * change an offset that passed the check; it gives the verifier a bound it can see however the
+ * compiler arranges the comparison (offline batches read from a map value, where the end
+ * pointer tells the verifier nothing).  It is in asm because the compiler, knowing the offset
+ * is below AMLG_MAX_HDR_OFF, would drop it.
+ */
+/* x & m, done by the program even where the compiler can tell it changes nothing. */
+#define BOUND(x, m)                                                    \
+	({                                                             \
+		__u64 __b = (x);                                       \
+		asm volatile("%0 &= %1" : "+r"(__b) : "i"(m));         \
+		__b;                                                   \
+	})
+
+#define AMLG_HDR_OFF_MASK 1023
+#define CUR_PTR(c, off, size)                                                          \
+	({                                                                             \
+		void *__p = NULL;                                                      \
+		__u32 __o = (off);                                                     \
+		if ((c)->is_buf) {                                                     \
+			if (__o <= AMLG_MAX_HDR_OFF && __o + (size) <= (c)->avail) {   \
+				__u64 __m = __o;                                       \
+				asm volatile("%0 &= %1"                                \
+					     : "+r"(__m)                               \
+					     : "i"(AMLG_HDR_OFF_MASK));                \
+				__p = (c)->data + __m;                                 \
+			}                                                              \
+		} else {                                                               \
+			void *__q = (c)->data + __o;                                   \
+			if (__o <= AMLG_MAX_HDR_OFF && __q + (size) <= (c)->end)       \
+				__p = __q;                                             \
+		}                                                                      \
+		__p;                                                                   \
 	})
 
 static __always_inline void copy_addr4(__u8 *dst, const void *src)
@@ -179,21 +210,33 @@ static __always_inline int parse_l4(struct cursor *c, __u32 off, struct amlg_pkt
 	switch (pkt->proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = CUR_PTR(c, off, sizeof(*th));
+		__u32 hl;
 
 		if (!th || th->doff < 5 || off + th->doff * 4 > c->len)
 			return PARSE_MALFORMED;
+		hl = th->doff * 4;
 		pkt->sport = bpf_ntohs(th->source);
 		pkt->dport = bpf_ntohs(th->dest);
 		pkt->tcp_flags = ((__u8 *)th)[13];
+		if (pkt->l3_end > off + hl) {
+			pkt->payload_off = off + hl;
+			pkt->payload_len = pkt->l3_end - off - hl;
+		}
 		return PARSE_OK;
 	}
 	case IPPROTO_UDP: {
 		struct udphdr *uh = CUR_PTR(c, off, sizeof(*uh));
+		__u32 ul;
 
 		if (!uh)
 			return PARSE_MALFORMED;
 		pkt->sport = bpf_ntohs(uh->source);
 		pkt->dport = bpf_ntohs(uh->dest);
+		ul = bpf_ntohs(uh->len);
+		if (ul > sizeof(*uh) && off + ul <= c->len) {
+			pkt->payload_off = off + sizeof(*uh);
+			pkt->payload_len = ul - sizeof(*uh);
+		}
 		return PARSE_OK;
 	}
 	case IPPROTO_ICMP: {
@@ -246,6 +289,7 @@ static __always_inline int parse_ipv4(struct cursor *c, __u32 off, struct amlg_p
 		return PARSE_MALFORMED;
 	pkt->family = 4;
 	pkt->proto = ip->protocol;
+	pkt->l3_end = tot ? off + tot : 0;
 	copy_addr4(pkt->saddr, &ip->saddr);
 	copy_addr4(pkt->daddr, &ip->daddr);
 	frag = bpf_ntohs(ip->frag_off);
@@ -282,6 +326,7 @@ static __always_inline int parse_ipv6(struct cursor *c, __u32 off, struct amlg_p
 	    c->len - off - sizeof(*ip6) <= 0xffff)
 		return PARSE_MALFORMED;
 	pkt->family = 6;
+	pkt->l3_end = plen ? off + sizeof(*ip6) + plen : 0;
 	copy_addr6(pkt->saddr, &ip6->saddr);
 	copy_addr6(pkt->daddr, &ip6->daddr);
 	nh = ip6->nexthdr;

@@ -4,6 +4,7 @@
 #define AMLG_STATS_H
 
 #include "maps.h"
+#include "parse.h"
 
 static __always_inline struct amlg_stats *stats_get(void)
 {
@@ -15,16 +16,16 @@ static __always_inline struct amlg_stats *stats_get(void)
 static __always_inline void stats_count(struct amlg_stats *st, __u32 slot, __u8 dir, __u8 verdict,
 					__u8 reason, __u8 match, __u16 rule, __u32 len, int dropped)
 {
-	dir &= 1;
-	verdict &= 1;
+	dir = (__u8)BOUND(dir, 1);
+	verdict = (__u8)BOUND(verdict, 1);
 	st->packets[dir][verdict]++;
 	st->bytes[dir][verdict] += len;
 	if (dropped)
 		st->dropped[dir]++;
 	if (reason < AMLG_REASON_MAX)
-		st->reasons[dir][reason]++;
+		st->reasons[dir][BOUND(reason, 15)]++;
 	if (match < AMLG_MATCH_MAX)
-		st->matches[dir][match]++;
+		st->matches[dir][BOUND(match, 7)]++;
 	if (verdict == AMLG_VERDICT_ALLOW && rule < AMLG_RULE_IDS) {
 		__u32 idx = (slot & 1) * AMLG_RULE_IDS + rule;
 		struct amlg_rstat *rs = bpf_map_lookup_elem(&amlg_rstats, &idx);

@@ -21,5 +21,10 @@ int do_reload(int argc, char **argv);
 int do_detach(int argc, char **argv);
 int do_status(int argc, char **argv);
 int do_log(int argc, char **argv);
+int do_run(int argc, char **argv);
+int do_check(int argc, char **argv);
+int do_explain(int argc, char **argv);
+int do_tags(int argc, char **argv);
+int do_udr(int argc, char **argv);
 
 #endif

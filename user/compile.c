@@ -208,6 +208,17 @@ static void set_header(struct compiled *c, const struct policy *p, const struct 
 	}
 	copy_tail(c->path, sizeof(c->path), p->path ? p->path : "", "");
 	memcpy(c->sha256, p->sha256, sizeof(c->sha256));
+	c->noflows = p->noflows;
+	c->nnoflows = p->nnoflows;
+	/* DNS learning trusts the policy's resolvers, or Azure DNS when it names none */
+	c->nresolvers = p->nresolvers;
+	for (size_t i = 0; i < p->nresolvers && i < AMLG_RESOLVERS_MAX; i++)
+		c->resolvers[i] = p->resolvers[i];
+	if (!c->nresolvers && prefix_parse_loose(POLICY_DNS_RESOLVER, &c->resolvers[0]) == 0)
+		c->nresolvers = 1;
+	c->dns_ttl_floor = p->dns_ttl_floor;
+	c->dns_grace = p->dns_grace;
+	c->sni_mode = p->sni_mode;
 }
 
 static int build_tables(struct compiled *c)
@@ -220,6 +231,8 @@ static int build_tables(struct compiled *c)
 		err = compile_lpm(c, &t);
 	if (!err)
 		err = compile_ports(c, &t);
+	if (!err)
+		err = compile_hosts(c, &t);
 	if (!err)
 		class_table_move(&t, c);
 	class_table_free(&t);
@@ -277,6 +290,7 @@ static void crule_free(struct crule *cr)
 	for (size_t i = 0; i < cr->nres; i++) {
 		free(cr->res[i].text);
 		free(cr->res[i].note);
+		prefix_list_free(&cr->res[i].pfx);
 	}
 	free(cr->res);
 }
@@ -292,6 +306,7 @@ void compiled_free(struct compiled *c)
 	free(c->lpm6);
 	free(c->classes);
 	free(c->ports);
+	free(c->hosts);
 	free(c);
 }
 

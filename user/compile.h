@@ -28,6 +28,7 @@ struct item_res {
 	enum ep_kind kind; /* the item's kind, kept for platform rules too */
 	char *text; /* the item as written: "any", "10.0.0.0/8", "tag:Name", "host:pattern" */
 	size_t n4, n6; /* prefixes it contributed, before merging */
+	struct prefix_list pfx; /* those prefixes, merged: what "explain" names */
 	char *note; /* e.g. "alias of AzureContainerRegistry.EastUS2", "not enforced yet" */
 };
 
@@ -47,6 +48,16 @@ struct crule {
 	struct item_res *res;
 	size_t nres;
 	size_t nhosts; /* host: items (enforced by DNS learning, not by prefixes) */
+};
+
+/* A host pattern: what the datapath looks names up by, and the rules it belongs to. */
+struct chost {
+	struct amlg_host_key key;
+	char text[AMLG_NAME_MAX]; /* the name, or the suffix after "*." or "*" */
+	char pattern[AMLG_NAME_MAX]; /* as written, lower case */
+	uint32_t id;
+	struct amlg_bitmap bm[AMLG_DIRS]; /* its rules */
+	uint32_t cls[AMLG_DIRS];
 };
 
 struct clpm {
@@ -71,6 +82,22 @@ struct compiled {
 	char path[AMLG_PATH_MAX];
 	uint8_t sha256[32];
 	uint32_t compile_us;
+	/* The service-tag file the tags resolved against (tags_record); all zero without one. */
+	uint32_t tags_change;
+	char tags_cloud[32];
+	char tags_date[16];
+	char tags_file[AMLG_PATH_MAX];
+	/* Flow IDs the policy declares to have no packet rule (points into the policy). */
+	const struct noflow *noflows;
+	size_t nnoflows;
+	/* Host rules: the patterns, and the settings of DNS learning and ClientHello checks. */
+	struct chost *hosts;
+	size_t nhosts;
+	uint64_t host_lens[3][4]; /* per AMLG_HOST_* kind - 1: pattern lengths in use */
+	struct prefix resolvers[AMLG_RESOLVERS_MAX];
+	size_t nresolvers;
+	unsigned dns_ttl_floor, dns_grace;
+	int sni_mode;
 };
 
 /*

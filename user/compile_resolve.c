@@ -14,7 +14,6 @@
 
 #include "compile_internal.h"
 
-#define HOST_NOTE "host names are not enforced yet"
 #define EMPTY_SHOWN 3 /* items named in a "matches no address" message */
 
 static const struct prefix any4 = { .family = 4, .len = 0 };
@@ -116,22 +115,27 @@ static int resolve_item(const struct ep_item *it, const struct tag_resolver *tag
 		err = resolve_tag(it, tags, out, res, d, sr);
 		break;
 	case EP_HOST:
-		/* No FQDN learning yet: say so loudly rather than match nothing quietly. */
+		/* Addresses come from DNS answers at run time (compile_hosts.c, bpf/dns.h). */
 		sr->nhosts++;
-		res->note = strfmt(HOST_NOTE);
-		if (!res->note)
-			return -ENOMEM;
-		diag_warning(d, it->loc,
-			     "host name '%s' is not enforced yet: it matches no address", it->name);
-		diag_hint(d, "until FQDN learning arrives, list its addresses or a service tag");
+		if (res->side == AMLG_SIDE_LOCAL) {
+			diag_error(d, it->loc, "host name '%s' as a local endpoint", it->name);
+			diag_hint(d, "host names are learned from the answers the protected side "
+				     "receives: use them for the remote endpoint");
+			sr->failed = true;
+		}
 		break;
 	}
 	if (err)
 		return err;
 	/* Count only what this item appended: a side may have thousands of items. */
-	for (size_t i = first; i < out->n; i++)
+	for (size_t i = first; i < out->n; i++) {
 		res->n4 += out->v[i].family == 4;
+		err = prefix_list_add(&res->pfx, &out->v[i]);
+		if (err)
+			return err;
+	}
 	res->n6 = out->n - first - res->n4;
+	prefix_list_merge(&res->pfx);
 	return 0;
 }
 
@@ -199,8 +203,8 @@ static void describe_empty(const struct crule *cr, uint8_t side, char *buf, size
 }
 
 /*
- * A side with no prefix: an error unless the rule is optional, or unless it only has host
- * items, whose enforcement is pending and which must not break a policy written for it.
+ * A side with no prefix: an error unless the rule is optional, or has host items (their
+ * addresses are learned from DNS while traffic flows).
  */
 static void check_empty(const struct crule *cr, const struct rule *r, uint8_t side,
 			const struct side_result *sr, struct diag *d)
@@ -212,9 +216,8 @@ static void check_empty(const struct crule *cr, const struct rule *r, uint8_t si
 	if (l->n || sr->failed)
 		return;
 	describe_empty(cr, side, why, sizeof(why));
-	if (sr->nitems && sr->nhosts == sr->nitems) {
-		diag_warning(d, r->loc, "rule matches no %s yet: %s", what, why);
-		diag_hint(d, "the rule allows nothing until host names are enforced");
+	if (sr->nhosts) {
+		return;
 	} else if (r->optional) {
 		diag_warning(d, r->loc, "optional rule matches no %s: %s", what, why);
 	} else {

@@ -24,6 +24,8 @@ static void maps_from_skel(struct amlguard_bpf *s, struct amlg_maps *m)
 		[M_CLASSES] = s->maps.amlg_classes, [M_CT] = s->maps.amlg_ct,
 		[M_FRAG] = s->maps.amlg_frag,	    [M_EVENTS] = s->maps.amlg_events,
 		[M_STATS] = s->maps.amlg_stats,	    [M_RSTATS] = s->maps.amlg_rstats,
+		[M_HOSTS] = s->maps.amlg_hosts,	    [M_LEARNED] = s->maps.amlg_learned,
+		[M_NAMES] = s->maps.amlg_names,
 	};
 
 	maps_init(m);
@@ -35,6 +37,7 @@ static void maps_from_skel(struct amlguard_bpf *s, struct amlg_maps *m)
 /* live: the tc entry points; offline: the test entry point; both for role tests. */
 #define LOAD_LIVE 1
 #define LOAD_OFFLINE 2
+#define LOAD_BATCH 4
 
 static int load_object(struct amlguard_bpf **out, unsigned role, unsigned ct_size, int which,
 		       const char *what)
@@ -52,6 +55,14 @@ static int load_object(struct amlguard_bpf **out, unsigned role, unsigned ct_siz
 	s->rodata->amlg_role = role;
 	bpf_map__set_max_entries(s->maps.amlg_ct, ct_size ? ct_size : AMLG_CT_DEFAULT);
 	bpf_program__set_autoload(s->progs.amlg_test, which & LOAD_OFFLINE);
+	bpf_program__set_autoload(s->progs.amlg_batch_run, which & (LOAD_OFFLINE | LOAD_BATCH));
+	if (!(which & (LOAD_OFFLINE | LOAD_BATCH))) {
+		/* The offline batch buffers are 1.5 MiB: a live attach needs none of it. */
+		bpf_map__set_max_entries(s->maps.amlg_batch, 1);
+		bpf_map__set_max_entries(s->maps.amlg_batch_out, 1);
+		bpf_map__set_max_entries(s->maps.amlg_local4, 1);
+		bpf_map__set_max_entries(s->maps.amlg_local6, 1);
+	}
 	bpf_program__set_autoload(s->progs.amlg_ingress, which & LOAD_LIVE);
 	bpf_program__set_autoload(s->progs.amlg_egress, which & LOAD_LIVE);
 	err = amlguard_bpf__load(s);
@@ -86,10 +97,11 @@ static int pin_maps(struct amlguard_bpf *s, const char *dir)
 		return -errno;
 	if (mkdir(dir, 0700))
 		return -errno;
-	bpf_object__for_each_map(map, s->obj) {
-		if (bpf_map__is_internal(map))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, bpf_map__name(map));
+	for (int i = 0; i < M_COUNT; i++) {
+		map = bpf_object__find_map_by_name(s->obj, amlg_map_names[i]);
+		if (!map)
+			return -ENOENT;
+		snprintf(path, sizeof(path), "%s/%s", dir, amlg_map_names[i]);
 		err = bpf_map__pin(map, path);
 		if (err)
 			return err;
@@ -317,7 +329,10 @@ static int open_offline(struct offline *o, const struct compiled *c, unsigned ct
 	if (err)
 		return err;
 	maps_from_skel(o->skel, &o->maps);
-	o->prog_fd = bpf_program__fd(o->skel->progs.amlg_test);
+	o->prog_fd = which & LOAD_OFFLINE ? bpf_program__fd(o->skel->progs.amlg_test) : -1;
+	o->batch_fd = bpf_program__fd(o->skel->progs.amlg_batch_run);
+	o->batch_in_fd = bpf_map__fd(o->skel->maps.amlg_batch);
+	o->batch_out_fd = bpf_map__fd(o->skel->maps.amlg_batch_out);
 	if (which & LOAD_LIVE) {
 		o->ingress_fd = bpf_program__fd(o->skel->progs.amlg_ingress);
 		o->egress_fd = bpf_program__fd(o->skel->progs.amlg_egress);
@@ -335,6 +350,11 @@ static int open_offline(struct offline *o, const struct compiled *c, unsigned ct
 int offline_open(struct offline *o, const struct compiled *c, unsigned ct_size)
 {
 	return open_offline(o, c, ct_size, AMLG_ROLE_HOST, LOAD_OFFLINE);
+}
+
+int offline_open_batch(struct offline *o, const struct compiled *c, unsigned ct_size)
+{
+	return open_offline(o, c, ct_size, AMLG_ROLE_HOST, LOAD_BATCH);
 }
 
 int offline_open_role(struct offline *o, const struct compiled *c, unsigned ct_size, unsigned role)
@@ -374,6 +394,33 @@ int offline_run(struct offline *o, const void *frame, size_t len, unsigned dir, 
 	v->generation = ctx.cb[AMLG_CB_GEN];
 	v->event = (uint8_t)ctx.cb[AMLG_CB_EVENT];
 	v->retval = t.retval;
+	return 0;
+}
+
+int offline_set_local(struct offline *o, const struct prefix_list *local)
+{
+	const uint8_t one = 1;
+
+	for (size_t i = 0; i < local->n; i++) {
+		const struct prefix *p = &local->v[i];
+		int err;
+
+		if (p->family == 4) {
+			struct amlg_lpm4_key k = { .prefixlen = AMLG_LPM_HDR_BITS + p->len };
+
+			memcpy(k.addr, p->addr, 4);
+			err = bpf_map__update_elem(o->skel->maps.amlg_local4, &k, sizeof(k), &one,
+						   sizeof(one), BPF_ANY);
+		} else {
+			struct amlg_lpm6_key k = { .prefixlen = AMLG_LPM_HDR_BITS + p->len };
+
+			memcpy(k.addr, p->addr, 16);
+			err = bpf_map__update_elem(o->skel->maps.amlg_local6, &k, sizeof(k), &one,
+						   sizeof(one), BPF_ANY);
+		}
+		if (err)
+			return err;
+	}
 	return 0;
 }
 

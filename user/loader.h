@@ -36,6 +36,8 @@ struct offline {
 	struct amlguard_bpf *skel;
 	struct amlg_maps maps;
 	int prog_fd; /* amlg_test: direction and time from the caller */
+	int batch_fd; /* amlg_batch_run */
+	int batch_in_fd, batch_out_fd; /* amlg_batch, amlg_batch_out */
 	int ingress_fd, egress_fd; /* the live entry points, for role tests */
 };
 
@@ -52,6 +54,8 @@ struct offline_verdict {
 
 /* Load the datapath without attaching it, with c installed (c may be NULL: no policy yet). */
 int offline_open(struct offline *o, const struct compiled *c, unsigned ct_size);
+/* Only the batch entry point (the verifier's time is the start-up cost of "check"). */
+int offline_open_batch(struct offline *o, const struct compiled *c, unsigned ct_size);
 /* The same with the live entry points loaded too, for the given role. */
 int offline_open_role(struct offline *o, const struct compiled *c, unsigned ct_size, unsigned role);
 /* Run one Ethernet frame through the datapath; dir is AMLG_DIR_*, ts_ns the packet's time. */
@@ -60,5 +64,7 @@ int offline_run(struct offline *o, const void *frame, size_t len, unsigned dir, 
 /* Run a frame through a live entry point (prog_fd: ingress_fd or egress_fd); returns TC_ACT_*. */
 int offline_run_prog(struct offline *o, int prog_fd, const void *frame, size_t len);
 void offline_close(struct offline *o);
+/* The protected side, for batches with AMLG_DIR_AUTO (at most 256 prefixes per family). */
+int offline_set_local(struct offline *o, const struct prefix_list *local);
 
 #endif

@@ -27,6 +27,11 @@ static const struct cmd cmds[] = {
 	{ "status", do_status, "mode, policy, counters per rule and flow ID" },
 	{ "log", do_log, "violations as JSON lines" },
 	{ "detach", do_detach, "remove amlguard from an interface" },
+	{ "run", do_run, "the daemon: attach or adopt, log, alert, serve metrics" },
+	{ "check", do_check, "judge captures offline with the same datapath" },
+	{ "explain", do_explain, "why one packet is allowed or not (same datapath)" },
+	{ "tags", do_tags, "list, show and diff Azure service-tag files (no kernel)" },
+	{ "udr", do_udr, "the forced-tunneling routes (next hop Internet) of a policy's region" },
 };
 
 void json_print(json_t *v)
@@ -107,10 +112,10 @@ int main(int argc, char **argv)
 			json_output = pretty_output = true;
 			break;
 		case 'd':
-			log_set_level(LOG_DEBUG);
+			log_set_level(LOGL_DEBUG);
 			break;
 		case 'q':
-			log_set_level(LOG_WARN);
+			log_set_level(LOGL_WARN);
 			break;
 		case 'V':
 			printf("amlguard %s\n", AMLG_VERSION);

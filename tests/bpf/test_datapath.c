@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "compile.h"
 #include "event.h"
 #include "loader.h"
@@ -534,8 +535,8 @@ static void run_scenario(const struct scenario *s, int mode)
 
 	if (compile_text(s->policy, mode, &cp) || offline_open(&o, cp.c, 0)) {
 		report(s->name, mname, "setup", false, "cannot compile or load");
-		compiled_policy_free(&cp);
-		return;
+		/* one verifier log is enough to read */
+		exit(1);
 	}
 	for (const struct step *st = s->steps; st->name; st++) {
 		struct offline_verdict v;
@@ -775,6 +776,76 @@ static void events(void)
 	compiled_policy_free(&cp);
 }
 
+/*
+ * The same scenarios through the offline batch entry point ("check"): packets of a scenario go
+ * in one batch (split at reloads), and every verdict must equal the expected one.
+ */
+static void run_scenario_batch(const struct scenario *s)
+{
+	struct compiled_policy cp = { 0 }, next = { 0 };
+	static uint8_t frames[16][PKT_MAX];
+	struct batch_pkt in[16];
+	const struct step *pending[16];
+	struct amlg_batch_res res[16];
+	uint64_t now = 1000000000000ull;
+	struct batch b;
+	struct offline o;
+	size_t n = 0;
+
+	if (compile_text(s->policy, AMLG_MODE_ENFORCE, &cp) || offline_open(&o, cp.c, 0) ||
+	    batch_init(&b, &o)) {
+		report(s->name, "batch", "setup", false, "cannot compile or load");
+		compiled_policy_free(&cp);
+		return;
+	}
+	for (const struct step *st = s->steps;; st++) {
+		if (n && (!st->name || st->reload)) {
+			int err = batch_run(&b, in, n, res);
+
+			for (size_t i = 0; i < n; i++) {
+				const struct step *p = pending[i];
+				const struct amlg_batch_res *v = &res[i];
+				const char *got = flow_of(cp.c, v->rule);
+
+				report(s->name, "batch", p->name,
+				       !err && v->verdict == p->verdict && v->reason == p->reason &&
+					       same_flow(p->flow, got) &&
+					       (p->match == ANY_MATCH || v->match == p->match) &&
+					       v->dropped == (p->verdict == V),
+				       "err %d expected %s %s rule %s match %s, got %s %s rule %s match %s "
+				       "dropped %u",
+				       err, p->verdict == A ? "allow" : "violation",
+				       reason_str((unsigned)p->reason), p->flow ? p->flow : "-",
+				       p->match == ANY_MATCH ? "*" : match_str((unsigned)p->match),
+				       v->verdict == A ? "allow" : "violation", reason_str(v->reason),
+				       got ? got : "-", match_str(v->match), v->dropped);
+			}
+			n = 0;
+		}
+		if (!st->name)
+			break;
+		now += st->advance_ms * NS;
+		if (st->reload) {
+			bool ok = compile_text(st->reload, AMLG_MODE_ENFORCE, &next) == 0 &&
+				  tables_install(&o.maps, next.c, NULL) == 0;
+
+			report(s->name, "batch", st->name, ok, "reload failed");
+			compiled_policy_free(&cp);
+			cp = next;
+			memset(&next, 0, sizeof(next));
+			continue;
+		}
+		in[n].len = in[n].cap = (uint32_t)pkt_build(&st->pkt, frames[n], PKT_MAX);
+		in[n].data = frames[n];
+		in[n].ts_ns = now;
+		in[n].dir = (uint8_t)st->dir;
+		pending[n++] = st;
+	}
+	batch_free(&b);
+	offline_close(&o);
+	compiled_policy_free(&cp);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -785,6 +856,7 @@ int main(void)
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		run_scenario(&scenarios[i], AMLG_MODE_AUDIT);
 		run_scenario(&scenarios[i], AMLG_MODE_ENFORCE);
+		run_scenario_batch(&scenarios[i]);
 	}
 	truncation_sweep();
 	roles();

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Packet builder for the datapath tests: a declarative description of a frame (VLAN tags, IPv4
+ * Packet builder for "explain" and the datapath tests: a declarative description of a frame (VLAN tags, IPv4
  * options or IPv6 extension headers, fragments, TCP/UDP/ICMP, an ICMP error quoting another
  * packet) turned into bytes with correct lengths and checksums.
  */
