@@ -53,6 +53,7 @@ static void refresh_rules(struct log_ctx *lc, uint64_t generation)
 		lc->ev.rules = lc->rules;
 		lc->ev.generation = generation;
 		lc->ev.hash = lc->pcfg.hash;
+		lc->ev.pcfg = &lc->pcfg;
 		lc->ev.mode = pc.mode;
 		return;
 	}

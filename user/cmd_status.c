@@ -48,6 +48,16 @@ static json_t *counters_json(const struct amlg_stats *s)
 	return o;
 }
 
+/* The service-tag file of the running policy, or null when it uses none. */
+static json_t *tags_json(const struct amlg_pcfg *pc)
+{
+	if (!pc->tags_file[0])
+		return json_null();
+	return json_pack("{s:s, s:s, s:I, s:s?}", "file", pc->tags_file, "cloud", pc->tags_cloud,
+			 "change", (json_int_t)pc->tags_change, "date",
+			 pc->tags_date[0] ? pc->tags_date : NULL);
+}
+
 static json_t *state_json(const struct amlg_state *st)
 {
 	char hash[65], ts[48];
@@ -77,6 +87,7 @@ static json_t *state_json(const struct amlg_state *st)
 		      (st->pcfg.flags & AMLG_PF_PLATFORM) != 0, "counters",
 		      counters_json(&st->stats), "rules", rules, "conntrack", "entries",
 		      (json_int_t)st->ct_entries, "capacity", (json_int_t)st->ct_capacity);
+	json_object_set_new(json_object_get(o, "policy"), "tags", tags_json(&st->pcfg));
 	json_object_set_new(o, "prog_ids",
 			    json_pack("{s:i, s:i}", "ingress", st->prog_id[0], "egress",
 				      st->prog_id[1]));
@@ -96,6 +107,12 @@ static void state_print(const struct amlg_state *st)
 	printf("             sha256 %s, generation %llu, loaded %s\n",
 	       hex_str(st->pcfg.hash, 32, hash), (unsigned long long)st->pcfg.generation,
 	       time_str(st->pcfg.load_time_ns, ts, sizeof(ts)));
+	if (st->pcfg.tags_file[0])
+		printf("  tags       %s (cloud %s, changeNumber %u%s%s)\n", st->pcfg.tags_file,
+		       st->pcfg.tags_cloud, st->pcfg.tags_change,
+		       st->pcfg.tags_date[0] ? ", date " : "", st->pcfg.tags_date);
+	else
+		printf("  tags       none (the policy uses no service tag file)\n");
 	printf("  tables     %u out and %u in rules, %u IPv4 and %u IPv6 prefixes, %u classes, "
 	       "platform rules %s\n",
 	       st->pcfg.nrules[0], st->pcfg.nrules[1], st->pcfg.n4, st->pcfg.n6, st->pcfg.nclasses,

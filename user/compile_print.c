@@ -140,12 +140,70 @@ static void print_rule(const struct crule *cr, FILE *f, bool verbose)
 		print_prefixes("local", &cr->local, f);
 }
 
+/* Which service-tag data the tags came from: an auditor's first question. */
+static void print_tags(const struct compiled *c, FILE *f)
+{
+	if (!c->tags_file[0]) {
+		fprintf(f, "service tags: none\n");
+		return;
+	}
+	fprintf(f, "service tags: %s (cloud %s, changeNumber %u%s%s)\n", c->tags_file,
+		c->tags_cloud, c->tags_change, c->tags_date[0] ? ", date " : "", c->tags_date);
+}
+
+static void print_noflows(const struct compiled *c, FILE *f)
+{
+	for (size_t i = 0; i < c->nnoflows; i++) {
+		const struct noflow *nf = &c->noflows[i];
+
+		fprintf(f, "noflow %s [%s]: %s\n", nf->flow, nf->origin, nf->comment);
+	}
+}
+
 static void print_kinds(const char *family, const size_t *n, FILE *f)
 {
 	fprintf(f, "  lpm %s entries:", family);
 	for (unsigned k = 0; k < AMLG_DIRS * 2; k++)
 		fprintf(f, " %s %zu", kind_names[k], n[k]);
 	fputc('\n', f);
+}
+
+static const char *const sni_names[] = { "require", "allow-missing", "off" };
+
+/* The rules (by flow ID) of a host pattern, as "A, B". */
+static void host_rules(const struct compiled *c, const struct chost *h, char *buf, size_t sz)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->nrules && n < sz; i++) {
+		const struct crule *cr = &c->rules[i];
+
+		if (!((h->bm[cr->dir].w[cr->bit / 64] >> (cr->bit % 64)) & 1))
+			continue;
+		n += (size_t)snprintf(buf + n, sz - n, "%s%s", n ? ", " : "",
+				      cr->flow[0] ? cr->flow : cr->origin);
+	}
+}
+
+/* Host patterns, learned from DNS answers of the trusted resolvers at run time. */
+static void print_hosts(const struct compiled *c, FILE *f)
+{
+	char a[PREFIX_STRLEN], rules[512];
+
+	if (!c->nhosts)
+		return;
+	fprintf(f, "\nhost patterns (addresses learned from DNS answers):\n");
+	for (size_t i = 0; i < c->nhosts; i++) {
+		host_rules(c, &c->hosts[i], rules, sizeof(rules));
+		fprintf(f, "  %-40s %s\n", c->hosts[i].pattern, rules);
+	}
+	fprintf(f, "  trusted resolvers:");
+	for (size_t i = 0; i < c->nresolvers; i++)
+		fprintf(f, " %s", addr_str(c->resolvers[i].family, c->resolvers[i].addr, a,
+					   sizeof(a)));
+	fprintf(f, "\n  dns ttl-floor %us, grace %us; sni %s\n", c->dns_ttl_floor, c->dns_grace,
+		sni_names[c->sni_mode % 3]);
 }
 
 static int print_plain(const struct compiled *c, FILE *f, bool verbose)
@@ -156,11 +214,15 @@ static int print_plain(const struct compiled *c, FILE *f, bool verbose)
 	compiled_stats(c, &s);
 	hex(c->sha256, sizeof(c->sha256), sha);
 	fprintf(f, "policy %s (sha256 %s)\n", c->path[0] ? c->path : "-", sha);
-	fprintf(f, "mode %s, platform rules %s, %u out and %u in rules, compiled in %u us\n\n",
+	fprintf(f, "mode %s, platform rules %s, %u out and %u in rules, compiled in %u us\n",
 		mode_name(c->mode), c->flags & AMLG_PF_PLATFORM ? "on" : "off", c->nrules_dir[0],
 		c->nrules_dir[1], c->compile_us);
+	print_tags(c, f);
+	fputc('\n', f);
 	for (size_t i = 0; i < c->nrules; i++)
 		print_rule(&c->rules[i], f, verbose);
+	print_noflows(c, f);
+	print_hosts(c, f);
 	fprintf(f, "\ntables:\n");
 	print_kinds("IPv4", s.lpm4, f);
 	print_kinds("IPv6", s.lpm6, f);
@@ -268,6 +330,53 @@ static json_t *json_tables(const struct compiled *c)
 			 (json_int_t)s.mem_bytes);
 }
 
+static json_t *json_tags(const struct compiled *c)
+{
+	if (!c->tags_file[0])
+		return json_null();
+	return json_pack("{s:s, s:s, s:I, s:s?}", "file", c->tags_file, "cloud", c->tags_cloud,
+			 "change", (json_int_t)c->tags_change, "date",
+			 c->tags_date[0] ? c->tags_date : NULL);
+}
+
+static json_t *json_noflows(const struct compiled *c)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < c->nnoflows; i++) {
+		const struct noflow *nf = &c->noflows[i];
+
+		if (json_array_append_new(a,
+					  json_pack("{s:s, s:s, s:s}", "flow", nf->flow, "comment",
+						    nf->comment, "origin", nf->origin))) {
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static json_t *json_hosts(const struct compiled *c)
+{
+	json_t *o = json_object(), *pats = json_array(), *res = json_array();
+	char a[PREFIX_STRLEN], rules[512];
+
+	for (size_t i = 0; i < c->nhosts; i++) {
+		host_rules(c, &c->hosts[i], rules, sizeof(rules));
+		json_array_append_new(pats, json_pack("{s:s, s:s}", "pattern", c->hosts[i].pattern,
+						      "rules", rules));
+	}
+	for (size_t i = 0; i < c->nresolvers; i++)
+		json_array_append_new(res, json_string(addr_str(c->resolvers[i].family,
+								c->resolvers[i].addr, a, sizeof(a))));
+	json_object_set_new(o, "patterns", pats);
+	json_object_set_new(o, "resolvers", res);
+	json_object_set_new(o, "ttl_floor", json_integer(c->dns_ttl_floor));
+	json_object_set_new(o, "grace", json_integer(c->dns_grace));
+	json_object_set_new(o, "sni", json_string(sni_names[c->sni_mode % 3]));
+	return o;
+}
+
 static json_t *json_compiled(const struct compiled *c, bool verbose)
 {
 	json_t *rules = json_array();
@@ -280,10 +389,11 @@ static json_t *json_compiled(const struct compiled *c, bool verbose)
 		}
 	}
 	hex(c->sha256, sizeof(c->sha256), sha);
-	return json_pack("{s:s, s:b, s:s, s:s, s:I, s:o, s:o}", "mode", mode_name(c->mode),
-			 "platform", !!(c->flags & AMLG_PF_PLATFORM), "path", c->path, "sha256",
-			 sha, "compile_us", (json_int_t)c->compile_us, "rules", rules, "tables",
-			 json_tables(c));
+	return json_pack("{s:s, s:b, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "mode",
+			 mode_name(c->mode), "platform", !!(c->flags & AMLG_PF_PLATFORM), "path",
+			 c->path, "sha256", sha, "compile_us", (json_int_t)c->compile_us, "tags",
+			 json_tags(c), "rules", rules, "noflow", json_noflows(c), "hosts",
+			 json_hosts(c), "tables", json_tables(c));
 }
 
 int compiled_print(const struct compiled *c, FILE *f, bool json, bool verbose)

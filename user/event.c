@@ -58,6 +58,16 @@ static json_t *vlan_json(const struct amlg_event *ev)
 	return a;
 }
 
+/* The service-tag data the verdict came from, or null for a policy without a tag file. */
+static json_t *tags_json(const struct amlg_pcfg *pc)
+{
+	if (!pc->tags_change && !pc->tags_cloud[0])
+		return json_null();
+	return json_pack("{s:s, s:I, s:s?}", "cloud", pc->tags_cloud, "change",
+			 (json_int_t)pc->tags_change, "date",
+			 pc->tags_date[0] ? pc->tags_date : NULL);
+}
+
 json_t *event_json(const struct amlg_event *ev, const struct event_ctx *cx)
 {
 	const struct amlg_rule_info *r = event_rule(ev, cx);
@@ -97,6 +107,8 @@ json_t *event_json(const struct amlg_event *ev, const struct event_ctx *cx)
 	json_object_set_new(o, "generation", json_integer((json_int_t)ev->generation));
 	if (cx->hash && cx->generation == ev->generation)
 		json_object_set_new(o, "policy_sha256", json_string(hex_str(cx->hash, 32, hash)));
+	if (cx->pcfg && cx->pcfg->generation == ev->generation)
+		json_object_set_new(o, "tags", tags_json(cx->pcfg));
 	return o;
 }
 

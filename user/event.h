@@ -17,6 +17,8 @@ struct event_ctx {
 	uint64_t generation;
 	unsigned mode;
 	const uint8_t *hash; /* policy SHA-256, or NULL */
+	/* Header of the policy that judged the event (its service-tag file), or NULL. */
+	const struct amlg_pcfg *pcfg;
 	int64_t mono_to_real_ns; /* added to ts_ns for wall time; 0 if ts_ns is already wall time */
 };
 

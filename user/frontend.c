@@ -8,6 +8,7 @@
 #include "frontend.h"
 #include "log.h"
 #include "names.h"
+#include "tags.h"
 
 void policy_args_init(struct policy_args *a)
 {
@@ -86,6 +87,8 @@ int frontend_compile(const struct policy_args *a, bool json, struct compiled **o
 		     struct policy **pol)
 {
 	struct compile_opts co = { .mode = a->mode };
+	struct tag_db *tags = NULL;
+	struct tag_resolver tr;
 	struct policy *p = NULL;
 	struct diag d;
 	int err;
@@ -97,8 +100,18 @@ int frontend_compile(const struct policy_args *a, bool json, struct compiled **o
 	}
 	diag_init(&d);
 	err = policy_load(a->policy, a->vars, a->nvars, &d, &p);
+	/* --tags overrides the policy's own 'tags' statement. */
+	if (!err)
+		err = tags_open_for_policy(a->tags, p, &d, &tags);
+	if (!err && tags) {
+		tags_resolver_init(&tr, tags);
+		co.tags = &tr;
+	}
 	if (!err)
 		err = compile_policy(p, &co, &d, out);
+	if (!err)
+		tags_record(tags, *out);
+	tags_free(tags);
 	/* With -j a failure is the JSON diagnostics; warnings of a success go to stderr. */
 	if (d.n)
 		print_diags(&d, json && (err || diag_failed(&d)));
@@ -108,6 +121,39 @@ int frontend_compile(const struct policy_args *a, bool json, struct compiled **o
 				a->policy, d.nerrors, d.nerrors == 1 ? "" : "s");
 		compiled_free(*out);
 		*out = NULL;
+		policy_free(p);
+		diag_free(&d);
+		return err ? err : -EINVAL;
+	}
+	diag_free(&d);
+	*pol = p;
+	return 0;
+}
+
+int frontend_load(const struct policy_args *a, bool json, struct policy **pol, struct tag_db **tags)
+{
+	struct policy *p = NULL;
+	struct diag d;
+	int err;
+
+	*pol = NULL;
+	*tags = NULL;
+	if (!a->policy) {
+		pr_err("no policy given (-p POLICY)");
+		return -EINVAL;
+	}
+	diag_init(&d);
+	err = policy_load(a->policy, a->vars, a->nvars, &d, &p);
+	if (!err)
+		err = tags_open_for_policy(a->tags, p, &d, tags);
+	if (d.n)
+		print_diags(&d, json && (err || diag_failed(&d)));
+	if (err || diag_failed(&d)) {
+		if (!json)
+			fprintf(stderr, "amlguard: %s: %zu error%s\n", a->policy, d.nerrors,
+				d.nerrors == 1 ? "" : "s");
+		tags_free(*tags);
+		*tags = NULL;
 		policy_free(p);
 		diag_free(&d);
 		return err ? err : -EINVAL;

@@ -51,4 +51,13 @@ int policy_args_opt(struct policy_args *a, int opt, const char *arg);
 int frontend_compile(const struct policy_args *a, bool json, struct compiled **out,
 		     struct policy **pol);
 
+struct tag_db;
+/*
+ * Parse the policy and open its tag file (--tags, else its 'tags' statement; *tags NULL when
+ * there is none), without compiling: for commands that only need the policy's variables and
+ * tags.  Diagnostics are printed as by frontend_compile.  Returns 0, -EINVAL or -ENOMEM.
+ */
+int frontend_load(const struct policy_args *a, bool json, struct policy **pol,
+		  struct tag_db **tags);
+
 #endif

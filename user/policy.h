@@ -55,6 +55,14 @@ struct rule {
 	struct srcloc flow_loc;
 };
 
+/* "noflow ID comment \"why\"": a documented flow ID that is no packet flow of this policy. */
+struct noflow {
+	char *flow;
+	char *comment; /* the reason, never empty */
+	char *origin; /* "file:line", kept after the diag (and its interned names) is gone */
+	struct srcloc loc; /* the flow ID; its file lives only as long as the parse's diag */
+};
+
 struct policy_var {
 	char *name;
 	char *value;
@@ -82,10 +90,28 @@ struct policy {
 	struct srcloc tags_loc;
 	struct policy_var *vars;
 	size_t nvars;
+	struct noflow *noflows;
+	size_t nnoflows;
+	/* host rules: "resolver", "dns ttl-floor|grace", "sni" statements (policy_dns.c) */
+	struct prefix *resolvers; /* trusted DNS servers; none given: Azure DNS */
+	size_t nresolvers;
+	struct srcloc resolvers_loc;
+	unsigned dns_ttl_floor; /* seconds */
+	unsigned dns_grace;
+	bool ttl_floor_set, grace_set;
+	struct srcloc ttl_floor_loc, grace_loc;
+	int sni_mode; /* AMLG_SNI_* */
+	bool sni_set;
+	struct srcloc sni_loc;
 	struct policy_file *files; /* top file then includes, in the order read */
 	size_t nfiles;
 	uint8_t sha256[32]; /* over every file's content in that order */
 };
+
+/* Defaults of the DNS settings, and the resolver trusted when the policy names none. */
+#define POLICY_DNS_TTL_FLOOR 5
+#define POLICY_DNS_GRACE 30
+#define POLICY_DNS_RESOLVER "168.63.129.16"
 
 struct var_def {
 	const char *name;

@@ -103,6 +103,19 @@ int pol_parse_text(struct parser *p, const char *file, const char *text, size_t 
 /* policy_rule.c */
 int pol_parse_endpoints(struct pctx *c, struct ep_buf *b, bool allow_empty);
 int pol_parse_allow(struct pctx *c);
+/* The current token as a flow ID into r->flow and r->flow_loc (checked, reported). */
+int pol_parse_flow(struct pctx *c, struct rule *r);
+
+/* policy_noflow.c */
+int pol_parse_noflow(struct pctx *c);
+/* After the whole policy: a flow ID both declared noflow and used by a rule is an error. */
+void pol_noflow_check(struct parser *p);
+void pol_noflows_free(struct noflow *v, size_t n);
+
+/* policy_dns.c: resolver, dns ttl-floor|grace, sni */
+int pol_parse_resolver(struct pctx *c);
+int pol_parse_dns(struct pctx *c);
+int pol_parse_sni(struct pctx *c);
 
 /* policy_load.c */
 int pol_parse_include(struct parser *p, const char *path, struct srcloc loc);

@@ -196,6 +196,9 @@ static int parser_init(struct parser *p, struct diag *d, const char *path,
 		return -ENOMEM;
 	p->pol->mode = AMLG_MODE_AUDIT;
 	p->pol->platform = true;
+	p->pol->dns_ttl_floor = POLICY_DNS_TTL_FLOOR;
+	p->pol->dns_grace = POLICY_DNS_GRACE;
+	p->pol->sni_mode = AMLG_SNI_REQUIRE;
 	p->pol->path = strdup(path);
 	if (!p->pol->path || !EVP_DigestInit_ex(p->sha, EVP_sha256(), NULL))
 		return -ENOMEM;
@@ -207,6 +210,7 @@ static int parser_finish(struct parser *p, int err, size_t nerrors0, struct poli
 {
 	if (!err) {
 		pol_vars_check_unused(p);
+		pol_noflow_check(p);
 		if (!EVP_DigestFinal_ex(p->sha, p->pol->sha256, NULL))
 			err = -ENOMEM;
 	}
@@ -276,11 +280,13 @@ void policy_free(struct policy *p)
 		free(r->comment);
 	}
 	free(p->rules);
+	pol_noflows_free(p->noflows, p->nnoflows);
 	pol_vars_free(p->vars, p->nvars);
 	for (size_t i = 0; i < p->nfiles; i++)
 		free(p->files[i].path);
 	free(p->files);
 	free(p->path);
 	free(p->tags_path);
+	free(p->resolvers);
 	free(p);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The statement parser: tokens with their variables expanded, { } lists, error recovery, and the
- * statements other than allow (mode, platform, define, set, include, tags).  Each statement is one
+ * statements other than allow and noflow (mode, platform, define, set, include, tags).  Each statement is one
  * line (a { } list may span lines).  A statement with an error is skipped to its end and the next
  * one parsed, so that one run reports every mistake.
  */
@@ -18,7 +18,8 @@
 #include "policy_int.h"
 
 const char *const policy_statements[] = {
-	"allow", "define", "set", "include", "tags", "mode", "platform", NULL,
+	"allow",  "define", "set", "include", "tags", "mode", "platform", "noflow",
+	"resolver", "dns",  "sni", NULL,
 };
 static const char *const modes[] = { "audit", "enforce" };
 static const char *const switches[] = { "on", "off" };
@@ -525,8 +526,8 @@ static void unknown_statement(struct pctx *c)
 				   "violation (reported in audit mode, dropped in enforce mode)");
 	else
 		pol_hint_suggest(c, w, policy_statements, ARRAY_SIZE(policy_statements) - 1,
-				 "the statements are allow, define, set, include, tags, mode and "
-				 "platform");
+				 "the statements are allow, define, set, include, tags, mode, "
+				 "platform, noflow, resolver, dns and sni");
 }
 
 static int parse_statement(struct pctx *c, bool *platform_set)
@@ -550,6 +551,14 @@ static int parse_statement(struct pctx *c, bool *platform_set)
 		return parse_mode(c);
 	if (!strcmp(w, "platform"))
 		return parse_platform(c, platform_set);
+	if (!strcmp(w, "noflow"))
+		return pol_parse_noflow(c);
+	if (!strcmp(w, "resolver"))
+		return pol_parse_resolver(c);
+	if (!strcmp(w, "dns"))
+		return pol_parse_dns(c);
+	if (!strcmp(w, "sni"))
+		return pol_parse_sni(c);
 	unknown_statement(c);
 	return -EINVAL;
 }

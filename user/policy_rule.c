@@ -368,8 +368,8 @@ static bool valid_flow(const char *s)
 	return true;
 }
 
-/* flow FLOW-ID, the current token being the ID. */
-static int parse_flow(struct pctx *c, struct rule *r)
+/* flow FLOW-ID, the current token being the ID (also the ID of a noflow statement). */
+int pol_parse_flow(struct pctx *c, struct rule *r)
 {
 	char *up;
 
@@ -425,7 +425,7 @@ static int parse_option(struct pctx *c, struct rule *r, unsigned *seen, const ch
 		if (!once(c, seen, SEEN_FLOW))
 			return -EINVAL;
 		err = pol_advance(c);
-		return err ? err : parse_flow(c, r);
+		return err ? err : pol_parse_flow(c, r);
 	}
 	if (!strcmp(w, "optional")) {
 		if (!once(c, seen, SEEN_OPTIONAL))

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "../../bpf/amlguard_abi.h"
+#include "compile.h"
 #include "policy.h"
 
 #define FIXTURES AMLG_SOURCE_DIR "/tests/unit/policies"
@@ -225,7 +226,11 @@ static void test_protocols_and_directions(void **state)
 	for (size_t i = 0; policy_protocols[i]; i++)
 		assert_string_equal(policy_protocols[i], protos[i].word);
 	assert_string_equal(policy_statements[0], "allow");
-	assert_null(policy_statements[7]);
+	assert_string_equal(policy_statements[7], "noflow");
+	assert_string_equal(policy_statements[8], "resolver");
+	assert_string_equal(policy_statements[9], "dns");
+	assert_string_equal(policy_statements[10], "sni");
+	assert_null(policy_statements[11]);
 }
 
 static void test_ports(void **state)
@@ -418,6 +423,37 @@ static void test_rule_options(void **state)
 	/* 47 characters is the limit. */
 	parse_ok("allow out tcp to any flow AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n");
 	assert_int_equal(strlen(pol->rules[0].flow), 47);
+}
+
+/* noflow: a documented flow ID without a packet rule, with its reason; shown by compile. */
+static void test_noflow(void **state)
+{
+	static const struct var_def vars[] = { { "why", "switched off" } };
+	struct compiled *c = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	parse_ok_vars("noflow PROFILING-NONE comment \"configuration only\"   # trailing comment\n"
+		      "allow out tcp to any flow PY-HOSTS-X\n"
+		      "noflow PY-HOSTS comment \"$why\"\n",
+		      vars, 1);
+	assert_int_equal(pol->nnoflows, 2);
+	assert_string_equal(pol->noflows[0].flow, "PROFILING-NONE");
+	assert_string_equal(pol->noflows[0].comment, "configuration only");
+	assert_loc(pol->noflows[0].loc, "t.policy", 1, 8, 14);
+	assert_string_equal(pol->noflows[1].flow, "PY-HOSTS");
+	assert_string_equal(pol->noflows[1].comment, "switched off");
+	assert_int_equal(pol->nrules, 1);
+	assert_int_equal(compile_policy(pol, NULL, &dg, &c), 0);
+	assert_int_equal(c->nnoflows, 2);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(compiled_print(c, f, false, false), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "noflow PROFILING-NONE [t.policy:1]: configuration only\n"));
+	assert_non_null(strstr(buf, "noflow PY-HOSTS [t.policy:3]: switched off\n"));
+	free(buf);
+	compiled_free(c);
 }
 
 static void test_multiline_lists(void **state)
@@ -1165,7 +1201,8 @@ static const struct {
 	  "t.policy:1:1: error: unknown statement 'permit'\n"
 	  "permit out tcp to any\n"
 	  "^~~~~~\n"
-	  "  hint: the statements are allow, define, set, include, tags, mode and platform\n" },
+	  "  hint: the statements are allow, define, set, include, tags, mode, platform, noflow, "
+	  "resolver, dns and sni\n" },
 	{ "direction_missing", "allow\n",
 	  "t.policy:1:6: error: expected 'out' or 'in' after 'allow'\n"
 	  "allow\n"
@@ -1518,6 +1555,59 @@ static const struct {
 	  "t.policy:1:9: error: cannot read 'no-such.policy': No such file or directory\n"
 	  "include \"no-such.policy\"\n"
 	  "        ^~~~~~~~~~~~~~~~\n" },
+	{ "noflow_no_reason", "noflow PROFILING-NONE\n",
+	  "t.policy:1:22: error: expected 'comment' and the reason after 'PROFILING-NONE'\n"
+	  "noflow PROFILING-NONE\n"
+	  "                     ^\n"
+	  "  hint: noflow FLOW-ID comment \"why this flow has no packet rule\"\n" },
+	{ "noflow_no_id", "noflow\n",
+	  "t.policy:1:7: error: expected a flow ID after 'noflow'\n"
+	  "noflow\n"
+	  "      ^\n" },
+	{ "noflow_bad_id", "noflow profiling-none comment \"x\"\n",
+	  "t.policy:1:8: error: invalid flow ID 'profiling-none'\n"
+	  "noflow profiling-none comment \"x\"\n"
+	  "       ^~~~~~~~~~~~~~\n"
+	  "  hint: did you mean 'PROFILING-NONE'?\n" },
+	{ "noflow_blank_reason", "noflow A comment \"  \"\n",
+	  "t.policy:1:18: error: a 'noflow' needs a reason\n"
+	  "noflow A comment \"  \"\n"
+	  "                 ^~~~\n"
+	  "  hint: say why the flow has no packet rule, e.g. comment \"configuration only: the "
+	  "service reaches storage over the Azure backbone\"\n" },
+	{ "noflow_reason_word", "noflow A comment x\n",
+	  "t.policy:1:18: error: expected a quoted string, got 'x'\n"
+	  "noflow A comment x\n"
+	  "                 ^\n"
+	  "  hint: noflow FLOW-ID comment \"why this flow has no packet rule\"\n" },
+	{ "noflow_extra", "noflow A comment \"x\" optional\n",
+	  "t.policy:1:22: error: unexpected 'optional' at the end of the statement\n"
+	  "noflow A comment \"x\" optional\n"
+	  "                     ^~~~~~~~\n" },
+	{ "noflow_twice",
+	  "noflow A comment \"x\"\n"
+	  "noflow A comment \"y\"\n",
+	  "t.policy:2:8: error: flow ID 'A' is already declared 'noflow'\n"
+	  "noflow A comment \"y\"\n"
+	  "       ^\n"
+	  "t.policy:1:8: note: first declared here\n"
+	  "noflow A comment \"x\"\n"
+	  "       ^\n" },
+	{ "noflow_and_rule",
+	  "allow out tcp to any flow A\n"
+	  "noflow A comment \"x\"\n",
+	  "t.policy:2:8: error: flow ID 'A' is declared 'noflow' but a rule implements it\n"
+	  "noflow A comment \"x\"\n"
+	  "       ^\n"
+	  "  hint: remove the 'noflow' or the rule\n"
+	  "t.policy:1:27: note: the rule with flow A\n"
+	  "allow out tcp to any flow A\n"
+	  "                          ^\n" },
+	{ "noflow_misspelled", "noflw A comment \"x\"\n",
+	  "t.policy:1:1: error: unknown statement 'noflw'\n"
+	  "noflw A comment \"x\"\n"
+	  "^~~~~\n"
+	  "  hint: did you mean 'noflow'?\n" },
 	{ "tags_missing", "tags\n",
 	  "t.policy:1:5: error: expected a quoted file name after 'tags'\n"
 	  "tags\n"
@@ -1565,6 +1655,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_host_lengths, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_side, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rule_options, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_noflow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multiline_lists, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_variables, setup, teardown),
