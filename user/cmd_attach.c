@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "frontend.h"
 #include "loader.h"
+#include "lock.h"
 #include "log.h"
 #include "names.h"
 
@@ -37,6 +38,7 @@ int do_attach(int argc, char **argv)
 	struct compiled *c = NULL;
 	struct policy *p = NULL;
 	struct policy_args a;
+	struct iface_lock lk = { .fd = -1 };
 	uint64_t gen = 0;
 	int opt, err, role;
 	char *end;
@@ -88,7 +90,10 @@ int do_attach(int argc, char **argv)
 		return err;
 	err = require_root("attach");
 	if (!err)
+		err = lock_iface(&lk, ao.ifname, "attach");
+	if (!err)
 		err = amlg_attach(&ao, c, &gen);
+	lock_release(&lk);
 	if (!err) {
 		if (json_output)
 			json_print(json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i}", "attached",

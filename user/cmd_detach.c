@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "loader.h"
+#include "lock.h"
 #include "log.h"
 
 static void usage(FILE *f)
@@ -24,6 +25,7 @@ int do_detach(int argc, char **argv)
 		{ 0 },
 	};
 	const char *ifname = NULL;
+	struct iface_lock lk = { .fd = -1 };
 	int opt, err;
 
 	while ((opt = getopt_long(argc, argv, "i:jh", opts, NULL)) != -1) {
@@ -48,7 +50,10 @@ int do_detach(int argc, char **argv)
 	}
 	err = require_root("detach");
 	if (!err)
+		err = lock_iface(&lk, ifname, "detach");
+	if (!err)
 		err = amlg_detach(ifname);
+	lock_release(&lk);
 	if (!err) {
 		if (json_output)
 			json_print(json_pack("{s:s}", "detached", ifname));

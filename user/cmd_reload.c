@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "frontend.h"
+#include "lock.h"
 #include "log.h"
 #include "maps.h"
 #include "names.h"
@@ -35,6 +36,7 @@ int do_reload(int argc, char **argv)
 	const char *ifname = NULL;
 	struct policy_args a;
 	struct amlg_maps m;
+	struct iface_lock lk = { .fd = -1 };
 	uint64_t gen = 0;
 	int opt, err;
 
@@ -68,6 +70,8 @@ int do_reload(int argc, char **argv)
 	if (err)
 		return err;
 	err = require_root("reload");
+	if (!err)
+		err = lock_iface(&lk, ifname, "reload");
 	if (err)
 		goto out;
 	err = maps_open_pinned(ifname, &m);
@@ -92,6 +96,7 @@ int do_reload(int argc, char **argv)
 		       mode_str((unsigned)c->mode), c->nrules_dir[AMLG_DIR_OUT],
 		       c->nrules_dir[AMLG_DIR_IN], (unsigned long long)gen);
 out:
+	lock_release(&lk);
 	compiled_free(c);
 	policy_free(p);
 	return err;

@@ -71,6 +71,7 @@ cleanup() {
 	done
 	# Pins of an interface that vanished with its namespace.
 	rm -rf /sys/fs/bpf/amlguard/ag"$ID"* 2>/dev/null
+	rm -f /run/amlguard/ag"$ID"*.lock 2>/dev/null
 	return 0
 }
 

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The interface lock: one holder, who it is, waiting, and release on death. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lock.h"
+
+static char dir[] = "/tmp/amlg-lock-XXXXXX";
+
+static void test_one_holder(void **state)
+{
+	struct iface_lock a, b;
+	struct lock_holder h;
+
+	assert_int_equal(lock_acquire(&a, dir, "eth1", AMLG_LOCK_DAEMON, 0, NULL), 0);
+	/* the daemon is not waited for: refused at once, with its pid */
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(lock_acquire(&b, dir, "eth1", "attach", 5000, &h), -EBUSY);
+	assert_int_equal(b.fd, -1);
+	assert_int_equal(h.pid, getpid());
+	assert_string_equal(h.what, AMLG_LOCK_DAEMON);
+	/* another interface is another lock */
+	assert_int_equal(lock_acquire(&b, dir, "eth2", "attach", 0, NULL), 0);
+	lock_release(&b);
+	lock_release(&a);
+	assert_int_equal(lock_acquire(&b, dir, "eth1", "attach", 0, NULL), 0);
+	lock_release(&b);
+	lock_release(&b); /* twice is harmless */
+}
+
+static void test_bad_names(void **state)
+{
+	struct iface_lock a;
+
+	assert_int_equal(lock_acquire(&a, dir, "", "x", 0, NULL), -EINVAL);
+	assert_int_equal(lock_acquire(&a, dir, "../x", "x", 0, NULL), -EINVAL);
+}
+
+static uint64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* A short-lived holder (a command) is waited for; the kernel frees a dead holder's lock. */
+static void test_wait_and_death(void **state)
+{
+	int p[2];
+	struct iface_lock a;
+	struct lock_holder h;
+	uint64_t t0;
+	char c;
+	pid_t pid;
+
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct iface_lock l;
+
+		if (lock_acquire(&l, dir, "eth3", "reload", 0, NULL))
+			_exit(1);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		usleep(300000);
+		_exit(0); /* dies holding it */
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	/* not long enough: busy, and who holds it is told */
+	assert_int_equal(lock_acquire(&a, dir, "eth3", "attach", 40, &h), -EBUSY);
+	assert_int_equal(h.pid, pid);
+	assert_string_equal(h.what, "reload");
+	t0 = ms_now();
+	assert_int_equal(lock_acquire(&a, dir, "eth3", "attach", 3000, &h), 0);
+	assert_true(ms_now() - t0 < 2500);
+	lock_release(&a);
+	waitpid(pid, NULL, 0);
+	/* SIGKILL while holding it: free at once */
+	pid = fork();
+	if (pid == 0) {
+		struct iface_lock l;
+
+		if (lock_acquire(&l, dir, "eth4", AMLG_LOCK_DAEMON, 0, NULL))
+			_exit(1);
+		if (write(p[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(lock_acquire(&a, dir, "eth4", AMLG_LOCK_DAEMON, 0, NULL), -EBUSY);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(lock_acquire(&a, dir, "eth4", AMLG_LOCK_DAEMON, 0, NULL), 0);
+	lock_release(&a);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* The lock is not inherited by what the holder runs (an alert command). */
+static void test_cloexec(void **state)
+{
+	struct iface_lock a, b;
+	char cmd[128];
+
+	assert_int_equal(lock_acquire(&a, dir, "eth5", AMLG_LOCK_DAEMON, 0, NULL), 0);
+	snprintf(cmd, sizeof(cmd), "ls -l /proc/self/fd | grep -q %s/eth5.lock", dir);
+	assert_int_not_equal(system(cmd), 0);
+	lock_release(&a);
+	assert_int_equal(lock_acquire(&b, dir, "eth5", "x", 0, NULL), 0);
+	lock_release(&b);
+}
+
+static int setup(void **state)
+{
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_holder),
+		cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_wait_and_death),
+		cmocka_unit_test(test_cloexec),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The Prometheus text format: names, escaping, numbers, and amlguard's families. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "metrics_collect.h"
+
+static void test_names(void **state)
+{
+	assert_true(metrics_valid_name("amlguard_packets_total"));
+	assert_true(metrics_valid_name("a:b_c9"));
+	assert_false(metrics_valid_name("9a"));
+	assert_false(metrics_valid_name("a-b"));
+	assert_false(metrics_valid_name(""));
+	assert_true(metrics_valid_label("interface"));
+	assert_false(metrics_valid_label("a:b"));
+	assert_false(metrics_valid_label("__name__"));
+	assert_false(metrics_valid_label("1x"));
+}
+
+static void test_escaping(void **state)
+{
+	struct mlabel l[] = { { "path", "C:\\p\"x\"\nend" }, { "flow", "" } };
+	struct mbuf b;
+
+	mbuf_init(&b);
+	metrics_family(&b, "m_total", "counter", "help with \\ and \"quotes\"\nand a newline");
+	metrics_u64(&b, "m_total", l, 2, 18446744073709551615ull);
+	assert_int_equal(b.err, 0);
+	assert_string_equal(b.s, "# HELP m_total help with \\\\ and \"quotes\"\\nand a newline\n"
+				 "# TYPE m_total counter\n"
+				 "m_total{path=\"C:\\\\p\\\"x\\\"\\nend\",flow=\"\"} "
+				 "18446744073709551615\n");
+	mbuf_free(&b);
+}
+
+static void test_numbers(void **state)
+{
+	struct mbuf b;
+
+	mbuf_init(&b);
+	metrics_f64(&b, "a", NULL, 0, 1732634340.123);
+	metrics_f64(&b, "b", NULL, 0, 0.1);
+	metrics_f64(&b, "c", NULL, 0, NAN);
+	metrics_f64(&b, "d", NULL, 0, INFINITY);
+	metrics_f64(&b, "e", NULL, 0, -INFINITY);
+	metrics_u64(&b, "f", NULL, 0, 0);
+	assert_string_equal(b.s, "a 1732634340.123\nb 0.1\nc NaN\nd +Inf\ne -Inf\nf 0\n");
+	mbuf_free(&b);
+}
+
+static void test_bad_names_fail(void **state)
+{
+	struct mlabel l[] = { { "bad-label", "x" } };
+	struct mbuf b;
+
+	mbuf_init(&b);
+	metrics_u64(&b, "ok", l, 1, 1);
+	assert_int_equal(b.err, -EINVAL);
+	mbuf_free(&b);
+	mbuf_init(&b);
+	metrics_family(&b, "bad name", "gauge", "x");
+	assert_int_equal(b.err, -EINVAL);
+	mbuf_free(&b);
+}
+
+/* A buffer that grows past its first allocation keeps everything. */
+static void test_growth(void **state)
+{
+	struct mlabel l[] = { { "i", NULL } };
+	char v[16];
+	struct mbuf b;
+
+	mbuf_init(&b);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(v, sizeof(v), "%d", i);
+		l[0].value = v;
+		metrics_u64(&b, "x", l, 1, (uint64_t)i);
+	}
+	assert_int_equal(b.err, 0);
+	assert_non_null(strstr(b.s, "x{i=\"0\"} 0\n"));
+	assert_non_null(strstr(b.s, "x{i=\"4999\"} 4999\n"));
+	assert_int_equal(strlen(b.s), b.len);
+	mbuf_free(&b);
+}
+
+/* Count the lines of a family's samples (not its comments). */
+static int samples(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	int count = 0;
+
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, n) && (p[n] == '{' || p[n] == ' '))
+			count++;
+	return count;
+}
+
+static void test_render(void **state)
+{
+	struct rule_state *rules = calloc(AMLG_RULE_IDS, sizeof(*rules));
+	struct iface_metrics im[2] = { { .ifname = "eth1", .ok = true },
+				       { .ifname = "eth2", .ok = false } };
+	struct daemon_metrics dm = { .alerts_on = true,
+				     .alerts_started = 3,
+				     .last_reload_ok = true };
+	struct amlg_state *st = &im[0].st;
+	struct mbuf b;
+
+	assert_non_null(rules);
+	st->rules = rules;
+	st->prog_id[0] = st->prog_id[1] = 7;
+	st->stats.packets[AMLG_DIR_OUT][0] = 10;
+	st->stats.packets[AMLG_DIR_OUT][1] = 4;
+	st->stats.bytes[AMLG_DIR_IN][0] = 1500;
+	st->stats.reasons[AMLG_DIR_OUT][AMLG_REASON_NO_RULE] = 4;
+	st->stats.events_ringbuf_full = 2;
+	st->stats.events_ratelimited = 5;
+	st->pcfg.generation = 9;
+	st->pcfg.load_time_ns = 1700000000500000000ull;
+	st->pcfg.tags_change = 321;
+	st->pcfg.mode = AMLG_MODE_ENFORCE;
+	snprintf(st->pcfg.path, sizeof(st->pcfg.path), "/etc/a \"b\".policy");
+	st->ct_capacity = 65536;
+	/* two rules of one flow ID are summed; one rule without a flow ID */
+	for (int i = 0; i < 3; i++) {
+		rules[i].info.used = 1;
+		rules[i].info.dir = AMLG_DIR_OUT;
+		rules[i].packets = 10u * (unsigned)(i + 1);
+		rules[i].bytes = 100;
+	}
+	snprintf(rules[0].info.flow, AMLG_FLOW_MAX, "F-A");
+	snprintf(rules[1].info.flow, AMLG_FLOW_MAX, "F-A");
+	dm.sink_on[SINK_FILE] = true;
+	dm.records[SINK_FILE] = 6;
+	mbuf_init(&b);
+	assert_int_equal(metrics_render(&b, im, 2, &dm), 0);
+	assert_non_null(strstr(
+		b.s,
+		"amlguard_packets_total{interface=\"eth1\",direction=\"out\",verdict=\"allowed\"} 10\n"));
+	assert_non_null(strstr(
+		b.s,
+		"amlguard_bytes_total{interface=\"eth1\",direction=\"in\",verdict=\"allowed\"} 1500\n"));
+	assert_non_null(strstr(
+		b.s,
+		"amlguard_flow_packets_total{interface=\"eth1\",direction=\"out\",flow=\"F-A\"} 30\n"));
+	assert_non_null(strstr(
+		b.s,
+		"amlguard_flow_packets_total{interface=\"eth1\",direction=\"out\",flow=\"\"} 30\n"));
+	assert_non_null(strstr(
+		b.s,
+		"amlguard_violations_total{interface=\"eth1\",direction=\"out\",reason=\"no-rule\"} 4\n"));
+	assert_non_null(strstr(
+		b.s,
+		"amlguard_events_dropped_total{interface=\"eth1\",cause=\"ringbuf_full\"} 2\n"));
+	assert_non_null(strstr(
+		b.s,
+		"amlguard_events_dropped_total{interface=\"eth1\",cause=\"rate_limited\"} 5\n"));
+	assert_non_null(strstr(b.s, "amlguard_policy_generation{interface=\"eth1\"} 9\n"));
+	assert_non_null(strstr(
+		b.s,
+		"amlguard_policy_loaded_timestamp_seconds{interface=\"eth1\"} 1700000000.5\n"));
+	assert_non_null(strstr(b.s, "amlguard_tags_change_number{interface=\"eth1\"} 321\n"));
+	assert_non_null(strstr(b.s, "path=\"/etc/a \\\"b\\\".policy\""));
+	assert_non_null(strstr(b.s, "amlguard_conntrack_capacity{interface=\"eth1\"} 65536\n"));
+	assert_non_null(strstr(b.s, "amlguard_attached{interface=\"eth1\"} 1\n"));
+	assert_non_null(strstr(b.s, "amlguard_attached{interface=\"eth2\"} 0\n"));
+	assert_non_null(strstr(b.s, "amlguard_alerts_total{outcome=\"started\"} 3\n"));
+	assert_non_null(strstr(b.s, "amlguard_sink_records_total{sink=\"file\"} 6\n"));
+	/* an interface that could not be read has no traffic samples */
+	assert_null(strstr(b.s, "amlguard_packets_total{interface=\"eth2\""));
+	/* 2 directions x 2 verdicts; 2 directions x every reason but "none" */
+	assert_int_equal(samples(b.s, "amlguard_packets_total"), 4);
+	assert_int_equal(samples(b.s, "amlguard_violations_total"), 2 * (AMLG_REASON_MAX - 1));
+	/* every family is announced once, and each counter's name ends in _total */
+	for (const char *p = strstr(b.s, "# TYPE "); p; p = strstr(p + 1, "# TYPE ")) {
+		char name[96], type[16];
+
+		assert_int_equal(sscanf(p, "# TYPE %95s %15s", name, type), 2);
+		if (!strcmp(type, "counter"))
+			assert_non_null(strstr(name, "_total"));
+	}
+	mbuf_free(&b);
+	free(rules);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_names),	cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_numbers), cmocka_unit_test(test_bad_names_fail),
+		cmocka_unit_test(test_growth),	cmocka_unit_test(test_render),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
