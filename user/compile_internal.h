@@ -41,5 +41,7 @@ int compile_resolve(struct crule *cr, const struct rule *r, const struct tag_res
 int compile_lpm(struct compiled *c, struct class_table *t);
 /* Build c->ports and c->proto_cls from c->rules. */
 int compile_ports(struct compiled *c, struct class_table *t);
+/* Build c->hosts (patterns, their rules and classes) and c->host_lens from c->rules. */
+int compile_hosts(struct compiled *c, struct class_table *t);
 
 #endif

@@ -22,6 +22,7 @@ const char *const amlg_map_names[M_COUNT] = {
 	[M_PORTS] = AMLG_MAP_PORTS,	[M_LPM4] = AMLG_MAP_LPM4,   [M_LPM6] = AMLG_MAP_LPM6,
 	[M_CLASSES] = AMLG_MAP_CLASSES, [M_CT] = AMLG_MAP_CT,	    [M_FRAG] = AMLG_MAP_FRAG,
 	[M_EVENTS] = AMLG_MAP_EVENTS,	[M_STATS] = AMLG_MAP_STATS, [M_RSTATS] = AMLG_MAP_RSTATS,
+	[M_HOSTS] = AMLG_MAP_HOSTS,	[M_LEARNED] = AMLG_MAP_LEARNED, [M_NAMES] = AMLG_MAP_NAMES,
 };
 
 void maps_init(struct amlg_maps *m)
@@ -35,7 +36,9 @@ int pin_dir(const char *ifname, char *buf, size_t sz)
 {
 	int n = snprintf(buf, sz, "%s/%s", AMLG_PIN_ROOT, ifname);
 
-	if (n < 0 || (size_t)n >= sz || strchr(ifname, '/') || !*ifname) {
+	/* "." and ".." are no interface's name (dev_valid_name), and would leave the pin root. */
+	if (n < 0 || (size_t)n >= sz || strchr(ifname, '/') || !*ifname || !strcmp(ifname, ".") ||
+	    !strcmp(ifname, "..")) {
 		buf[0] = '\0';
 		return -EINVAL;
 	}

@@ -24,6 +24,9 @@ enum amlg_map_id {
 	M_EVENTS,
 	M_STATS,
 	M_RSTATS,
+	M_HOSTS,
+	M_LEARNED,
+	M_NAMES,
 	M_COUNT
 };
 

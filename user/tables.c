@@ -93,6 +93,32 @@ static int build_classes(const struct compiled *c)
 }
 
 /* The slot's whole port table in one batched update. */
+/* The slot's host patterns (an empty map when the policy has none). */
+static int build_hosts(const struct compiled *c)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_NO_PREALLOC);
+	int fd, err;
+
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "amlg_hosts_in", sizeof(struct amlg_host_key),
+			    sizeof(struct amlg_host), c->nhosts ? (unsigned)c->nhosts : 1, &o);
+	if (fd < 0)
+		return -errno;
+	for (size_t i = 0; i < c->nhosts; i++) {
+		const struct chost *h = &c->hosts[i];
+		struct amlg_host v = { .id = h->id, .len = h->key.len, .kind = h->key.kind };
+
+		v.cls[0] = h->cls[0];
+		v.cls[1] = h->cls[1];
+		memcpy(v.text, h->text, sizeof(v.text));
+		if (bpf_map_update_elem(fd, &h->key, &v, BPF_NOEXIST)) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
+	}
+	return fd;
+}
+
 static int write_ports(const struct amlg_maps *m, uint32_t slot, const struct compiled *c)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
@@ -161,6 +187,19 @@ static void fill_pcfg(struct amlg_pcfg *pc, const struct compiled *c, uint64_t g
 	pc->n4 = (uint32_t)c->nlpm4;
 	pc->n6 = (uint32_t)c->nlpm6;
 	pc->compile_us = c->compile_us;
+	pc->tags_change = c->tags_change;
+	snprintf(pc->tags_cloud, sizeof(pc->tags_cloud), "%s", c->tags_cloud);
+	snprintf(pc->tags_date, sizeof(pc->tags_date), "%s", c->tags_date);
+	snprintf(pc->tags_file, sizeof(pc->tags_file), "%s", c->tags_file);
+	memcpy(pc->host_lens, c->host_lens, sizeof(pc->host_lens));
+	for (size_t i = 0; i < c->nresolvers && i < AMLG_RESOLVERS_MAX; i++) {
+		pc->resolvers[i].family = c->resolvers[i].family;
+		memcpy(pc->resolvers[i].addr, c->resolvers[i].addr, 16);
+	}
+	pc->nresolvers = (uint32_t)c->nresolvers;
+	pc->dns_ttl_floor_s = c->dns_ttl_floor;
+	pc->dns_grace_s = c->dns_grace;
+	pc->sni_mode = (uint32_t)c->sni_mode;
 }
 
 int tables_active(const struct amlg_maps *m, uint32_t *slot, struct amlg_pcfg *pc)
@@ -181,7 +220,7 @@ int tables_active(const struct amlg_maps *m, uint32_t *slot, struct amlg_pcfg *p
 
 int tables_install(struct amlg_maps *m, const struct compiled *c, uint64_t *generation)
 {
-	int fd4 = -1, fd6 = -1, fdc = -1, err;
+	int fd4 = -1, fd6 = -1, fdc = -1, fdh = -1, err;
 	struct amlg_pcfg cur, pc;
 	struct amlg_cfg cfg;
 	uint32_t active, target;
@@ -211,6 +250,11 @@ int tables_install(struct amlg_maps *m, const struct compiled *c, uint64_t *gene
 		err = fdc;
 		goto out;
 	}
+	fdh = build_hosts(c);
+	if (fdh < 0) {
+		err = fdh;
+		goto out;
+	}
 	err = write_ports(m, target, c);
 	if (!err)
 		err = write_rules(m, target, c);
@@ -218,7 +262,8 @@ int tables_install(struct amlg_maps *m, const struct compiled *c, uint64_t *gene
 		goto out;
 	if (bpf_map_update_elem(m->fd[M_LPM4], &target, &fd4, BPF_ANY) ||
 	    bpf_map_update_elem(m->fd[M_LPM6], &target, &fd6, BPF_ANY) ||
-	    bpf_map_update_elem(m->fd[M_CLASSES], &target, &fdc, BPF_ANY)) {
+	    bpf_map_update_elem(m->fd[M_CLASSES], &target, &fdc, BPF_ANY) ||
+	    bpf_map_update_elem(m->fd[M_HOSTS], &target, &fdh, BPF_ANY)) {
 		err = -errno;
 		goto out;
 	}
@@ -246,6 +291,8 @@ out:
 		close(fd6);
 	if (fdc >= 0)
 		close(fdc);
+	if (fdh >= 0)
+		close(fdh);
 	return err;
 }
 

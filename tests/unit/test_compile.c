@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "compile.h"
+#include "hostpat.h"
 
 #define TEST_FILE "test.pol"
 
@@ -966,17 +967,26 @@ static void test_empty_optional_warning(void **state)
 static void test_empty_tag_error(void **state)
 {
 	struct policy *p = pol_new(false);
+	struct compiled *c;
 	const struct diag_msg *m;
 	struct diag d;
 
-	/* A host item does not excuse an empty tag: only a host-only side is pending. */
-	pol_rule(p, OUT, TCP, "443", "tag:Empty host:x.example.com", NULL);
+	pol_rule(p, OUT, TCP, "443", "tag:Empty", NULL);
 	diag_init(&d);
 	compile_fails(p, &with_tags, &d);
 	m = want_msg(&d, DIAG_ERROR, "rule matches no address");
 	assert_non_null(strstr(m->msg, "tag:Empty has no prefixes"));
-	assert_non_null(strstr(m->msg, "host:x.example.com is not enforced yet"));
-	want_msg(&d, DIAG_WARNING, "host name 'x.example.com' is not enforced yet");
+	diag_free(&d);
+	pol_free(p);
+
+	/* With a host name the rule can match: its addresses are learned from DNS. */
+	p = pol_new(false);
+	pol_rule(p, OUT, TCP, "443", "tag:Empty host:x.example.com", NULL);
+	diag_init(&d);
+	c = compile_ok(p, &with_tags, &d);
+	assert_int_equal(d.nerrors, 0);
+	assert_int_equal(c->nhosts, 1);
+	compiled_free(c);
 	diag_free(&d);
 	pol_free(p);
 }
@@ -1017,38 +1027,75 @@ static void test_empty_names_items(void **state)
 	pol_free(p);
 }
 
-static void test_host_only_warning(void **state)
+/* The classes of host pattern i, per direction. */
+static const struct amlg_bitmap *host_bm(const struct compiled *c, size_t i, int dir)
+{
+	return &c->classes[c->hosts[i].cls[dir]];
+}
+
+static void test_host_rules(void **state)
 {
 	struct policy *p = pol_new(false);
 	struct compiled *c;
 	struct diag d;
-	const struct diag_msg *m;
 	const struct crule *cr;
 
 	pol_rule(p, OUT, TCP, "443", "host:mcr.microsoft.com host:*.blob.core.windows.net", NULL);
-	pol_rule(p, OUT, TCP, "443", "10.0.0.0/8 host:a.example", NULL);
+	pol_rule(p, OUT, TCP, "443", "10.0.0.0/8 host:a.example host:*pytorch.org", NULL);
+	pol_rule(p, IN, TCP, "22", "host:mcr.microsoft.com", NULL);
+	p->dns_ttl_floor = 7;
+	p->dns_grace = 9;
+	p->sni_mode = AMLG_SNI_ALLOW_MISSING;
 	diag_init(&d);
 	c = compile_ok(p, NULL, &d);
+	/* host-only rules are enforced through DNS learning: no warning */
 	assert_int_equal(d.nerrors, 0);
-	/* One per host item, one for the rule that has nothing else. */
-	assert_int_equal(d.nwarnings, 4);
-	m = want_msg(&d, DIAG_WARNING, "rule matches no address yet");
-	assert_int_equal(m->loc.line, 1);
-	m = want_msg(&d, DIAG_WARNING, "host name '*.blob.core.windows.net' is not enforced yet");
-	assert_int_equal(m->loc.line, 1);
-	assert_int_equal(m->loc.col, 2);
+	assert_int_equal(d.nwarnings, 0);
 	cr = compiled_rule(c, 0);
 	assert_int_equal(cr->nhosts, 2);
 	assert_int_equal(cr->remote.n, 0);
-	assert_int_equal(cr->nres, 2);
-	assert_string_equal(cr->res[1].note, "host names are not enforced yet");
 	assert_string_equal(cr->res[1].text, "host:*.blob.core.windows.net");
 	assert_ptr_equal(cr->res[1].item, &p->rules[0].remote.items[1]);
-	cr = compiled_rule(c, 1);
-	assert_int_equal(cr->nhosts, 1);
-	assert_int_equal(cr->remote.n, 1);
+	assert_int_equal(compiled_rule(c, 1)->remote.n, 1);
 	assert_entry(c, OUT_REMOTE, "10.0.0.0/8", 0x2);
+	/* four distinct patterns, each with its rules per direction */
+	assert_true(c->flags & AMLG_PF_HOSTS);
+	assert_int_equal(c->nhosts, 4);
+	assert_string_equal(c->hosts[0].pattern, "mcr.microsoft.com");
+	assert_int_equal(c->hosts[0].key.kind, AMLG_HOST_EXACT);
+	assert_string_equal(c->hosts[0].text, "mcr.microsoft.com");
+	assert_int_equal(host_bm(c, 0, OUT)->w[0], 0x1);
+	assert_int_equal(host_bm(c, 0, IN)->w[0], 0x1);
+	assert_int_equal(c->hosts[1].key.kind, AMLG_HOST_DOTWILD);
+	assert_string_equal(c->hosts[1].text, "blob.core.windows.net");
+	assert_int_equal(c->hosts[1].key.len, strlen("blob.core.windows.net"));
+	assert_int_equal(host_bm(c, 1, OUT)->w[0], 0x1);
+	assert_int_equal(host_bm(c, 1, IN)->w[0], 0);
+	assert_int_equal(c->hosts[3].key.kind, AMLG_HOST_CHARWILD);
+	assert_string_equal(c->hosts[3].text, "pytorch.org");
+	assert_int_equal(host_bm(c, 3, OUT)->w[0], 0x2);
+	assert_true(c->host_lens[AMLG_HOST_DOTWILD - 1][0] >> strlen("blob.core.windows.net") & 1);
+	assert_false(c->host_lens[AMLG_HOST_DOTWILD - 1][0] >> strlen("pytorch.org") & 1);
+	assert_true(c->host_lens[AMLG_HOST_CHARWILD - 1][0] >> strlen("pytorch.org") & 1);
+	/* the hash the datapath looks the pattern up by */
+	assert_int_equal(c->hosts[3].key.hash, name_hash("pytorch.org", 11));
+	/* no resolver named: Azure DNS; the policy's DNS and SNI settings */
+	assert_int_equal(c->nresolvers, 1);
+	assert_int_equal(c->resolvers[0].addr[0], 168);
+	assert_int_equal(c->resolvers[0].addr[3], 16);
+	assert_int_equal(c->dns_ttl_floor, 7);
+	assert_int_equal(c->dns_grace, 9);
+	assert_int_equal(c->sni_mode, AMLG_SNI_ALLOW_MISSING);
 	compiled_free(c);
+	diag_free(&d);
+	pol_free(p);
+
+	/* a host name is never a local endpoint */
+	p = pol_new(false);
+	pol_rule(p, OUT, TCP, "443", "any", "host:a.example");
+	diag_init(&d);
+	compile_fails(p, NULL, &d);
+	want_msg(&d, DIAG_ERROR, "host name 'a.example' as a local endpoint");
 	diag_free(&d);
 	pol_free(p);
 }
@@ -1297,7 +1344,7 @@ static void test_parsed_policy(void **state)
 	assert_string_equal(cr->res[1].item->set, "web");
 	assert_string_equal(compiled_rule(c, 2)->flow, "MCR");
 	assert_int_equal(compiled_rule(c, 2)->nhosts, 1);
-	want_msg(&d, DIAG_WARNING, "host name 'mcr.microsoft.com' is not enforced yet");
+	assert_int_equal(c->nhosts, 1);
 	assert_int_equal(d.nerrors, 0);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct verdict v = lookup(c, &cases[i].k);
@@ -1345,7 +1392,9 @@ static void test_print(void **state)
 	plain = print_to_string(c, false, false);
 	assert_non_null(strstr(plain, "port 443,8000-8080 flow COMPUTE-OUT-KV [" TEST_FILE ":1]"));
 	assert_non_null(strstr(plain, "tag:Keyvault.EastUS: 1 IPv4, 0 IPv6 (alias of"));
-	assert_non_null(strstr(plain, "host:x.example: 0 IPv4, 0 IPv6 (host names are not"));
+	assert_non_null(strstr(plain, "host:x.example: 0 IPv4, 0 IPv6"));
+	assert_non_null(strstr(plain, "host patterns (addresses learned from DNS answers)"));
+	assert_non_null(strstr(plain, "x.example                                COMPUTE-OUT-KV"));
 	assert_non_null(strstr(plain, "flow PLATFORM-DNS [platform]"));
 	assert_non_null(strstr(plain, "classes"));
 	assert_non_null(strstr(plain, "estimated map memory"));
@@ -1383,8 +1432,13 @@ static void test_print(void **state)
 				    json_object_get(json_object_get(r, "remote"), "prefixes"), 0)),
 			    "40.0.0.0/24");
 	item = json_array_get(json_object_get(json_object_get(r, "remote"), "items"), 1);
-	assert_string_equal(json_string_value(json_object_get(item, "note")),
-			    "host names are not enforced yet");
+	assert_true(json_is_null(json_object_get(item, "note")));
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(json_object_get(root, "hosts"),
+								   "patterns"),
+						   0),
+				    "pattern")),
+			    "x.example");
 	r = json_array_get(rules, c->nrules - 1);
 	assert_true(json_is_object(json_object_get(r, "local")));
 	assert_int_equal(json_array_size(json_object_get(r, "ports")), 1);
@@ -1728,7 +1782,7 @@ int main(void)
 		cmocka_unit_test(test_empty_tag_error),
 		cmocka_unit_test(test_empty_local_error),
 		cmocka_unit_test(test_empty_names_items),
-		cmocka_unit_test(test_host_only_warning),
+		cmocka_unit_test(test_host_rules),
 		cmocka_unit_test(test_tag_needs_file),
 		cmocka_unit_test(test_fake_resolver),
 		cmocka_unit_test(test_unknown_tag),
