@@ -8,7 +8,7 @@
 
 #include "log.h"
 
-static enum log_level level = LOG_INFO;
+static enum log_level level = LOGL_INFO;
 static bool json_errors;
 
 /* The tail of libbpf's output: a verifier log can be megabytes, the reason is at its end. */
@@ -49,6 +49,13 @@ void pr_err(const char *fmt, ...)
 
 		if (vasprintf(&msg, fmt, ap) >= 0) {
 			o = json_pack("{s:s}", "error", msg);
+			if (!o) {
+				/* Not UTF-8 (a path from the command line): '?' beats no error. */
+				for (char *c = msg; *c; c++)
+					if ((unsigned char)*c >= 0x80)
+						*c = '?';
+				o = json_pack("{s:s}", "error", msg);
+			}
 			json_dumpf(o, stdout, JSON_COMPACT);
 			fputc('\n', stdout);
 			json_decref(o);
@@ -64,7 +71,7 @@ void pr_warn(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (level < LOG_WARN)
+	if (level < LOGL_WARN)
 		return;
 	va_start(ap, fmt);
 	vlog("warning: ", fmt, ap);
@@ -75,7 +82,7 @@ void pr_info(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (level < LOG_INFO)
+	if (level < LOGL_INFO)
 		return;
 	va_start(ap, fmt);
 	vlog("", fmt, ap);
@@ -86,7 +93,7 @@ void pr_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (level < LOG_DEBUG)
+	if (level < LOGL_DEBUG)
 		return;
 	va_start(ap, fmt);
 	vlog("debug: ", fmt, ap);
@@ -138,7 +145,7 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap
 			tail_add(p, (size_t)(nl - p));
 	}
 	/* libbpf's warnings are our debug output: the caller reports the failure itself. */
-	if (level >= LOG_DEBUG || (lvl == LIBBPF_WARN && level > LOG_DEBUG))
+	if (level >= LOGL_DEBUG || (lvl == LIBBPF_WARN && level > LOGL_DEBUG))
 		fprintf(stderr, "libbpf: %s", msg);
 	free(msg);
 	return n;

@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-enum log_level { LOG_QUIET, LOG_WARN, LOG_INFO, LOG_DEBUG };
+enum log_level { LOGL_QUIET, LOGL_WARN, LOGL_INFO, LOGL_DEBUG };
 
 void log_set_level(enum log_level l);
 enum log_level log_get_level(void);
