@@ -1,0 +1,143 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Section 3: the control plane.  Compile time and peak memory of each policy (the shipped ones,
+# the benchmark's compute policy on the real tag file, the synthetic 10 k and 100 k sets), with
+# the CLI and, when the CLI cannot resolve service tags yet, with the benchmark's jansson
+# resolver; reload time on an attached veth and the gap during reloads, measured by a
+# fixed-rate UDP stream to an allowed port; kernel memory of the maps.
+# Section 4: "amlguard check" against tcpdump on a large generated capture.
+
+# time -v of a command: "status wall_ms maxrss_kb", the command's stdout in $2.
+timed() {
+	local log=$1 out=$2 rc=0
+	shift 2
+	/usr/bin/time -v -o "$log" "$@" >"$out" 2>"$out.err" || rc=$?
+	awk -v rc=$rc '
+		/Elapsed \(wall clock\)/ { n = split($NF, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; ms = s * 1000 }
+		/Maximum resident set size/ { rss = $NF }
+		END { printf "%s %d %d\n", rc == 0 ? "ok" : "failed", ms, rss }' "$log"
+}
+
+ctl_compile() {
+	local p=$1 name=$2 i res st ms rss extra msg
+	for tool in cli helper; do
+		local runs_ms=() runs_rss=()
+		st=ok extra=
+		for i in $(seq "$CTL_RUNS"); do
+			if [ $tool = cli ]; then
+				res=$(timed "$WORK/time.log" "$WORK/out" "$AMLGUARD" compile -p "$p" --tags "$TAGS")
+				# a policy that needs a region: the one the benchmark uses throughout
+				if [ "${res%% *}" != ok ] && grep -q "undefined variable 'region'" "$WORK/out.err"; then
+					res=$(timed "$WORK/time.log" "$WORK/out" "$AMLGUARD" compile -p "$p" \
+						--tags "$TAGS" --var region=$REGION)
+				fi
+			else
+				res=$(timed "$WORK/time.log" "$WORK/out" "$BENCH" compile -p "$p" -t "$TAGS" \
+					-v region=$REGION)
+				extra=$(tr ' ' ';' <"$WORK/out")
+			fi
+			set -- $res
+			st=$1
+			[ "$st" = ok ] || break
+			runs_ms+=("$2")
+			runs_rss+=("$3")
+		done
+		if [ "$st" != ok ]; then
+			msg=$(grep -m1 -E 'error' "$WORK/out.err" | tr ',' ';' | cut -c1-120)
+			echo "compile,$name,$tool,failed,,,${msg:-exit status non-zero}" >>"$CTL_CSV"
+			continue
+		fi
+		ms=$(printf '%s\n' "${runs_ms[@]}" | median)
+		rss=$(printf '%s\n' "${runs_rss[@]}" | median)
+		echo "compile,$name,$tool,ok,$ms,$rss,$extra" >>"$CTL_CSV"
+	done
+}
+
+ctl_reload() {
+	local k=r h r hif i t0 t1 sp sent lost
+	make_pair "$k" >/dev/null
+	h=$(pair_host "$k")
+	r=$(pair_remote "$k")
+	hif=$(pair_hif "$k")
+	# v2: the same set and one more rule, so that every reload installs a different policy
+	cp "$GEN/live.policy" "$WORK/v1.policy"
+	{
+		cat "$GEN/live.policy"
+		echo "allow out tcp port 443 to 198.51.100.0/24 flow BENCH-EXTRA"
+	} >"$WORK/v2.policy"
+	in_ns "$h" "$AMLGUARD" -q attach -i "$hif" -p "$WORK/v1.policy" --mode enforce >/dev/null
+	in_ns "$h" "$BENCH" live mapmem "/sys/fs/bpf/amlguard/$hif" |
+		while read -r m b; do echo "mapmem,$m,$b" >>"$CTL_CSV"; done
+	# A stream to an allowed port, through every reload: nothing may be lost or misjudged.
+	in_ns "$h" timeout $((CTL_RELOADS * 3 + 30)) iperf3 -s -1 -B 192.0.2.10 -p 5202 -J \
+		>"$WORK/gap-srv.json" 2>/dev/null &
+	sp=$!
+	wait_port "$h" 5202
+	in_ns "$r" timeout $((CTL_RELOADS * 3 + 30)) iperf3 -c 192.0.2.10 -p 5202 -u -b 5M -l 64 \
+		-t $((CTL_RELOADS / 2 + 4)) -J >"$WORK/gap-cli.json" 2>/dev/null &
+	local cp=$!
+	sleep 1
+	for i in $(seq "$CTL_RELOADS"); do
+		t0=$(date +%s%N)
+		in_ns "$h" "$AMLGUARD" -q reload -i "$hif" -p "$WORK/v$((i % 2 + 1)).policy" >/dev/null
+		t1=$(date +%s%N)
+		echo "reload,$i,$(((t1 - t0) / 1000))" >>"$CTL_CSV"
+		sleep 0.3
+	done
+	wait "$cp" || true
+	wait "$sp" || true
+	sent=$(jfield "$WORK/gap-cli.json" "d['end']['sum']['packets']" 2>/dev/null || echo 0)
+	lost=$(jfield "$WORK/gap-srv.json" "d['end']['sum']['lost_packets']" 2>/dev/null || echo -1)
+	in_ns "$h" "$AMLGUARD" -j status -i "$hif" >"$WORK/status.json"
+	# gap,reloads,sent,lost,violations,dropped,allowed in
+	python3 - "$WORK/status.json" "$sent" "$lost" "$CTL_RELOADS" >>"$CTL_CSV" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))[0]
+c = s["counters"]
+viol = c["in"]["violation_packets"] + c["out"]["violation_packets"]
+drop = c["in"]["dropped"] + c["out"]["dropped"]
+print(f"gap,{sys.argv[4]},{sys.argv[2]},{sys.argv[3]},{viol},{drop},{c['in']['allowed_packets']}")
+PY
+	# peak memory of one reload
+	res=$(timed "$WORK/time.log" "$WORK/out" nsenter --net=/run/netns/"$h" "$AMLGUARD" -q reload \
+		-i "$hif" -p "$WORK/v1.policy")
+	echo "reload_rss,${res// /,}" >>"$CTL_CSV"
+}
+
+section_control() {
+	local p
+	CTL_CSV=$DATA/control.csv
+	echo "kind,a,b,c,d,e,f" >"$CTL_CSV"
+	GEN=$WORK/gen
+	mkdir -p "$GEN" "$WORK/gen100k"
+	"$BENCH" gen --dir "$GEN" -n 10000 --include 192.0.2.1/32 --port 5201-5202
+	"$BENCH" gen --dir "$WORK/gen100k" -n 100000 --include 192.0.2.1/32
+	for p in "${policies[@]}"; do
+		ctl_compile "$p" "$p"
+	done
+	ctl_compile tests/bench/compute-eastus2.policy tests/bench/compute-eastus2.policy
+	ctl_compile "$GEN/live.policy" "synthetic 10 k prefixes"
+	ctl_compile "$WORK/gen100k/live.policy" "synthetic 100 k prefixes"
+	ctl_reload
+}
+
+section_check() {
+	local res pk t0 t1
+	CHK_CSV=$DATA/check.csv
+	echo "tool,status,packets,wall_ms,maxrss_kb" >"$CHK_CSV"
+	"$BENCH" pcap -o "$WORK/big.pcap" -n "$PCAP_PACKETS"
+	pk=$PCAP_PACKETS
+	res=$(timed "$WORK/time.log" "$WORK/out" tcpdump -r "$WORK/big.pcap" -w /dev/null)
+	echo "tcpdump -r,$(echo "$res" | awk -v n="$pk" '{ print $1 "," n "," $2 "," $3 }')" >>"$CHK_CSV"
+	if "$AMLGUARD" check --help >/dev/null 2>&1; then
+		# exit status 1 means "violations found", which this capture has
+		res=$(timed "$WORK/time.log" "$WORK/out" "$AMLGUARD" check -p policies/demo/staging.policy \
+			--local 192.0.2.10/32,2001:db8:ffff::10/128 --no-progress "$WORK/big.pcap")
+		if [ "${res%% *}" != ok ] && grep -q "Exit status: 1" "$WORK/time.log"; then
+			res="ok ${res#* }"
+		fi
+		echo "amlguard check,$(echo "$res" | awk -v n="$pk" '{ print $1 "," n "," $2 "," $3 }')" >>"$CHK_CSV"
+		[ "${res%% *}" = ok ] || note "check: $(head -c 300 "$WORK/out.err")"
+	else
+		echo "amlguard check,not available yet,$pk,," >>"$CHK_CSV"
+	fi
+}
