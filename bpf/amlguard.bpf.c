@@ -345,11 +345,7 @@ out:
 			ei.reason = vd.reason;
 			ei.dropped = r->dropped;
 			ei.rule = vd.rule;
-			ei.learned_name = pc->flags & AMLG_PF_HOSTS
-						  ? learned_name_of(pkt->family, dir == AMLG_DIR_OUT
-										 ? pkt->daddr
-										 : pkt->saddr)
-						  : 0;
+			ei.learned_name = pc->flags & AMLG_PF_HOSTS ? learned_name_of(pkt, dir) : 0;
 			r->event = event_emit(skb, bp, m->len, st, cfg, pkt, &ei);
 			if (r->event && ct)
 				ct->reported = now;

@@ -184,7 +184,7 @@ __noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct aml
 	/* no learned address: OR with the empty class, which keeps the loops branch-free */
 	if (!hb)
 		hb = a;
-	l = a;
+	l = NULL;
 	if (pc->flags & (dir ? AMLG_PF_HAS_LOCAL_IN : AMLG_PF_HAS_LOCAL_OUT)) {
 		__u32 lcls =
 			addr_class(slot, f->family, AMLG_LPM_KIND(dir, AMLG_SIDE_LOCAL), f->laddr);
@@ -212,7 +212,11 @@ __noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct aml
 
 	nwords = pc->nwords;
 	for (__u32 i = 0; i < AMLG_BM_WORDS && i < nwords; i++) {
-		__u64 w = (a->w[i] | hb->w[i]) & l->w[i], m = w & p->w[i];
+		__u64 w = a->w[i] | hb->w[i], m;
+
+		if (l)
+			w &= l->w[i];
+		m = w & p->w[i];
 
 		if (m) {
 			__u32 b = lowest_bit(m);
@@ -231,7 +235,10 @@ __noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct aml
 	/* The address matched: name the first rule that has the protocol too, if one does. */
 	v->reason = AMLG_REASON_PROTO;
 	for (__u32 i = 0; i < AMLG_BM_WORDS && i < nwords; i++) {
-		__u64 m = (a->w[i] | hb->w[i]) & l->w[i] & pr->w[i];
+		__u64 m = (a->w[i] | hb->w[i]) & pr->w[i];
+
+		if (l)
+			m &= l->w[i];
 
 		if (m) {
 			v->reason = AMLG_REASON_PORT;

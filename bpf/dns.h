@@ -289,30 +289,29 @@ static long sweep_one(void *map, struct amlg_learn_key *k, struct amlg_learned *
 __noinline int learn_slot(struct amlg_learned *v, const struct amlg_host_key *p, __u64 name_hash,
 			  __u64 expires, __u64 now)
 {
-	__u32 pick = 0;
+	int same = -1, free = -1, oldest_i = 0;
 	__u64 oldest = ~0ull;
+	__u32 pick;
 
 	if (!v || !p)
 		return 0;
-	for (__u32 i = 0; i < AMLG_LEARN_SLOTS; i++) {
+	for (int i = 0; i < AMLG_LEARN_SLOTS; i++) {
 		struct amlg_learn_slot *s = &v->s[i];
 
 		if (s->pattern.hash == p->hash && s->pattern.len == p->len &&
 		    s->pattern.kind == p->kind && s->name_hash == name_hash) {
-			pick = i;
+			same = i;
 			break;
 		}
-		if (!s->pattern.hash || s->expires_ns <= now) {
-			pick = i;
-			oldest = 0;
-		} else if (s->expires_ns < oldest && oldest) {
-			pick = i;
+		if (free < 0 && (!s->pattern.hash || s->expires_ns <= now))
+			free = i;
+		if (s->expires_ns < oldest) {
 			oldest = s->expires_ns;
+			oldest_i = i;
 		}
 	}
-	pick &= AMLG_LEARN_SLOTS - 1;
-	if (v->s[pick].expires_ns > expires && v->s[pick].pattern.hash == p->hash &&
-	    v->s[pick].name_hash == name_hash)
+	pick = (__u32)(same >= 0 ? same : free >= 0 ? free : oldest_i) & (AMLG_LEARN_SLOTS - 1);
+	if (same >= 0 && v->s[pick].expires_ns > expires)
 		return 0; /* a longer TTL was already learned */
 	v->s[pick].pattern = *p;
 	v->s[pick].name_hash = name_hash;
@@ -463,15 +462,30 @@ bad:
 	return DNS_BAD;
 }
 
-/* The name a remote address was last learned for (any slot, live or not), or 0. */
-static __always_inline __u64 learned_name_of(__u8 family, const __u8 *addr)
+/*
+ * The name a remote address of pkt was learned for (the latest to expire, live or not), or 0.
+ * Global: it keeps its key off amlg_judge()'s stack.
+ */
+__noinline __u64 learned_name_of(const struct amlg_pkt *pkt, __u32 dir)
 {
-	struct amlg_learn_key k = { .family = family };
+	struct amlg_learn_key k = {};
 	struct amlg_learned *v;
+	__u64 name = 0, latest = 0;
 
-	__builtin_memcpy(k.addr, addr, 16);
+	if (!pkt)
+		return 0;
+	k.family = pkt->family;
+	__builtin_memcpy(k.addr, dir == AMLG_DIR_OUT ? pkt->daddr : pkt->saddr, 16);
 	v = bpf_map_lookup_elem(&amlg_learned, &k);
-	return v ? v->s[0].name_hash : 0;
+	if (!v)
+		return 0;
+	for (int i = 0; i < AMLG_LEARN_SLOTS; i++) {
+		if (v->s[i].pattern.hash && v->s[i].expires_ns >= latest) {
+			latest = v->s[i].expires_ns;
+			name = v->s[i].name_hash;
+		}
+	}
+	return name;
 }
 
 #endif

@@ -24,6 +24,7 @@ int do_log(int argc, char **argv);
 int do_run(int argc, char **argv);
 int do_check(int argc, char **argv);
 int do_explain(int argc, char **argv);
+int do_fqdn(int argc, char **argv);
 int do_tags(int argc, char **argv);
 int do_udr(int argc, char **argv);
 

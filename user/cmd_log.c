@@ -13,7 +13,7 @@
 #include "event.h"
 #include "log.h"
 #include "maps.h"
-#include "tables.h"
+#include "rulecache.h"
 
 static volatile sig_atomic_t stop;
 
@@ -25,39 +25,11 @@ static void on_signal(int sig)
 struct log_ctx {
 	struct amlg_maps *m;
 	struct event_ctx ev;
-	struct amlg_pcfg pcfg;
-	struct amlg_rule_info *rules;
+	struct rule_cache rc;
 	bool text;
 	unsigned long count;
 	unsigned long bad;
 };
-
-/* Rule names of the policy that judged the event: re-read after each reload. */
-static void refresh_rules(struct log_ctx *lc, uint64_t generation)
-{
-	uint32_t slot;
-
-	if (lc->rules && lc->pcfg.generation == generation)
-		return;
-	for (slot = 0; slot < AMLG_SLOTS; slot++) {
-		struct amlg_pcfg pc;
-
-		if (bpf_map_lookup_elem(lc->m->fd[M_PCFG], &slot, &pc) ||
-		    pc.generation != generation)
-			continue;
-		free(lc->rules);
-		lc->rules = NULL;
-		if (tables_rules(lc->m, slot, &lc->rules))
-			return;
-		lc->pcfg = pc;
-		lc->ev.rules = lc->rules;
-		lc->ev.generation = generation;
-		lc->ev.hash = lc->pcfg.hash;
-		lc->ev.pcfg = &lc->pcfg;
-		lc->ev.mode = pc.mode;
-		return;
-	}
-}
 
 static int on_event(void *ctx, void *data, size_t size)
 {
@@ -68,7 +40,7 @@ static int on_event(void *ctx, void *data, size_t size)
 		lc->bad++;
 		return 0;
 	}
-	refresh_rules(lc, ev.generation);
+	rule_cache_refresh(&lc->rc, lc->m, ev.generation, &lc->ev);
 	if (lc->text)
 		event_print(stdout, &ev, &lc->ev);
 	else
@@ -161,7 +133,7 @@ int do_log(int argc, char **argv)
 		pr_warn("%s: %lu malformed events skipped", ifname, lc.bad);
 out:
 	ring_buffer__free(rb);
-	free(lc.rules);
+	rule_cache_free(&lc.rc);
 	maps_close(&m);
 	return err;
 }

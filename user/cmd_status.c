@@ -40,6 +40,15 @@ static json_t *counters_json(const struct amlg_stats *s)
 		}
 	}
 	json_object_set_new(o, "violations_by_reason", reasons);
+	json_object_set_new(o, "dns",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "responses",
+				      (json_int_t)s->dns_responses, "untrusted",
+				      (json_int_t)s->dns_untrusted, "learned",
+				      (json_int_t)s->dns_learned, "malformed",
+				      (json_int_t)s->dns_malformed, "evicted_expired",
+				      (json_int_t)s->dns_evicted_expired, "evicted_live",
+				      (json_int_t)s->dns_evicted_live, "sni_checked",
+				      (json_int_t)s->sni_checked));
 	json_object_set_new(o, "events",
 			    json_pack("{s:I, s:I, s:I, s:I}", "sent", (json_int_t)s->events_sent,
 				      "rate_limited", (json_int_t)s->events_ratelimited,
@@ -136,6 +145,14 @@ static void state_print(const struct amlg_state *st)
 	       (unsigned long long)s->events_sent, (unsigned long long)s->events_ratelimited,
 	       (unsigned long long)s->events_ringbuf_full,
 	       (unsigned long long)s->events_suppressed);
+	if (st->pcfg.flags & AMLG_PF_HOSTS)
+		printf("  dns        %llu answers read, %llu from untrusted servers ignored, %llu "
+		       "addresses learned, %llu malformed, %llu+%llu evicted; %llu ClientHellos "
+		       "checked\n",
+		       (unsigned long long)s->dns_responses, (unsigned long long)s->dns_untrusted,
+		       (unsigned long long)s->dns_learned, (unsigned long long)s->dns_malformed,
+		       (unsigned long long)s->dns_evicted_expired,
+		       (unsigned long long)s->dns_evicted_live, (unsigned long long)s->sni_checked);
 	printf("  conntrack  %llu of %llu entries\n", (unsigned long long)st->ct_entries,
 	       (unsigned long long)st->ct_capacity);
 	printf("  %5s %-3s %-6s %12s %14s  %-28s %s\n", "RULE", "DIR", "PROTO", "PACKETS", "BYTES",

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Violation events from the datapath: checking, and printing as JSON lines or text. */
+#include <bpf/bpf.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -38,6 +40,17 @@ char *time_str(uint64_t real_ns, char *buf, size_t sz)
 	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, sz, "%s.%06uZ", base, (unsigned)(real_ns % 1000000000 / 1000));
 	return buf;
+}
+
+int event_learned_name(int names_fd, uint64_t hash, char *buf, size_t sz)
+{
+	struct amlg_name n;
+
+	if (names_fd <= 0 || !hash || bpf_map_lookup_elem(names_fd, &hash, &n) ||
+	    n.len >= sizeof(n.text))
+		return -ENOENT;
+	snprintf(buf, sz, "%.*s", (int)n.len, n.text);
+	return 0;
 }
 
 static const struct amlg_rule_info *event_rule(const struct amlg_event *ev,
@@ -101,6 +114,13 @@ json_t *event_json(const struct amlg_event *ev, const struct event_ctx *cx)
 	json_object_set_new(o, "reason", json_string(reason_str(ev->reason)));
 	json_object_set_new(o, "rule", r ? json_string(r->origin) : json_null());
 	json_object_set_new(o, "flow", r && r->flow[0] ? json_string(r->flow) : json_null());
+	/* the remote address was learned from DNS for a name: which one */
+	if (ev->learned_name) {
+		char name[AMLG_NAME_MAX];
+
+		if (event_learned_name(cx->names_fd, ev->learned_name, name, sizeof(name)) == 0)
+			json_object_set_new(o, "learned_as", json_string(name));
+	}
 	json_object_set_new(o, "action",
 			    json_string(ev->flags & AMLG_EVF_DROPPED ? "drop" : "pass"));
 	json_object_set_new(o, "len", json_integer(ev->pkt_len));
@@ -143,5 +163,11 @@ void event_print(FILE *f, const struct amlg_event *ev, const struct event_ctx *c
 		reason_str(ev->reason));
 	if (r)
 		fprintf(f, " (near %s%s%s)", r->origin, r->flow[0] ? " " : "", r->flow);
+	if (ev->learned_name) {
+		char name[AMLG_NAME_MAX];
+
+		if (event_learned_name(cx->names_fd, ev->learned_name, name, sizeof(name)) == 0)
+			fprintf(f, " [address learned as %s]", name);
+	}
 	fputc('\n', f);
 }

@@ -20,7 +20,11 @@ struct event_ctx {
 	/* Header of the policy that judged the event (its service-tag file), or NULL. */
 	const struct amlg_pcfg *pcfg;
 	int64_t mono_to_real_ns; /* added to ts_ns for wall time; 0 if ts_ns is already wall time */
+	int names_fd; /* amlg_names, for "learned as"; -1 or 0: none */
 };
+
+/* The name (hash) was learned for, from the amlg_names map; 0 or -ENOENT. */
+int event_learned_name(int names_fd, uint64_t hash, char *buf, size_t sz);
 
 /* Copy a ring-buffer sample into *ev after checking it; -EINVAL if it is not an event. */
 int event_decode(const void *data, size_t size, struct amlg_event *ev);

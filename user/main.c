@@ -30,6 +30,7 @@ static const struct cmd cmds[] = {
 	{ "run", do_run, "the daemon: attach or adopt, log, alert, serve metrics" },
 	{ "check", do_check, "judge captures offline with the same datapath" },
 	{ "explain", do_explain, "why one packet is allowed or not (same datapath)" },
+	{ "fqdn", do_fqdn, "names learned from DNS, their addresses and rules" },
 	{ "tags", do_tags, "list, show and diff Azure service-tag files (no kernel)" },
 	{ "udr", do_udr, "the forced-tunneling routes (next hop Internet) of a policy's region" },
 };

@@ -111,7 +111,10 @@ static size_t build_l4(const struct pkt_spec *s, int fam, uint8_t *p, size_t cap
 	n = s->payload;
 	if (hl + n > cap)
 		return 0;
-	memset(p + hl, 0xab, n);
+	if (s->data)
+		memcpy(p + hl, s->data, n);
+	else
+		memset(p + hl, 0xab, n);
 	(void)fam;
 	return hl + n;
 }

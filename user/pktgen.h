@@ -28,6 +28,7 @@ struct pkt_spec {
 	uint16_t frag_off; /* bytes, for frag == 2 */
 	uint32_t frag_id;
 	uint16_t payload; /* bytes of payload after the transport header */
+	const uint8_t *data; /* the payload's bytes (payload of them), instead of filler */
 	const struct pkt_spec *quote; /* ICMP error: the packet quoted */
 	uint16_t ethertype; /* override (non-IP tests) */
 	uint8_t tcp_doff; /* override the TCP data offset (words) */

@@ -26,6 +26,8 @@ out:
 	cx->generation = rc->rules ? rc->pcfg.generation : 0;
 	cx->hash = rc->rules ? rc->pcfg.hash : NULL;
 	cx->mode = rc->pcfg.mode;
+	cx->pcfg = rc->rules ? &rc->pcfg : NULL;
+	cx->names_fd = m->fd[M_NAMES];
 }
 
 void rule_cache_free(struct rule_cache *rc)

@@ -1,0 +1,859 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Host rules in the datapath, through BPF_PROG_TEST_RUN: DNS answers learned (exact names,
+ * both wildcard forms, CNAME chains, many answers, TCP, TTLs, shared addresses), answers that
+ * must teach nothing (untrusted servers, compression loops, forward pointers, every truncation),
+ * and ClientHello checks (match, mismatch, no SNI, a name past the first segment).  Then the
+ * real captures: DNS answers and ClientHellos from the third-party pcaps, through the batch
+ * entry point.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <linux/pkt_cls.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "capture.h"
+#include "compile.h"
+#include "event.h"
+#include "loader.h"
+#include "log.h"
+#include "pktgen.h"
+#include "policy.h"
+#include "state.h"
+#include "tables.h"
+
+#define NS 1000000ull
+#define H4 "192.0.2.10"
+#define RES "198.51.100.53"
+#define OUT AMLG_DIR_OUT
+#define IN AMLG_DIR_IN
+#define TCP IPPROTO_TCP
+#define UDP IPPROTO_UDP
+
+static unsigned passes, failures;
+
+static void check(bool ok, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void check(bool ok, const char *name, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("[hosts/%s] %s", name, ok ? "PASS" : "FAIL");
+	if (!ok) {
+		printf(": ");
+		va_start(ap, fmt);
+		vprintf(fmt, ap);
+		va_end(ap);
+		failures++;
+	} else {
+		passes++;
+	}
+	putchar('\n');
+}
+
+/* ---- DNS messages */
+
+struct dnsb {
+	uint8_t b[1400];
+	size_t n;
+};
+
+static void put8(struct dnsb *d, uint8_t v)
+{
+	d->b[d->n++] = v;
+}
+
+static void put16(struct dnsb *d, uint16_t v)
+{
+	put8(d, (uint8_t)(v >> 8));
+	put8(d, (uint8_t)v);
+}
+
+static void put32(struct dnsb *d, uint32_t v)
+{
+	put16(d, (uint16_t)(v >> 16));
+	put16(d, (uint16_t)v);
+}
+
+static void put_name(struct dnsb *d, const char *name)
+{
+	const char *p = name;
+
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t len = dot ? (size_t)(dot - p) : strlen(p);
+
+		put8(d, (uint8_t)len);
+		memcpy(d->b + d->n, p, len);
+		d->n += len;
+		p += len;
+		if (*p == '.')
+			p++;
+	}
+	put8(d, 0);
+}
+
+/* A response: header and question (the question name sits at offset 12). */
+static void dns_start(struct dnsb *d, const char *qname, uint16_t flags, uint16_t an)
+{
+	d->n = 0;
+	put16(d, 0x1234);
+	put16(d, flags);
+	put16(d, 1);
+	put16(d, an);
+	put16(d, 0);
+	put16(d, 0);
+	put_name(d, qname);
+	put16(d, 1);
+	put16(d, 1);
+}
+
+/* An answer whose owner is written out (owner != NULL) or points at the question (NULL). */
+static void dns_rr_hdr(struct dnsb *d, const char *owner, uint16_t type, uint32_t ttl)
+{
+	if (owner) {
+		put_name(d, owner);
+	} else {
+		put8(d, 0xc0);
+		put8(d, 12);
+	}
+	put16(d, type);
+	put16(d, 1);
+	put32(d, ttl);
+}
+
+static void dns_a(struct dnsb *d, const char *owner, const char *addr, uint32_t ttl)
+{
+	uint8_t a[16];
+	bool v6 = strchr(addr, ':');
+
+	inet_pton(v6 ? AF_INET6 : AF_INET, addr, a);
+	dns_rr_hdr(d, owner, v6 ? 28 : 1, ttl);
+	put16(d, v6 ? 16 : 4);
+	memcpy(d->b + d->n, a, v6 ? 16 : 4);
+	d->n += v6 ? 16 : 4;
+}
+
+static void dns_cname(struct dnsb *d, const char *owner, const char *target, uint32_t ttl)
+{
+	size_t at;
+
+	dns_rr_hdr(d, owner, 5, ttl);
+	at = d->n;
+	put16(d, 0);
+	put_name(d, target);
+	d->b[at] = (uint8_t)((d->n - at - 2) >> 8);
+	d->b[at + 1] = (uint8_t)(d->n - at - 2);
+}
+
+/* ---- TLS ClientHello */
+
+static size_t client_hello(uint8_t *b, const char *sni, size_t pad)
+{
+	size_t n = 0, ext_at, hs_at, rec_at;
+
+#define P8(v) (b[n++] = (uint8_t)(v))
+#define P16(v) (P8((v) >> 8), P8(v))
+	P8(22);
+	P16(0x0301);
+	rec_at = n;
+	P16(0);
+	P8(1);
+	hs_at = n;
+	P8(0);
+	P16(0);
+	P16(0x0303);
+	for (int i = 0; i < 32; i++)
+		P8(i);
+	P8(0); /* session id */
+	P16(2);
+	P16(0x1301);
+	P8(1);
+	P8(0);
+	ext_at = n;
+	P16(0);
+	if (pad) { /* a padding extension before the name, as big key shares can be */
+		P16(21);
+		P16(pad);
+		memset(b + n, 0, pad);
+		n += pad;
+	}
+	if (sni) {
+		size_t l = strlen(sni);
+
+		P16(0);
+		P16(l + 5);
+		P16(l + 3);
+		P8(0);
+		P16(l);
+		memcpy(b + n, sni, l);
+		n += l;
+	}
+	b[ext_at] = (uint8_t)((n - ext_at - 2) >> 8);
+	b[ext_at + 1] = (uint8_t)(n - ext_at - 2);
+	b[hs_at] = (uint8_t)((n - hs_at - 3) >> 16);
+	b[hs_at + 1] = (uint8_t)((n - hs_at - 3) >> 8);
+	b[hs_at + 2] = (uint8_t)(n - hs_at - 3);
+	b[rec_at] = (uint8_t)((n - rec_at - 2) >> 8);
+	b[rec_at + 1] = (uint8_t)(n - rec_at - 2);
+#undef P8
+#undef P16
+	return n;
+}
+
+/* ---- the datapath */
+
+struct env {
+	struct policy *p;
+	struct compiled *c;
+	struct offline o;
+	uint64_t now;
+	uint16_t sport;
+};
+
+static int env_open(struct env *e, const char *policy)
+{
+	struct compile_opts co = { .mode = AMLG_MODE_ENFORCE };
+	struct diag d;
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	e->now = 2000000000000ull;
+	e->sport = 40000;
+	diag_init(&d);
+	err = policy_parse_string("hosts.policy", policy, NULL, 0, &d, &e->p);
+	if (!err)
+		err = compile_policy(e->p, &co, &d, &e->c);
+	if (err || diag_failed(&d))
+		diag_print(&d, stderr);
+	diag_free(&d);
+	if (!err)
+		err = offline_open(&e->o, e->c, 0);
+	if (err) {
+		printf("cannot set up: %s\n", strerror(-err));
+		exit(1);
+	}
+	return 0;
+}
+
+static void env_close(struct env *e)
+{
+	offline_close(&e->o);
+	compiled_free(e->c);
+	policy_free(e->p);
+}
+
+static struct offline_verdict run(struct env *e, const struct pkt_spec *s, unsigned dir)
+{
+	struct offline_verdict v = { .verdict = 0xff };
+	uint8_t f[PKT_MAX];
+	size_t n = pkt_build(s, f, sizeof(f));
+
+	if (!n || offline_run(&e->o, f, n, dir, e->now, &v))
+		printf("  (cannot run a packet)\n");
+	e->now += NS;
+	return v;
+}
+
+/* The query out (so the answer belongs to an allowed flow), then the answer in. */
+static struct offline_verdict answer(struct env *e, const char *from, const struct dnsb *d,
+				     uint8_t proto)
+{
+	uint8_t data[1402];
+	struct pkt_spec q = { H4, from, proto, ++e->sport, 53, .payload = 12 };
+	struct pkt_spec a = { from, H4, proto, 53, e->sport, .payload = (uint16_t)d->n,
+			      .data = d->b };
+
+	if (proto == TCP) {
+		/* DNS over TCP: the length prefix, the whole message in one segment */
+		data[0] = (uint8_t)(d->n >> 8);
+		data[1] = (uint8_t)d->n;
+		memcpy(data + 2, d->b, d->n);
+		a.data = data;
+		a.payload = (uint16_t)(d->n + 2);
+		a.tcp_flags = 0x18;
+		q.tcp_flags = 0x02;
+	}
+	run(e, &q, OUT);
+	return run(e, &a, IN);
+}
+
+static struct offline_verdict syn(struct env *e, const char *dst, uint16_t port)
+{
+	struct pkt_spec s = { H4, dst, TCP, ++e->sport, port };
+
+	return run(e, &s, OUT);
+}
+
+static const char *flow_of(const struct env *e, uint16_t rule)
+{
+	const struct crule *r = rule == AMLG_RULE_NONE ? NULL : compiled_rule(e->c, rule);
+
+	return r ? r->flow : "-";
+}
+
+static bool allowed_by(const struct env *e, struct offline_verdict v, const char *flow)
+{
+	return v.verdict == AMLG_VERDICT_ALLOW && !strcmp(flow_of(e, v.rule), flow);
+}
+
+static struct amlg_stats stats(struct env *e)
+{
+	struct amlg_state st;
+	struct amlg_stats s = { 0 };
+
+	if (state_read_maps(&e->o.maps, "test", &st) == 0) {
+		s = st.stats;
+		state_free(&st);
+	}
+	return s;
+}
+
+static bool learned(struct env *e, const char *addr)
+{
+	struct amlg_learn_key k = { 0 };
+	struct amlg_learned v;
+	bool v6 = strchr(addr, ':');
+
+	k.family = v6 ? 6 : 4;
+	inet_pton(v6 ? AF_INET6 : AF_INET, addr, k.addr);
+	return bpf_map_lookup_elem(e->o.maps.fd[M_LEARNED], &k, &v) == 0;
+}
+
+#define BASE                                                                              \
+	"platform off\n"                                                                  \
+	"resolver " RES "\n"                                                              \
+	"allow out udp port 53 to 198.51.100.0/24 flow DNS\n"                             \
+	"allow out tcp port 53 to 198.51.100.0/24 flow DNS-TCP\n"
+
+static void test_exact_and_ttl(void)
+{
+	struct env e;
+	struct dnsb d;
+	struct offline_verdict v;
+
+	env_open(&e, BASE "dns ttl-floor 0\ndns grace 0\nsni off\n"
+			  "allow out tcp port 443 to host:pypi.org flow PY\n");
+	v = syn(&e, "203.0.113.10", 443);
+	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_NO_RULE,
+	      "before the answer", "verdict %u reason %u", v.verdict, v.reason);
+	dns_start(&d, "pypi.org", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.10", 60);
+	v = answer(&e, RES, &d, UDP);
+	check(allowed_by(&e, v, "DNS"), "the answer passes", "rule %s", flow_of(&e, v.rule));
+	v = syn(&e, "203.0.113.10", 443);
+	check(allowed_by(&e, v, "PY") && v.match == AMLG_MATCH_RULE, "right after the answer",
+	      "verdict %u rule %s", v.verdict, flow_of(&e, v.rule));
+	v = syn(&e, "203.0.113.10", 80);
+	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_PORT &&
+		      !strcmp(flow_of(&e, v.rule), "PY"),
+	      "other port: near the host rule", "reason %u rule %s", v.reason,
+	      flow_of(&e, v.rule));
+	e.now += 61000 * NS;
+	v = syn(&e, "203.0.113.10", 443);
+	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_NO_RULE,
+	      "after the TTL", "verdict %u reason %u", v.verdict, v.reason);
+	check(stats(&e).dns_learned == 1 && stats(&e).dns_responses == 1, "counted",
+	      "learned %llu responses %llu untrusted %llu malformed %llu",
+	      (unsigned long long)stats(&e).dns_learned,
+	      (unsigned long long)stats(&e).dns_responses,
+	      (unsigned long long)stats(&e).dns_untrusted,
+	      (unsigned long long)stats(&e).dns_malformed);
+	env_close(&e);
+
+	/* the floor and the grace keep an address past a short TTL */
+	env_open(&e, BASE "dns ttl-floor 30\ndns grace 10\nsni off\n"
+			  "allow out tcp port 443 to host:pypi.org flow PY\n");
+	dns_start(&d, "pypi.org", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.10", 1);
+	answer(&e, RES, &d, UDP);
+	e.now += 39000 * NS;
+	v = syn(&e, "203.0.113.10", 443);
+	check(allowed_by(&e, v, "PY"), "floor + grace: still there at 39 s", "verdict %u",
+	      v.verdict);
+	e.now += 2000 * NS;
+	v = syn(&e, "203.0.113.10", 443);
+	check(v.verdict == AMLG_VERDICT_VIOLATION, "gone at 41 s", "verdict %u", v.verdict);
+	env_close(&e);
+}
+
+static void test_patterns(void)
+{
+	static const struct {
+		const char *name, *addr;
+		const char *flow; /* NULL: not learned */
+	} cases[] = {
+		{ "example.com", "203.0.113.1", NULL }, /* *.x is not x itself */
+		{ "a.example.com", "203.0.113.2", "EX" },
+		{ "a.b.example.com", "203.0.113.3", "EX" }, /* any depth */
+		{ "WWW.Example.COM", "203.0.113.4", "EX" }, /* case */
+		{ "pytorch.org", "203.0.113.5", "PT" }, /* *pytorch.org includes itself */
+		{ "download.pytorch.org", "203.0.113.6", "PT" },
+		{ "xpytorch.org", "203.0.113.7", "PT" }, /* no dot: any name ending so */
+		{ "pytorch.org.evil.net", "203.0.113.8", NULL },
+		{ "notexample.com", "203.0.113.9", NULL },
+		{ "exact.test", "203.0.113.11", "EXACT" },
+		{ "a.exact.test", "203.0.113.12", NULL },
+		{ "v6.example.com", "2001:db8:5::1", "EX" },
+	};
+	struct env e;
+	struct dnsb d;
+
+	env_open(&e, BASE "sni off\n"
+			  "allow out tcp port 443 to host:*.example.com flow EX\n"
+			  "allow out tcp port 443 to host:*pytorch.org flow PT\n"
+			  "allow out tcp port 443 to host:exact.test flow EXACT\n"
+			  "allow out tcp port 443 to 2001:db8:ffff::/48 flow V6LOCAL\n");
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct offline_verdict v;
+		char name[80];
+
+		dns_start(&d, cases[i].name, 0x8180, 1);
+		dns_a(&d, NULL, cases[i].addr, 300);
+		answer(&e, RES, &d, UDP);
+		if (strchr(cases[i].addr, ':')) {
+			struct pkt_spec s = { "2001:db8:ffff::10", cases[i].addr, TCP, 50000, 443 };
+
+			v = run(&e, &s, OUT);
+		} else {
+			v = syn(&e, cases[i].addr, 443);
+		}
+		snprintf(name, sizeof(name), "pattern %s", cases[i].name);
+		if (cases[i].flow)
+			check(allowed_by(&e, v, cases[i].flow) && learned(&e, cases[i].addr), name,
+			      "verdict %u rule %s", v.verdict, flow_of(&e, v.rule));
+		else
+			check(v.verdict == AMLG_VERDICT_VIOLATION && !learned(&e, cases[i].addr),
+			      name, "verdict %u rule %s", v.verdict, flow_of(&e, v.rule));
+	}
+	env_close(&e);
+}
+
+static void test_cname_chain_and_many(void)
+{
+	struct env e;
+	struct dnsb d;
+	struct offline_verdict v;
+	char addr[32];
+	bool all = true;
+
+	env_open(&e, BASE "sni off\n"
+			  "allow out tcp port 443 to host:*.blob.core.windows.net flow BLOB\n"
+			  "allow out tcp port 8443 to host:*.cloudapp.net flow APP\n"
+			  "allow out tcp port 443 to host:many.test flow MANY\n");
+	/* five deep, as Azure names through traffic manager are */
+	dns_start(&d, "acct.blob.core.windows.net", 0x8180, 5);
+	dns_cname(&d, NULL, "acct.privatelink.blob.core.windows.net", 60);
+	dns_cname(&d, "acct.privatelink.blob.core.windows.net", "blob.ams.store.trafficmanager.net",
+		  60);
+	dns_cname(&d, "blob.ams.store.trafficmanager.net", "ams20.cloudapp.net", 60);
+	dns_cname(&d, "ams20.cloudapp.net", "x9.edge.test", 60);
+	dns_a(&d, "x9.edge.test", "203.0.113.20", 60);
+	v = answer(&e, RES, &d, UDP);
+	check(v.verdict == AMLG_VERDICT_ALLOW, "chain answer passes", "verdict %u", v.verdict);
+	v = syn(&e, "203.0.113.20", 443);
+	check(allowed_by(&e, v, "BLOB"), "chain: the asked name's rule", "rule %s",
+	      flow_of(&e, v.rule));
+	v = syn(&e, "203.0.113.20", 8443);
+	check(allowed_by(&e, v, "APP"), "chain: a name in the middle's rule", "rule %s",
+	      flow_of(&e, v.rule));
+
+	dns_start(&d, "many.test", 0x8180, 16);
+	for (int i = 0; i < 16; i++) {
+		snprintf(addr, sizeof(addr), "203.0.113.%d", 100 + i);
+		dns_a(&d, NULL, addr, 60);
+	}
+	answer(&e, RES, &d, UDP);
+	for (int i = 0; i < 16; i++) {
+		snprintf(addr, sizeof(addr), "203.0.113.%d", 100 + i);
+		all &= allowed_by(&e, syn(&e, addr, 443), "MANY");
+	}
+	check(all, "16 addresses in one answer", "not all allowed");
+	/* the truncated (TC) answer's records are read all the same */
+	dns_start(&d, "many.test", 0x8380, 1);
+	dns_a(&d, NULL, "203.0.113.150", 60);
+	answer(&e, RES, &d, UDP);
+	check(allowed_by(&e, syn(&e, "203.0.113.150", 443), "MANY"), "TC answer", "not allowed");
+	/* over TCP, with the length prefix */
+	dns_start(&d, "many.test", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.151", 60);
+	v = answer(&e, RES, &d, TCP);
+	check(allowed_by(&e, v, "DNS-TCP"), "TCP answer passes", "rule %s", flow_of(&e, v.rule));
+	check(allowed_by(&e, syn(&e, "203.0.113.151", 443), "MANY"), "TCP answer learned",
+	      "not allowed");
+	env_close(&e);
+}
+
+static void test_bad_answers(void)
+{
+	struct amlg_stats s0, s1;
+	struct env e;
+	struct dnsb d, full;
+	struct offline_verdict v;
+	unsigned cuts = 0, bad = 0, wrong = 0;
+
+	env_open(&e, BASE "sni off\nallow out tcp port 443 to host:bad.test flow BAD\n");
+	/* an untrusted server teaches nothing */
+	dns_start(&d, "bad.test", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.60", 60);
+	s0 = stats(&e);
+	v = answer(&e, "198.51.100.99", &d, UDP);
+	s1 = stats(&e);
+	check(v.verdict == AMLG_VERDICT_ALLOW && !learned(&e, "203.0.113.60") &&
+		      s1.dns_untrusted == s0.dns_untrusted + 1,
+	      "untrusted resolver ignored and counted", "learned %d untrusted %llu",
+	      learned(&e, "203.0.113.60"), (unsigned long long)s1.dns_untrusted);
+	/* a compression loop: the answer's owner points at itself */
+	dns_start(&d, "bad.test", 0x8180, 1);
+	{
+		size_t self = d.n;
+
+		put8(&d, 0xc0);
+		put8(&d, (uint8_t)self);
+		put16(&d, 1);
+		put16(&d, 1);
+		put32(&d, 60);
+		put16(&d, 4);
+		put32(&d, 0xcb00713d);
+	}
+	s0 = stats(&e);
+	v = answer(&e, RES, &d, UDP);
+	s1 = stats(&e);
+	check(v.verdict == AMLG_VERDICT_ALLOW && !learned(&e, "203.0.113.61") &&
+		      s1.dns_malformed == s0.dns_malformed + 1,
+	      "compression loop: malformed-dns, nothing learned", "malformed %llu",
+	      (unsigned long long)s1.dns_malformed);
+	/* a forward pointer */
+	dns_start(&d, "bad.test", 0x8180, 1);
+	put8(&d, 0xc0);
+	put8(&d, 200);
+	put16(&d, 1);
+	put16(&d, 1);
+	put32(&d, 60);
+	put16(&d, 4);
+	put32(&d, 0xcb00713e);
+	s0 = stats(&e);
+	answer(&e, RES, &d, UDP);
+	s1 = stats(&e);
+	check(!learned(&e, "203.0.113.62") && s1.dns_malformed == s0.dns_malformed + 1,
+	      "forward pointer: malformed-dns", "malformed %llu",
+	      (unsigned long long)s1.dns_malformed);
+	/* every truncation of a good answer: nothing wrong learned, the packet still passes */
+	dns_start(&full, "bad.test", 0x8180, 2);
+	dns_cname(&full, NULL, "bad-alias.test", 60);
+	dns_a(&full, "bad-alias.test", "203.0.113.63", 60);
+	for (size_t n = 0; n < full.n; n++) {
+		d = full;
+		d.n = n;
+		v = answer(&e, RES, &d, UDP);
+		cuts++;
+		bad += v.verdict != AMLG_VERDICT_ALLOW;
+		wrong += learned(&e, "203.0.113.63");
+	}
+	check(cuts > 40 && !bad && !wrong, "every truncation of an answer",
+	      "%u cuts, %u not passed, %u learned", cuts, bad, wrong);
+	v = answer(&e, RES, &full, UDP);
+	check(learned(&e, "203.0.113.63"), "the whole answer is learned", "not learned");
+	env_close(&e);
+}
+
+static void test_shared_address(void)
+{
+	struct env e;
+	struct dnsb d;
+	struct offline_verdict v;
+
+	env_open(&e, BASE "dns ttl-floor 0\ndns grace 0\nsni off\n"
+			  "allow out tcp port 443 to host:a.cdn.test flow A\n"
+			  "allow out tcp port 443 to host:b.cdn.test flow B\n");
+	dns_start(&d, "a.cdn.test", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.70", 10);
+	answer(&e, RES, &d, UDP);
+	dns_start(&d, "b.cdn.test", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.70", 100);
+	answer(&e, RES, &d, UDP);
+	v = syn(&e, "203.0.113.70", 443);
+	check(allowed_by(&e, v, "A"), "shared: the first rule in order", "rule %s",
+	      flow_of(&e, v.rule));
+	e.now += 20000 * NS; /* a.cdn.test expired, b.cdn.test not */
+	v = syn(&e, "203.0.113.70", 443);
+	check(allowed_by(&e, v, "B"), "shared: each name expires on its own", "rule %s",
+	      flow_of(&e, v.rule));
+	env_close(&e);
+}
+
+struct ev_sink {
+	struct amlg_event ev[8];
+	unsigned n;
+};
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct ev_sink *s = ctx;
+
+	if (s->n < 8 && event_decode(data, size, &s->ev[s->n]) == 0)
+		s->n++;
+	return 0;
+}
+
+/* A violation to an address that was learned says for which name. */
+static void test_learned_as(void)
+{
+	struct ev_sink sink = { 0 };
+	struct ring_buffer *rb;
+	struct env e;
+	struct dnsb d;
+	char name[AMLG_NAME_MAX] = "";
+
+	env_open(&e, BASE "sni off\nallow out tcp port 443 to host:pypi.org flow PY\n");
+	dns_start(&d, "pypi.org", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.80", 60);
+	answer(&e, RES, &d, UDP);
+	rb = ring_buffer__new(e.o.maps.fd[M_EVENTS], on_event, &sink, NULL);
+	syn(&e, "203.0.113.80", 22);
+	ring_buffer__consume(rb);
+	if (sink.n)
+		event_learned_name(e.o.maps.fd[M_NAMES], sink.ev[sink.n - 1].learned_name, name,
+				   sizeof(name));
+	check(sink.n == 1 && !strcmp(name, "pypi.org"), "violation says learned as",
+	      "events %u hash %llx name '%s'", sink.n,
+	      sink.n ? (unsigned long long)sink.ev[0].learned_name : 0ull, name);
+	ring_buffer__free(rb);
+	env_close(&e);
+}
+
+static struct offline_verdict tls(struct env *e, const char *dst, const char *sni, size_t pad,
+				  size_t cut)
+{
+	uint8_t ch[2048];
+	size_t n = client_hello(ch, sni, pad);
+	uint16_t sp = ++e->sport;
+	struct pkt_spec s = { H4, dst, TCP, sp, 443 };
+	struct pkt_spec a = { dst, H4, TCP, 443, sp, 0x12 };
+	struct pkt_spec c = { H4, dst, TCP, sp, 443, 0x18, .payload = (uint16_t)(cut ? cut : n),
+			      .data = ch };
+
+	run(e, &s, OUT);
+	run(e, &a, IN);
+	return run(e, &c, OUT);
+}
+
+static void test_sni(void)
+{
+	struct env e;
+	struct dnsb d;
+	struct offline_verdict v;
+	uint8_t junk[64];
+
+	env_open(&e, BASE "allow out tcp port 443 to host:*.example.com flow EX\n"
+			  "allow out tcp port 443 to 203.0.113.90 flow STATIC\n");
+	dns_start(&d, "www.example.com", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.91", 300);
+	answer(&e, RES, &d, UDP);
+	v = tls(&e, "203.0.113.91", "www.example.com", 0, 0);
+	check(allowed_by(&e, v, "EX"), "sni matches", "verdict %u reason %u", v.verdict,
+	      v.reason);
+	v = tls(&e, "203.0.113.91", "api.Example.com", 0, 0);
+	check(allowed_by(&e, v, "EX"), "sni matches another name of the pattern",
+	      "verdict %u reason %u", v.verdict, v.reason);
+	v = tls(&e, "203.0.113.91", "evil.test", 0, 0);
+	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_SNI_MISMATCH &&
+		      v.dropped,
+	      "sni mismatch dropped", "verdict %u reason %u", v.verdict, v.reason);
+	v = tls(&e, "203.0.113.91", NULL, 0, 0);
+	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_NO_SNI, "no sni",
+	      "verdict %u reason %u", v.verdict, v.reason);
+	v = tls(&e, "203.0.113.91", "www.example.com", 1500, 400);
+	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_SNI_SPLIT,
+	      "name past the first segment: split, not guessed", "verdict %u reason %u",
+	      v.verdict, v.reason);
+	v = tls(&e, "203.0.113.91", "www.example.com", 300, 0);
+	check(allowed_by(&e, v, "EX"), "name after other extensions", "verdict %u reason %u",
+	      v.verdict, v.reason);
+	/* not TLS at all on a host-only flow */
+	{
+		uint16_t sp = ++e.sport;
+		struct pkt_spec s = { H4, "203.0.113.91", TCP, sp, 443 };
+		struct pkt_spec c = { H4, "203.0.113.91", TCP, sp, 443, 0x18, .payload = 64,
+				      .data = junk };
+
+		memset(junk, 'G', sizeof(junk));
+		run(&e, &s, OUT);
+		v = run(&e, &c, OUT);
+		check(v.reason == AMLG_REASON_NO_SNI, "not a ClientHello", "reason %u", v.reason);
+	}
+	/* an address a prefix rule allows is not checked */
+	v = tls(&e, "203.0.113.90", "evil.test", 0, 0);
+	check(allowed_by(&e, v, "STATIC"), "prefix rules need no name", "verdict %u reason %u",
+	      v.verdict, v.reason);
+	env_close(&e);
+
+	env_open(&e, BASE "sni allow-missing\nallow out tcp port 443 to host:*.example.com flow EX\n");
+	dns_start(&d, "www.example.com", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.91", 300);
+	answer(&e, RES, &d, UDP);
+	v = tls(&e, "203.0.113.91", NULL, 0, 0);
+	check(allowed_by(&e, v, "EX"), "allow-missing: no sni passes", "reason %u", v.reason);
+	v = tls(&e, "203.0.113.91", "evil.test", 0, 0);
+	check(v.reason == AMLG_REASON_SNI_MISMATCH, "allow-missing: a wrong name still fails",
+	      "reason %u", v.reason);
+	env_close(&e);
+}
+
+/* ---- the third-party captures, through the batch entry point */
+
+static int replay(struct env *e, const char *file, const char *local, unsigned *viol,
+		  unsigned *reason_seen)
+{
+	static struct batch_pkt in[AMLG_BATCH_MAX];
+	static struct amlg_batch_res res[AMLG_BATCH_MAX];
+	static uint8_t frames[64][2048];
+	struct prefix_list l = { 0 };
+	struct capture_pkt p;
+	struct capture *c;
+	struct batch b;
+	struct prefix pf;
+	char path[512], err[256];
+	size_t n = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/data/pcaps/%s", AMLG_SHARED_DIR, file);
+	if (capture_open(path, &c, err, sizeof(err)))
+		return -ENOENT;
+	prefix_parse_loose(local, &pf);
+	prefix_list_add(&l, &pf);
+	offline_set_local(&e->o, &l);
+	prefix_list_free(&l);
+	batch_init(&b, &e->o);
+	while ((r = capture_next(c, &p)) == 1 && n < 64) {
+		in[n].cap = p.cap < 2048 ? p.cap : 2048;
+		memcpy(frames[n], p.frame, in[n].cap);
+		in[n].data = frames[n];
+		in[n].len = p.len;
+		in[n].ts_ns = p.ts_ns;
+		in[n].dir = AMLG_DIR_AUTO;
+		n++;
+	}
+	capture_close(c);
+	r = batch_run(&b, in, n, res);
+	*viol = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (res[i].verdict == AMLG_VERDICT_VIOLATION && !res[i].foreign) {
+			(*viol)++;
+			if (reason_seen)
+				*reason_seen = res[i].reason;
+		}
+	}
+	batch_free(&b);
+	return r;
+}
+
+/* The time of a capture's first packet: answers injected before a replay must not be stale. */
+static uint64_t first_ts(const char *file)
+{
+	struct capture_pkt p;
+	struct capture *c;
+	char path[512], err[256];
+	uint64_t ts = 0;
+
+	snprintf(path, sizeof(path), "%s/data/pcaps/%s", AMLG_SHARED_DIR, file);
+	if (capture_open(path, &c, err, sizeof(err)) == 0) {
+		if (capture_next(c, &p) == 1)
+			ts = p.ts_ns;
+		capture_close(c);
+	}
+	return ts - 1000 * NS;
+}
+
+static void test_captures(void)
+{
+	struct env e;
+	struct dnsb d;
+	unsigned viol = 0, reason = 0;
+
+	if (access(AMLG_SHARED_DIR "/data/pcaps", F_OK)) {
+		printf("[hosts/captures] SKIP: no ../shared/data\n");
+		return;
+	}
+	/* www.tcpdump.org's answer over UDP, then over TCP; the resolver is the capture's */
+	env_open(&e, "platform off\nresolver 209.87.249.18\nsni off\n"
+		     "allow out udp port 53 to any flow DNS\nallow out tcp port 53 to any flow DNST\n"
+		     "allow out tcp port 80 to host:www.tcpdump.org flow TD\n");
+	replay(&e, "dns_udp_a_www.tcpdump.org.pcap", "192.168.1.0/24", &viol, NULL);
+	check(learned(&e, "192.139.46.66") && learned(&e, "198.199.88.104") && !viol,
+	      "capture: DNS over UDP", "learned %d %d viol %u", learned(&e, "192.139.46.66"),
+	      learned(&e, "198.199.88.104"), viol);
+	env_close(&e);
+	env_open(&e, "platform off\nresolver 209.87.249.18\nsni off\n"
+		     "allow out udp port 53 to any flow DNS\nallow out tcp port 53 to any flow DNST\n"
+		     "allow out tcp port 80 to host:www.tcpdump.org flow TD\n");
+	replay(&e, "dns_tcp_a_www.tcpdump.org.pcap", "192.168.1.0/24", &viol, NULL);
+	check(learned(&e, "192.139.46.66") && !viol, "capture: DNS over TCP", "viol %u", viol);
+	env_close(&e);
+	/* www.cmu.edu: CNAME -> CNAME -> A */
+	env_open(&e, "platform off\nresolver 222.195.43.124\nsni off\n"
+		     "allow out udp port 53 to any flow DNS\n"
+		     "allow out tcp port 443 to host:www.cmu.edu flow CMU\n");
+	replay(&e, "dns_cname_chain_www.cmu.edu.pcap", "55.247.223.174/32", &viol, NULL);
+	check(learned(&e, "128.2.10.163") && !viol, "capture: a CNAME chain", "learned %d",
+	      learned(&e, "128.2.10.163"));
+	env_close(&e);
+
+	/* ClientHellos: google.de learned, then the real handshake replayed */
+	env_open(&e, BASE "allow out tcp port 443 to host:google.de flow G\n");
+	e.now = first_ts("tls12_clienthello_sni_google.de_chrome34.pcap");
+	dns_start(&d, "google.de", 0x8180, 1);
+	dns_a(&d, NULL, "74.125.239.152", 300);
+	answer(&e, RES, &d, UDP);
+	replay(&e, "tls12_clienthello_sni_google.de_chrome34.pcap", "192.168.0.0/16", &viol, NULL);
+	check(!viol, "capture: SNI google.de matches", "%u violations", viol);
+	env_close(&e);
+	env_open(&e, BASE "allow out tcp port 443 to host:*.example.com flow EX\n");
+	e.now = first_ts("tls12_clienthello_sni_google.de_chrome34.pcap");
+	dns_start(&d, "www.example.com", 0x8180, 1);
+	dns_a(&d, NULL, "74.125.239.152", 300);
+	answer(&e, RES, &d, UDP);
+	replay(&e, "tls12_clienthello_sni_google.de_chrome34.pcap", "192.168.0.0/16", &viol,
+	       &reason);
+	check(viol && reason == AMLG_REASON_SNI_MISMATCH, "capture: SNI google.de to a shared "
+							    "address of another name",
+	      "%u violations, reason %u", viol, reason);
+	env_close(&e);
+	env_open(&e, BASE "allow out tcp port 443 to host:google.com flow G\n");
+	e.now = first_ts("tls13_hrr_no_sni_google.pcap");
+	dns_start(&d, "google.com", 0x8180, 1);
+	dns_a(&d, NULL, "64.233.185.139", 300);
+	answer(&e, RES, &d, UDP);
+	replay(&e, "tls13_hrr_no_sni_google.pcap", "10.0.0.0/8", &viol, &reason);
+	check(viol && reason == AMLG_REASON_NO_SNI, "capture: ClientHello without SNI",
+	      "%u violations, reason %u", viol, reason);
+	env_close(&e);
+}
+
+int main(void)
+{
+	if (geteuid() != 0) {
+		printf("needs root (BPF_PROG_TEST_RUN)\n");
+		return 77;
+	}
+	log_libbpf_init();
+	test_exact_and_ttl();
+	test_patterns();
+	test_cname_chain_and_many();
+	test_bad_answers();
+	test_shared_address();
+	test_learned_as();
+	test_sni();
+	test_captures();
+	printf("%u passed, %u failed\n", passes, failures);
+	return failures ? 1 : 0;
+}
