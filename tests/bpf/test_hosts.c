@@ -22,6 +22,7 @@
 #include "batch.h"
 #include "capture.h"
 #include "compile.h"
+#include "dnsgen.h"
 #include "event.h"
 #include "loader.h"
 #include "log.h"
@@ -58,101 +59,6 @@ static void check(bool ok, const char *name, const char *fmt, ...)
 		passes++;
 	}
 	putchar('\n');
-}
-
-/* ---- DNS messages */
-
-struct dnsb {
-	uint8_t b[1400];
-	size_t n;
-};
-
-static void put8(struct dnsb *d, uint8_t v)
-{
-	d->b[d->n++] = v;
-}
-
-static void put16(struct dnsb *d, uint16_t v)
-{
-	put8(d, (uint8_t)(v >> 8));
-	put8(d, (uint8_t)v);
-}
-
-static void put32(struct dnsb *d, uint32_t v)
-{
-	put16(d, (uint16_t)(v >> 16));
-	put16(d, (uint16_t)v);
-}
-
-static void put_name(struct dnsb *d, const char *name)
-{
-	const char *p = name;
-
-	while (*p) {
-		const char *dot = strchr(p, '.');
-		size_t len = dot ? (size_t)(dot - p) : strlen(p);
-
-		put8(d, (uint8_t)len);
-		memcpy(d->b + d->n, p, len);
-		d->n += len;
-		p += len;
-		if (*p == '.')
-			p++;
-	}
-	put8(d, 0);
-}
-
-/* A response: header and question (the question name sits at offset 12). */
-static void dns_start(struct dnsb *d, const char *qname, uint16_t flags, uint16_t an)
-{
-	d->n = 0;
-	put16(d, 0x1234);
-	put16(d, flags);
-	put16(d, 1);
-	put16(d, an);
-	put16(d, 0);
-	put16(d, 0);
-	put_name(d, qname);
-	put16(d, 1);
-	put16(d, 1);
-}
-
-/* An answer whose owner is written out (owner != NULL) or points at the question (NULL). */
-static void dns_rr_hdr(struct dnsb *d, const char *owner, uint16_t type, uint32_t ttl)
-{
-	if (owner) {
-		put_name(d, owner);
-	} else {
-		put8(d, 0xc0);
-		put8(d, 12);
-	}
-	put16(d, type);
-	put16(d, 1);
-	put32(d, ttl);
-}
-
-static void dns_a(struct dnsb *d, const char *owner, const char *addr, uint32_t ttl)
-{
-	uint8_t a[16];
-	bool v6 = strchr(addr, ':');
-
-	inet_pton(v6 ? AF_INET6 : AF_INET, addr, a);
-	dns_rr_hdr(d, owner, v6 ? 28 : 1, ttl);
-	put16(d, v6 ? 16 : 4);
-	memcpy(d->b + d->n, a, v6 ? 16 : 4);
-	d->n += v6 ? 16 : 4;
-}
-
-static void dns_cname(struct dnsb *d, const char *owner, const char *target, uint32_t ttl)
-{
-	size_t at;
-
-	dns_rr_hdr(d, owner, 5, ttl);
-	at = d->n;
-	put16(d, 0);
-	put_name(d, target);
-	d->b[at] = (uint8_t)((d->n - at - 2) >> 8);
-	d->b[at + 1] = (uint8_t)(d->n - at - 2);
 }
 
 /* ---- TLS ClientHello */
@@ -517,13 +423,13 @@ static void test_bad_answers(void)
 	{
 		size_t self = d.n;
 
-		put8(&d, 0xc0);
-		put8(&d, (uint8_t)self);
-		put16(&d, 1);
-		put16(&d, 1);
-		put32(&d, 60);
-		put16(&d, 4);
-		put32(&d, 0xcb00713d);
+		dns_put8(&d, 0xc0);
+		dns_put8(&d, (uint8_t)self);
+		dns_put16(&d, 1);
+		dns_put16(&d, 1);
+		dns_put32(&d, 60);
+		dns_put16(&d, 4);
+		dns_put32(&d, 0xcb00713d);
 	}
 	s0 = stats(&e);
 	v = answer(&e, RES, &d, UDP);
@@ -534,13 +440,13 @@ static void test_bad_answers(void)
 	      (unsigned long long)s1.dns_malformed);
 	/* a forward pointer */
 	dns_start(&d, "bad.test", 0x8180, 1);
-	put8(&d, 0xc0);
-	put8(&d, 200);
-	put16(&d, 1);
-	put16(&d, 1);
-	put32(&d, 60);
-	put16(&d, 4);
-	put32(&d, 0xcb00713e);
+	dns_put8(&d, 0xc0);
+	dns_put8(&d, 200);
+	dns_put16(&d, 1);
+	dns_put16(&d, 1);
+	dns_put32(&d, 60);
+	dns_put16(&d, 4);
+	dns_put32(&d, 0xcb00713e);
 	s0 = stats(&e);
 	answer(&e, RES, &d, UDP);
 	s1 = stats(&e);
