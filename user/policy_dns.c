@@ -10,6 +10,7 @@
  *
  * Each may appear once across the policy and its includes ("resolver" once too: one list).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,10 @@ int pol_parse_resolver(struct pctx *c)
 	return err ? err : pol_expect_end(c);
 }
 
-/* A number of seconds, 0 to one day. */
+/*
+ * A number of seconds, 0 to one day.  Digits only: strtoul() alone would take "-0", a blank
+ * from a variable, and negate "-18446744073709551615" into 1.
+ */
 static int parse_seconds(struct pctx *c, unsigned *out)
 {
 	char *end;
@@ -85,8 +89,9 @@ static int parse_seconds(struct pctx *c, unsigned *out)
 
 	if (c->tok.kind != T_WORD || !c->text)
 		return pol_expected(c, "a number of seconds", NULL);
+	errno = 0;
 	v = strtoul(c->text, &end, 10);
-	if (*end || !*c->text || v > 86400) {
+	if (!isdigit((unsigned char)c->text[0]) || errno || *end || v > 86400) {
 		diag_error(c->p->d, c->tok.loc, "'%s' is not a number of seconds from 0 to 86400",
 			   c->text);
 		return -EINVAL;
