@@ -155,8 +155,7 @@ int pol_parse_sni(struct pctx *c)
 	i = pol_lookup(c->text, sni_modes, 3);
 	if (i < 0) {
 		diag_error(c->p->d, c->tok.loc, "unknown sni setting '%s'", c->text);
-		pol_hint_suggest(c, c->text, sni_modes, 3,
-				 "sni is require, allow-missing or off");
+		pol_hint_suggest(c, c->text, sni_modes, 3, "sni is require, allow-missing or off");
 		return -EINVAL;
 	}
 	if (pol->sni_set)
