@@ -141,8 +141,8 @@ static __always_inline __u32 msg32(const __u8 *msg, __u32 pos)
  * Copy len bytes of the packet at off (in the skb, or the batch buffer bp) to dst, which has
  * room for AMLG_MSG_MAX.  0 or -1.
  */
-static __always_inline int payload_copy(struct __sk_buff *skb, struct amlg_batch_pkt *bp,
-					__u32 off, __u32 len, __u8 *dst)
+static __always_inline int payload_copy(struct __sk_buff *skb, struct amlg_batch_pkt *bp, __u32 off,
+					__u32 len, __u8 *dst)
 {
 	__u32 n;
 
@@ -178,6 +178,39 @@ struct answer_ctx {
 	__u32 naddr;
 };
 
+/*
+ * Names already matched, by where they start (in the scratch memory): an owner that points at
+ * one of them is that name again (typically every answer's owner points at the question or at
+ * the CNAME target), and matching it again could add nothing to the union.
+ */
+
+static __always_inline void seen_add(struct amlg_scratch *sc, __u32 start)
+{
+	__u32 n = sc->nseen;
+
+	if (n < AMLG_DNS_SEEN) {
+		sc->seen[BOUND(n, AMLG_DNS_SEEN - 1)] = start;
+		sc->nseen = n + 1;
+	}
+}
+
+/* Is the name at pos a pointer to a name matched before?  Then it is 2 bytes long. */
+static __always_inline int seen_ptr(const struct answer_ctx *ac, __u32 pos)
+{
+	__u8 b = msg_byte(ac->sc->msg, pos);
+	__u32 target;
+
+	if ((b & 0xc0) != 0xc0 || pos + 1 >= ac->mlen)
+		return 0;
+	target = ((b & 0x3f) << 8) | msg_byte(ac->sc->msg, pos + 1);
+	if (target >= pos)
+		return 0;
+	for (__u32 k = 0; k < AMLG_DNS_SEEN; k++)
+		if (k < ac->sc->nseen && ac->sc->seen[k] == target)
+			return 1;
+	return 0;
+}
+
 static long answer_step(__u32 i, struct answer_ctx *ac)
 {
 	struct amlg_scratch *sc = ac->sc;
@@ -186,11 +219,18 @@ static long answer_step(__u32 i, struct answer_ctx *ac)
 
 	if (i >= ac->count)
 		return 1;
-	if (decode_name(sc->msg, ac->mlen, &pos, &sc->nb)) {
-		ac->err = 1;
-		return 1;
+	if (seen_ptr(ac, pos)) {
+		pos += 2;
+	} else {
+		__u32 start = pos;
+
+		if (decode_name(sc->msg, ac->mlen, &pos, &sc->nb)) {
+			ac->err = 1;
+			return 1;
+		}
+		name_match(ac->slot, ac->pc, &sc->nb, &sc->set);
+		seen_add(sc, start);
 	}
-	name_match(ac->slot, ac->pc, &sc->nb, &sc->set);
 	if (pos + 10 > ac->mlen) {
 		ac->err = 1;
 		return 1;
@@ -211,6 +251,7 @@ static long answer_step(__u32 i, struct answer_ctx *ac)
 			return 1;
 		}
 		name_match(ac->slot, ac->pc, &sc->nb, &sc->set);
+		seen_add(sc, pos);
 	} else if ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16)) {
 		__u32 n = ac->naddr;
 
@@ -426,6 +467,7 @@ __noinline int dns_learn(struct __sk_buff *skb, struct amlg_batch_pkt *bp,
 	if (qd > 1 || !an)
 		return qd > 1 ? DNS_BAD : DNS_SKIP;
 	sc->set.n = 0;
+	sc->nseen = 0;
 	if (qd) {
 		if (decode_name(sc->msg, len, &pos, &sc->nb))
 			goto bad;
@@ -433,6 +475,8 @@ __noinline int dns_learn(struct __sk_buff *skb, struct amlg_batch_pkt *bp,
 		name_hash = sc->nb.hash;
 		remember_name(name_hash, sc);
 		pos += 4;
+		sc->seen[0] = DNS_HDR;
+		sc->nseen = 1;
 	}
 	ac.sc = sc;
 	ac.pc = pc;

@@ -43,12 +43,18 @@ struct dns_addr {
 	__u8 addr[16];
 };
 
+#define AMLG_DNS_SEEN 4
+
 struct amlg_scratch {
 	struct amlg_namebuf nb;
 	struct amlg_match_set set;
 	struct dns_addr addrs[AMLG_DNS_ADDRS]; /* of the answer being read */
 	struct amlg_learned fresh; /* a new amlg_learned entry being filled */
 	struct amlg_name name; /* an amlg_names entry being filled */
+	/* where names of the message already matched start (see answer_step()); kept here, not
+	 * on the stack, so that the verifier does not track each value */
+	__u32 seen[AMLG_DNS_SEEN];
+	__u32 nseen;
 	__u8 msg[AMLG_MSG_MAX + 8];
 };
 

@@ -18,6 +18,10 @@
  *      viol-port  a new flow to an allowed address on a port no rule allows: both bitmap scans.
  *      v6-ext     syn-new over IPv6 with hop-by-hop, routing and destination-options headers.
  *      vlan       syn-new in an 802.1ad + 802.1Q double tag.
+ *      dns-8      a DNS response from the trusted resolver, inbound on the query's flow (seeded
+ *                 before timing): a conntrack hit, then the answer parsed and its 8 A records
+ *                 learned (refreshed) for a host rule.  Synthetic policies only: they get a
+ *                 resolver and a host rule for it.
  *  - spread: many distinct allowed packets (addresses across the whole set), each run once, so
  *    lookups do not always hit the same cache lines; the kernel's time for a single run includes
  *    one clock read (the empty program shows that floor).
@@ -34,6 +38,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "dnsgen.h"
 #include "loader.h"
 #include "log.h"
 #include "maps.h"
@@ -46,11 +51,19 @@
 #define SYN 0x02
 #define ACK 0x10
 #define NOW 1000000000000ull
+#define RESOLVER "198.51.100.53"
+#define DNS_NAME "pkg.bench.test"
+#define DNS_ANSWERS 8
 
-enum dcase { C_SYN, C_EST, C_VIOL, C_VPORT, C_V6EXT, C_VLAN, C_COUNT };
+/* What the synthetic policies get for the dns-8 case (none of it in the comparison tables). */
+static const char dns_lines[] = "resolver " RESOLVER "\n"
+				"allow out udp port 53 to " RESOLVER " flow BENCH-DNS\n"
+				"allow out tcp port 443 to host:*.bench.test flow BENCH-HOST\n";
 
-static const char *const case_names[C_COUNT] = { "syn-new",   "est",	"viol-new",
-						 "viol-port", "v6-ext", "vlan" };
+enum dcase { C_SYN, C_EST, C_VIOL, C_VPORT, C_V6EXT, C_VLAN, C_DNS8, C_COUNT };
+
+static const char *const case_names[C_COUNT] = { "syn-new", "est",  "viol-new", "viol-port",
+						 "v6-ext",  "vlan", "dns-8" };
 
 struct frame {
 	uint8_t b[PKT_MAX];
@@ -83,6 +96,7 @@ struct subject {
 	struct frame pkt[8][C_COUNT]; /* per instance */
 	bool have[8][C_COUNT];
 	struct frame est_seed[8];
+	struct frame dns_seed[8]; /* the query the dns-8 answer belongs to */
 	struct frame *spread[8]; /* per instance, opts.spread frames */
 	struct bench_obj cmp[BP_COUNT];
 	bool cmp_ok[BP_COUNT];
@@ -101,14 +115,15 @@ static uint32_t median(uint32_t *v, size_t n)
 	return n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : 0;
 }
 
-static int run(int fd, const struct frame *f, unsigned repeat, uint32_t *ns, uint32_t *cb1)
+static int run(int fd, const struct frame *f, unsigned dir, unsigned repeat, uint32_t *ns,
+	       uint32_t *cb1)
 {
 	struct __sk_buff ctx = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, t, .data_in = f->b, .data_size_in = (__u32)f->len,
 		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .ctx_out = &ctx,
 		    .ctx_size_out = sizeof(ctx), .repeat = repeat);
 
-	ctx.cb[AMLG_CB_DIR] = AMLG_DIR_OUT;
+	ctx.cb[AMLG_CB_DIR] = dir;
 	ctx.tstamp = NOW;
 	if (bpf_prog_test_run_opts(fd, &t))
 		return -errno;
@@ -144,9 +159,32 @@ static void build_cases(struct subject *s, size_t i, const char *a4, const char 
 	};
 	struct pkt_spec seed = { H4, a4, IPPROTO_TCP, 40001, port, SYN };
 
-	for (int c = 0; c < C_COUNT; c++)
+	for (int c = 0; c < C_DNS8; c++)
 		s->have[i][c] = (c != C_V6EXT || a6) && build(&s->pkt[i][c], &sp[c]) == 0;
 	build(&s->est_seed[i], &seed);
+}
+
+/* The dns-8 answer and its query: DNS_ANSWERS A records for DNS_NAME. */
+static void build_dns(struct subject *s, size_t i)
+{
+	struct dnsb d;
+	struct pkt_spec q = { H4, RESOLVER, IPPROTO_UDP, 40006, 53, .payload = 12 };
+	struct pkt_spec a = { RESOLVER, H4, IPPROTO_UDP, 53, 40006 };
+	char addr[INET_ADDRSTRLEN];
+
+	dns_start(&d, DNS_NAME, 0x8180, DNS_ANSWERS);
+	for (int k = 0; k < DNS_ANSWERS; k++) {
+		snprintf(addr, sizeof(addr), "203.0.113.%d", 200 + k);
+		dns_a(&d, NULL, addr, 300);
+	}
+	a.payload = (uint16_t)d.n;
+	a.data = d.b;
+	s->have[i][C_DNS8] = build(&s->pkt[i][C_DNS8], &a) == 0 && build(&s->dns_seed[i], &q) == 0;
+}
+
+static unsigned case_dir(int c)
+{
+	return c == C_DNS8 ? AMLG_DIR_IN : AMLG_DIR_OUT;
 }
 
 /* Sum of amlguard's per-CPU counters. */
@@ -183,6 +221,8 @@ static void check_case(const struct dp_opts *o, struct subject *s, size_t i, int
 	unsigned long long norule =
 		b->reasons[0][AMLG_REASON_NO_RULE] - a->reasons[0][AMLG_REASON_NO_RULE];
 	unsigned long long port = b->reasons[0][AMLG_REASON_PORT] - a->reasons[0][AMLG_REASON_PORT];
+	unsigned long long ctin = b->matches[1][AMLG_MATCH_CT] - a->matches[1][AMLG_MATCH_CT];
+	unsigned long long learned = b->dns_learned - a->dns_learned;
 	const char *want;
 	bool ok;
 
@@ -199,6 +239,13 @@ static void check_case(const struct dp_opts *o, struct subject *s, size_t i, int
 		want = "every repeat a new flow; port violation";
 		ok = port == repeat && created == repeat;
 		break;
+	case C_DNS8:
+		want = "every repeat a conntrack hit inbound; 8 addresses learned";
+		ok = ctin == repeat && learned == (unsigned long long)repeat * DNS_ANSWERS;
+		fprintf(o->check, "%s,%zu,%u,%s,%s,ct_hit_in=%llu learned=%llu of %u,%s\n",
+			s->label, s->prefixes, s->nrules[i], case_names[c], want, ctin, learned,
+			repeat, ok ? "ok" : "MISMATCH");
+		return;
 	default:
 		want = "every repeat a new flow; allowed by a rule";
 		ok = rule == repeat && created == repeat;
@@ -247,7 +294,9 @@ static int measure(const struct dp_opts *o, struct subject *s)
 	for (size_t i = 0; i < s->ninst; i++) {
 		uint32_t ns;
 
-		run(s->inst[i].prog_fd, &s->est_seed[i], 1, &ns, NULL);
+		run(s->inst[i].prog_fd, &s->est_seed[i], AMLG_DIR_OUT, 1, &ns, NULL);
+		if (s->have[i][C_DNS8])
+			run(s->inst[i].prog_fd, &s->dns_seed[i], AMLG_DIR_OUT, 1, &ns, NULL);
 	}
 	for (unsigned r = 0; r < o->rounds && !err; r++) {
 		for (size_t slot = 0; slot < nslots && !err; slot++) {
@@ -267,7 +316,7 @@ static int measure(const struct dp_opts *o, struct subject *s)
 					continue;
 				if (isamlg && r == 0)
 					read_stats(&s->inst[i], &a);
-				err = run(fd, &s->pkt[i][c], o->repeat, &ns, &cb1);
+				err = run(fd, &s->pkt[i][c], case_dir(c), o->repeat, &ns, &cb1);
 				hot[(slot * C_COUNT + c) * o->rounds + r] = ns;
 				if (isamlg && r == 0 && !err) {
 					read_stats(&s->inst[i], &b);
@@ -278,7 +327,8 @@ static int measure(const struct dp_opts *o, struct subject *s)
 			}
 			if (o->spread && (o->case_mask & (1u << C_SYN)) && !err) {
 				for (unsigned k = 0; k < o->spread && !err; k++)
-					err = run(fd, &s->spread[i][k], 1, &one[k], NULL);
+					err = run(fd, &s->spread[i][k], AMLG_DIR_OUT, 1, &one[k],
+						  NULL);
 				spr[slot * o->rounds + r] = median(one, o->spread);
 			}
 		}
@@ -290,7 +340,7 @@ static int measure(const struct dp_opts *o, struct subject *s)
 	/* The three lookup structures must agree on every case's class. */
 	for (int c = 0; c < C_COUNT; c++) {
 		for (int p = BP_DIR; p < BP_COUNT; p++)
-			if (s->have[0][c] && s->cmp_ok[p] && s->cmp_ok[BP_LPM] &&
+			if (c != C_DNS8 && s->have[0][c] && s->cmp_ok[p] && s->cmp_ok[BP_LPM] &&
 			    cls[p][c] != cls[BP_LPM][c])
 				bad_cls++;
 	}
@@ -375,6 +425,19 @@ static int open_inst(struct subject *s, size_t i)
 	return 0;
 }
 
+/* The synthetic policy with dns_lines appended. */
+static int with_dns(struct synth *syn)
+{
+	size_t n = strlen(syn->text);
+	char *t = realloc(syn->text, n + sizeof(dns_lines));
+
+	if (!t)
+		return -ENOMEM;
+	memcpy(t + n, dns_lines, sizeof(dns_lines));
+	syn->text = t;
+	return 0;
+}
+
 static int synthetic(const struct dp_opts *o, size_t n4)
 {
 	struct subject *s = calloc(1, sizeof(*s));
@@ -394,7 +457,9 @@ static int synthetic(const struct dp_opts *o, size_t n4)
 		err = synth_policy(&syn[i], 42 + n4, n4, n6, o->rules[i]);
 		if (err)
 			break;
-		err = compile_text("synthetic.policy", syn[i].text, NULL, &s->cp[i]);
+		err = with_dns(&syn[i]);
+		if (!err)
+			err = compile_text("synthetic.policy", syn[i].text, NULL, &s->cp[i]);
 		if (!err)
 			err = open_inst(s, i);
 		if (err) {
@@ -408,6 +473,7 @@ static int synthetic(const struct dp_opts *o, size_t n4)
 		synth_addr(&syn[i], last, 6, 0, a);
 		addr_text(6, a, a6, sizeof(a6));
 		build_cases(s, i, a4, a6, (uint16_t)(BENCH_PORT0 + last));
+		build_dns(s, i);
 		s->spread[i] = calloc(o->spread ? o->spread : 1, sizeof(struct frame));
 		for (unsigned k = 0; k < o->spread && s->spread[i]; k++) {
 			struct rng rg;

@@ -176,8 +176,9 @@ static struct offline_verdict answer(struct env *e, const char *from, const stru
 {
 	uint8_t data[1402];
 	struct pkt_spec q = { H4, from, proto, ++e->sport, 53, .payload = 12 };
-	struct pkt_spec a = { from, H4, proto, 53, e->sport, .payload = (uint16_t)d->n,
-			      .data = d->b };
+	struct pkt_spec a = {
+		from, H4, proto, 53, e->sport, .payload = (uint16_t)d->n, .data = d->b
+	};
 
 	if (proto == TCP) {
 		/* DNS over TCP: the length prefix, the whole message in one segment */
@@ -235,10 +236,10 @@ static bool learned(struct env *e, const char *addr)
 	return bpf_map_lookup_elem(e->o.maps.fd[M_LEARNED], &k, &v) == 0;
 }
 
-#define BASE                                                                              \
-	"platform off\n"                                                                  \
-	"resolver " RES "\n"                                                              \
-	"allow out udp port 53 to 198.51.100.0/24 flow DNS\n"                             \
+#define BASE                                                  \
+	"platform off\n"                                      \
+	"resolver " RES "\n"                                  \
+	"allow out udp port 53 to 198.51.100.0/24 flow DNS\n" \
 	"allow out tcp port 53 to 198.51.100.0/24 flow DNS-TCP\n"
 
 static void test_exact_and_ttl(void)
@@ -262,8 +263,7 @@ static void test_exact_and_ttl(void)
 	v = syn(&e, "203.0.113.10", 80);
 	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_PORT &&
 		      !strcmp(flow_of(&e, v.rule), "PY"),
-	      "other port: near the host rule", "reason %u rule %s", v.reason,
-	      flow_of(&e, v.rule));
+	      "other port: near the host rule", "reason %u rule %s", v.reason, flow_of(&e, v.rule));
 	e.now += 61000 * NS;
 	v = syn(&e, "203.0.113.10", 443);
 	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_NO_RULE,
@@ -396,6 +396,44 @@ static void test_cname_chain_and_many(void)
 	check(allowed_by(&e, v, "DNS-TCP"), "TCP answer passes", "rule %s", flow_of(&e, v.rule));
 	check(allowed_by(&e, syn(&e, "203.0.113.151", 443), "MANY"), "TCP answer learned",
 	      "not allowed");
+	env_close(&e);
+}
+
+/*
+ * Owners that point at a name matched before are not matched again; one that points inside
+ * the question ("inner.test" in "www.inner.test") is another name and must be matched.
+ */
+static void test_owner_pointers(void)
+{
+	struct env e;
+	struct dnsb d;
+
+	env_open(&e, BASE "sni off\n"
+			  "allow out tcp port 443 to host:inner.test flow INNER\n");
+	dns_start(&d, "www.inner.test", 0x8180, 2);
+	dns_a(&d, NULL, "203.0.113.160", 60);
+	dns_put16(&d, 0xc000 | (12 + 4)); /* "inner.test" inside the question (at 12) */
+	dns_put16(&d, 1);
+	dns_put16(&d, 1);
+	dns_put32(&d, 60);
+	dns_put16(&d, 4);
+	for (int k = 0; k < 4; k++)
+		dns_put8(&d, (uint8_t[]){ 203, 0, 113, 161 }[k]);
+	answer(&e, RES, &d, UDP);
+	check(allowed_by(&e, syn(&e, "203.0.113.161", 443), "INNER"),
+	      "owner pointing inside the question matched", "not allowed");
+
+	/* the question does not match, every owner points at it: nothing learned */
+	dns_start(&d, "www.inner.test", 0x8180, 3);
+	for (int k = 0; k < 3; k++) {
+		char addr[32];
+
+		snprintf(addr, sizeof(addr), "203.0.113.%d", 170 + k);
+		dns_a(&d, NULL, addr, 60);
+	}
+	answer(&e, RES, &d, UDP);
+	check(!learned(&e, "203.0.113.170") && !learned(&e, "203.0.113.172"),
+	      "owners pointing at an unmatched question learn nothing", "learned");
 	env_close(&e);
 }
 
@@ -545,8 +583,9 @@ static struct offline_verdict tls(struct env *e, const char *dst, const char *sn
 	uint16_t sp = ++e->sport;
 	struct pkt_spec s = { H4, dst, TCP, sp, 443 };
 	struct pkt_spec a = { dst, H4, TCP, 443, sp, 0x12 };
-	struct pkt_spec c = { H4, dst, TCP, sp, 443, 0x18, .payload = (uint16_t)(cut ? cut : n),
-			      .data = ch };
+	struct pkt_spec c = {
+		H4, dst, TCP, sp, 443, 0x18, .payload = (uint16_t)(cut ? cut : n), .data = ch
+	};
 
 	run(e, &s, OUT);
 	run(e, &a, IN);
@@ -566,8 +605,7 @@ static void test_sni(void)
 	dns_a(&d, NULL, "203.0.113.91", 300);
 	answer(&e, RES, &d, UDP);
 	v = tls(&e, "203.0.113.91", "www.example.com", 0, 0);
-	check(allowed_by(&e, v, "EX"), "sni matches", "verdict %u reason %u", v.verdict,
-	      v.reason);
+	check(allowed_by(&e, v, "EX"), "sni matches", "verdict %u reason %u", v.verdict, v.reason);
 	v = tls(&e, "203.0.113.91", "api.Example.com", 0, 0);
 	check(allowed_by(&e, v, "EX"), "sni matches another name of the pattern",
 	      "verdict %u reason %u", v.verdict, v.reason);
@@ -580,8 +618,8 @@ static void test_sni(void)
 	      "verdict %u reason %u", v.verdict, v.reason);
 	v = tls(&e, "203.0.113.91", "www.example.com", 1500, 400);
 	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_SNI_SPLIT,
-	      "name past the first segment: split, not guessed", "verdict %u reason %u",
-	      v.verdict, v.reason);
+	      "name past the first segment: split, not guessed", "verdict %u reason %u", v.verdict,
+	      v.reason);
 	v = tls(&e, "203.0.113.91", "www.example.com", 300, 0);
 	check(allowed_by(&e, v, "EX"), "name after other extensions", "verdict %u reason %u",
 	      v.verdict, v.reason);
@@ -589,8 +627,8 @@ static void test_sni(void)
 	{
 		uint16_t sp = ++e.sport;
 		struct pkt_spec s = { H4, "203.0.113.91", TCP, sp, 443 };
-		struct pkt_spec c = { H4, "203.0.113.91", TCP, sp, 443, 0x18, .payload = 64,
-				      .data = junk };
+		struct pkt_spec c = { H4,  "203.0.113.91", TCP,		  sp,
+				      443, 0x18,	   .payload = 64, .data = junk };
 
 		memset(junk, 'G', sizeof(junk));
 		run(&e, &s, OUT);
@@ -603,7 +641,8 @@ static void test_sni(void)
 	      v.verdict, v.reason);
 	env_close(&e);
 
-	env_open(&e, BASE "sni allow-missing\nallow out tcp port 443 to host:*.example.com flow EX\n");
+	env_open(&e,
+		 BASE "sni allow-missing\nallow out tcp port 443 to host:*.example.com flow EX\n");
 	dns_start(&d, "www.example.com", 0x8180, 1);
 	dns_a(&d, NULL, "203.0.113.91", 300);
 	answer(&e, RES, &d, UDP);
@@ -691,17 +730,19 @@ static void test_captures(void)
 		return;
 	}
 	/* www.tcpdump.org's answer over UDP, then over TCP; the resolver is the capture's */
-	env_open(&e, "platform off\nresolver 209.87.249.18\nsni off\n"
-		     "allow out udp port 53 to any flow DNS\nallow out tcp port 53 to any flow DNST\n"
-		     "allow out tcp port 80 to host:www.tcpdump.org flow TD\n");
+	env_open(&e,
+		 "platform off\nresolver 209.87.249.18\nsni off\n"
+		 "allow out udp port 53 to any flow DNS\nallow out tcp port 53 to any flow DNST\n"
+		 "allow out tcp port 80 to host:www.tcpdump.org flow TD\n");
 	replay(&e, "dns_udp_a_www.tcpdump.org.pcap", "192.168.1.0/24", &viol, NULL);
 	check(learned(&e, "192.139.46.66") && learned(&e, "198.199.88.104") && !viol,
 	      "capture: DNS over UDP", "learned %d %d viol %u", learned(&e, "192.139.46.66"),
 	      learned(&e, "198.199.88.104"), viol);
 	env_close(&e);
-	env_open(&e, "platform off\nresolver 209.87.249.18\nsni off\n"
-		     "allow out udp port 53 to any flow DNS\nallow out tcp port 53 to any flow DNST\n"
-		     "allow out tcp port 80 to host:www.tcpdump.org flow TD\n");
+	env_open(&e,
+		 "platform off\nresolver 209.87.249.18\nsni off\n"
+		 "allow out udp port 53 to any flow DNS\nallow out tcp port 53 to any flow DNST\n"
+		 "allow out tcp port 80 to host:www.tcpdump.org flow TD\n");
 	replay(&e, "dns_tcp_a_www.tcpdump.org.pcap", "192.168.1.0/24", &viol, NULL);
 	check(learned(&e, "192.139.46.66") && !viol, "capture: DNS over TCP", "viol %u", viol);
 	env_close(&e);
@@ -730,8 +771,9 @@ static void test_captures(void)
 	answer(&e, RES, &d, UDP);
 	replay(&e, "tls12_clienthello_sni_google.de_chrome34.pcap", "192.168.0.0/16", &viol,
 	       &reason);
-	check(viol && reason == AMLG_REASON_SNI_MISMATCH, "capture: SNI google.de to a shared "
-							    "address of another name",
+	check(viol && reason == AMLG_REASON_SNI_MISMATCH,
+	      "capture: SNI google.de to a shared "
+	      "address of another name",
 	      "%u violations, reason %u", viol, reason);
 	env_close(&e);
 	env_open(&e, BASE "allow out tcp port 443 to host:google.com flow G\n");
@@ -755,6 +797,7 @@ int main(void)
 	test_exact_and_ttl();
 	test_patterns();
 	test_cname_chain_and_many();
+	test_owner_pointers();
 	test_bad_answers();
 	test_shared_address();
 	test_learned_as();
