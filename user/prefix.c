@@ -149,6 +149,29 @@ int prefix_list_add(struct prefix_list *l, const struct prefix *p)
 	return 0;
 }
 
+int prefix_list_parse(const char *s, struct prefix_list *l, char *bad, size_t badsz,
+		      bool *hostbits)
+{
+	char *copy = strdup(s), *save = NULL, *tok;
+	int err = 0;
+
+	*hostbits = false;
+	if (!copy)
+		return -ENOMEM;
+	for (tok = strtok_r(copy, ",", &save); tok && !err; tok = strtok_r(NULL, ",", &save)) {
+		struct prefix p;
+
+		if (prefix_parse(tok, &p, hostbits)) {
+			snprintf(bad, badsz, "%s", tok);
+			err = -EINVAL;
+		} else {
+			err = prefix_list_add(l, &p);
+		}
+	}
+	free(copy);
+	return err;
+}
+
 int prefix_list_append(struct prefix_list *l, const struct prefix_list *from)
 {
 	for (size_t i = 0; i < from->n; i++) {

@@ -42,6 +42,12 @@ bool prefix_has_addr(const struct prefix *p, int family, const uint8_t *addr);
 int prefix_cmp(const struct prefix *a, const struct prefix *b);
 
 int prefix_list_add(struct prefix_list *l, const struct prefix *p);
+/*
+ * Parse "CIDR[,CIDR...]" (prefix_parse() for each, empty items skipped) onto l.  Returns 0,
+ * -ENOMEM, or -EINVAL with the offending item copied into bad and *hostbits telling why.
+ */
+int prefix_list_parse(const char *s, struct prefix_list *l, char *bad, size_t badsz,
+		      bool *hostbits);
 int prefix_list_append(struct prefix_list *l, const struct prefix_list *from);
 /*
  * Sort, drop prefixes covered by another one in the list, and join adjacent siblings into their
