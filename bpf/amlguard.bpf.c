@@ -275,7 +275,8 @@ __noinline int amlg_judge(struct __sk_buff *skb, struct amlg_batch_pkt *bp, stru
 		__builtin_memset(&key, 0, sizeof(key));
 	}
 
-	ct_key_from(&key, pkt->family, pkt->proto, dir, pkt->saddr, pkt->daddr, pkt->sport, pkt->dport);
+	ct_key_from(&key, pkt->family, pkt->proto, dir, pkt->saddr, pkt->daddr, pkt->sport,
+		    pkt->dport);
 	ct = ct_lookup(cfg, &key, pkt->tcp_flags, now);
 	if (ct) {
 		if (ct->generation != pc->generation) {
@@ -522,21 +523,65 @@ int amlg_test(struct __sk_buff *skb)
 	return act;
 }
 
+#ifndef EINVAL
+#define EINVAL 22
+#endif
+
 struct batch_ctx {
 	struct __sk_buff *skb;
+	__u32 err; /* a header pointing outside the blob */
 };
 
-/* One packet of an offline batch, from amlg_batch[i] to amlg_batch_out[i]. */
+/*
+ * Packet i of an offline batch into the per-CPU amlg_batch buffer: its header and its bytes
+ * from the blob.  A function of its own, so that its locals are not on the stack of the calls
+ * that judge the packet.  0, or -1 for a header pointing outside the blob.
+ */
+static __noinline int batch_fetch(__u32 i)
+{
+	__u32 zero = 0, chunk, coff, cap;
+	struct amlg_batch_idx *ix = bpf_map_lookup_elem(&amlg_batch_idx, &zero);
+	struct amlg_batch_pkt *bp = bpf_map_lookup_elem(&amlg_batch, &zero);
+	struct amlg_batch_chunk *c;
+	struct amlg_batch_hdr *h;
+
+	if (!ix || !bp)
+		return -1;
+	h = &ix->h[BOUND(i, AMLG_BATCH_MAX - 1)];
+	chunk = h->off / AMLG_BLOB_CHUNK;
+	coff = h->off % AMLG_BLOB_CHUNK;
+	cap = h->cap;
+	c = bpf_map_lookup_elem(&amlg_batch_blob, &chunk);
+	if (!c || cap > AMLG_BATCH_SNAP || coff + cap > AMLG_BLOB_CHUNK)
+		return -1;
+	if (bpf_probe_read_kernel(bp->data, cap, c->b + BOUND(coff, AMLG_BLOB_CHUNK - 1)))
+		return -1;
+	bp->ts_ns = h->ts_ns;
+	bp->len = h->len;
+	bp->cap = (__u16)cap;
+	bp->dir = h->dir;
+	return 0;
+}
+
+/* One packet of an offline batch, from amlg_batch_idx's h[i] to amlg_batch_out's r[i]. */
 static long batch_one(__u32 i, struct batch_ctx *bc)
 {
-	struct amlg_batch_pkt *bp = bpf_map_lookup_elem(&amlg_batch, &i);
-	struct amlg_batch_res *out = bpf_map_lookup_elem(&amlg_batch_out, &i);
+	__u32 zero = 0;
+	struct amlg_batch_out *ob = bpf_map_lookup_elem(&amlg_batch_out, &zero);
+	struct amlg_batch_pkt *bp = bpf_map_lookup_elem(&amlg_batch, &zero);
 	struct amlg_result r = {};
 	struct amlg_meta m = {};
+	struct amlg_batch_res *out;
 	struct amlg_pkt *pkt;
+
 	pkt = pkt_scratch();
-	if (!bp || !out || !pkt)
+	if (!ob || !bp || !pkt)
 		return 1;
+	if (batch_fetch(i)) {
+		bc->err = 1;
+		return 1;
+	}
+	out = &ob->r[BOUND(i, AMLG_BATCH_MAX - 1)];
 	m.len = bp->len;
 	m.dir = bp->dir > AMLG_DIR_AUTO ? AMLG_DIR_AUTO : bp->dir;
 	m.now = bp->ts_ns;
@@ -574,6 +619,8 @@ int amlg_batch_run(struct __sk_buff *skb)
 		n = AMLG_BATCH_MAX;
 	struct batch_ctx bc = { .skb = skb };
 
-	skb->cb[AMLG_CB_VERDICT] = (__u32)bpf_loop(n, batch_one, &bc, 0);
+	long done = bpf_loop(n, batch_one, &bc, 0);
+
+	skb->cb[AMLG_CB_VERDICT] = bc.err ? (__u32)-EINVAL : (__u32)done;
 	return TC_ACT_OK;
 }

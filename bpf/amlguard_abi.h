@@ -411,11 +411,17 @@ struct amlg_rstat {
 #define AMLG_CB_EVENT 4 /* out: 1 when an event was emitted */
 
 /*
- * Offline batches ("check"): packets are written into amlg_batch, one amlg_batch entry point run
- * walks cb[AMLG_CB_DIR] of them through the same amlg_process() with bpf_loop, and leaves one
- * amlg_batch_res per packet in amlg_batch_out.  Not pinned; sized 1 when attached live.
+ * Offline batches ("check"): the packets' bytes are packed one after another into the chunks of
+ * amlg_batch_blob (a packet never straddles two chunks), their headers (where, how long, when,
+ * which way) go into the one amlg_batch_idx entry; one run of the amlg_batch_run entry point
+ * walks cb[AMLG_CB_DIR] of them in order, each copied into the per-CPU amlg_batch buffer and
+ * through the same amlg_process() as live (bpf_loop), and leaves one amlg_batch_res per packet
+ * in the one amlg_batch_out entry.  Packed, a batch costs the kernel the bytes the capture has,
+ * in few large copies.  Not pinned; the blob is one chunk when attached live.
  */
 #define AMLG_MAP_BATCH "amlg_batch"
+#define AMLG_MAP_BATCH_IDX "amlg_batch_idx"
+#define AMLG_MAP_BATCH_BLOB "amlg_batch_blob"
 #define AMLG_MAP_BATCH_OUT "amlg_batch_out"
 #define AMLG_MAP_LOCAL4 "amlg_local4" /* the protected side's prefixes (value: 1) */
 #define AMLG_MAP_LOCAL6 "amlg_local6"
@@ -436,6 +442,30 @@ struct amlg_batch_pkt {
 	__u8 data[AMLG_BATCH_SNAP];
 };
 _Static_assert(sizeof(struct amlg_batch_pkt) == 1552, "amlg_batch_pkt layout");
+
+#define AMLG_BLOB_CHUNK 65536
+/* AMLG_BATCH_MAX packets of AMLG_BATCH_SNAP bytes fit, whatever a chunk's end leaves unused */
+#define AMLG_BLOB_CHUNKS 32
+_Static_assert((AMLG_BLOB_CHUNK / AMLG_BATCH_SNAP) * AMLG_BLOB_CHUNKS >= AMLG_BATCH_MAX,
+	       "amlg_batch_blob holds a whole batch");
+
+struct amlg_batch_hdr {
+	__u64 ts_ns;
+	__u32 off; /* of the packet's bytes in amlg_batch_blob (chunk * AMLG_BLOB_CHUNK + offset) */
+	__u32 len; /* wire length */
+	__u16 cap; /* bytes at off, at most AMLG_BATCH_SNAP */
+	__u8 dir;
+	__u8 pad[5];
+};
+_Static_assert(sizeof(struct amlg_batch_hdr) == 24, "amlg_batch_hdr layout");
+
+struct amlg_batch_idx {
+	struct amlg_batch_hdr h[AMLG_BATCH_MAX];
+};
+
+struct amlg_batch_chunk {
+	__u8 b[AMLG_BLOB_CHUNK];
+};
 
 /* The verdict, and the packet as the datapath parsed it, so userspace parses nothing. */
 struct amlg_batch_res {
@@ -460,5 +490,9 @@ struct amlg_batch_res {
 	__u8 daddr[16];
 };
 _Static_assert(sizeof(struct amlg_batch_res) == 56, "amlg_batch_res layout");
+
+struct amlg_batch_out {
+	struct amlg_batch_res r[AMLG_BATCH_MAX];
+};
 
 #endif /* AMLGUARD_ABI_H */

@@ -161,20 +161,35 @@ struct {
 	__type(value, struct amlg_name);
 } amlg_names SEC(".maps");
 
-/* Offline batches: the packets in, one result each out (see amlguard_abi.h). */
+/* Offline batches (see amlguard_abi.h): headers and packed bytes in, the results out, and
+ * the buffer a packet is judged in. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, AMLG_BATCH_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct amlg_batch_pkt);
-} amlg_batch SEC(".maps");
+	__type(value, struct amlg_batch_idx);
+} amlg_batch_idx SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, AMLG_BATCH_MAX);
+	__uint(max_entries, AMLG_BLOB_CHUNKS);
 	__type(key, __u32);
-	__type(value, struct amlg_batch_res);
+	__type(value, struct amlg_batch_chunk);
+} amlg_batch_blob SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct amlg_batch_out);
 } amlg_batch_out SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct amlg_batch_pkt);
+} amlg_batch SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);

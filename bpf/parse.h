@@ -97,33 +97,35 @@ struct cursor {
  * pointer tells the verifier nothing).  It is in asm because the compiler, knowing the offset
  * is below AMLG_MAX_HDR_OFF, would drop it.
  */
-/* x & m, done by the program even where the compiler can tell it changes nothing. */
-#define BOUND(x, m)                                                    \
-	({                                                             \
-		__u64 __b = (x);                                       \
-		asm volatile("%0 &= %1" : "+r"(__b) : "i"(m));         \
-		__b;                                                   \
+/*
+ * x & m, done by the program even where the compiler can tell it changes nothing.  m is a
+ * power of two minus one: the result is x itself whenever x <= m.
+ */
+#define BOUND(x, m)                                                                 \
+	({                                                                          \
+		_Static_assert(((m) & ((m) + 1)) == 0, "BOUND: m must be 2^k - 1"); \
+		__u64 __b = (x);                                                    \
+		asm volatile("%0 &= %1" : "+r"(__b) : "i"(m));                      \
+		__b;                                                                \
 	})
 
 #define AMLG_HDR_OFF_MASK 1023
-#define CUR_PTR(c, off, size)                                                          \
-	({                                                                             \
-		void *__p = NULL;                                                      \
-		__u32 __o = (off);                                                     \
-		if ((c)->is_buf) {                                                     \
-			if (__o <= AMLG_MAX_HDR_OFF && __o + (size) <= (c)->avail) {   \
-				__u64 __m = __o;                                       \
-				asm volatile("%0 &= %1"                                \
-					     : "+r"(__m)                               \
-					     : "i"(AMLG_HDR_OFF_MASK));                \
-				__p = (c)->data + __m;                                 \
-			}                                                              \
-		} else {                                                               \
-			void *__q = (c)->data + __o;                                   \
-			if (__o <= AMLG_MAX_HDR_OFF && __q + (size) <= (c)->end)       \
-				__p = __q;                                             \
-		}                                                                      \
-		__p;                                                                   \
+#define CUR_PTR(c, off, size)                                                                  \
+	({                                                                                     \
+		void *__p = NULL;                                                              \
+		__u32 __o = (off);                                                             \
+		if ((c)->is_buf) {                                                             \
+			if (__o <= AMLG_MAX_HDR_OFF && __o + (size) <= (c)->avail) {           \
+				__u64 __m = __o;                                               \
+				asm volatile("%0 &= %1" : "+r"(__m) : "i"(AMLG_HDR_OFF_MASK)); \
+				__p = (c)->data + __m;                                         \
+			}                                                                      \
+		} else {                                                                       \
+			void *__q = (c)->data + __o;                                           \
+			if (__o <= AMLG_MAX_HDR_OFF && __q + (size) <= (c)->end)               \
+				__p = __q;                                                     \
+		}                                                                              \
+		__p;                                                                           \
 	})
 
 static __always_inline void copy_addr4(__u8 *dst, const void *src)

@@ -24,18 +24,27 @@ void check_free(struct check_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
+static uint64_t mix(uint64_t h, uint64_t w)
+{
+	h ^= w * 0x9e3779b97f4a7c15ull;
+	return (h << 31 | h >> 33) * 0xff51afd7ed558ccdull;
+}
+
+/* Over whole words: this runs once per packet of a capture. */
 static uint64_t flow_hash(const struct check_flow *k)
 {
-	uint64_t h = 1469598103934665603ull;
-	const uint8_t parts[] = { k->family, k->proto, k->reason_key, (uint8_t)k->lport,
-				  (uint8_t)(k->lport >> 8), (uint8_t)k->rport,
-				  (uint8_t)(k->rport >> 8) };
+	uint64_t h = (uint64_t)k->family | (uint64_t)k->proto << 8 |
+		     (uint64_t)k->reason_key << 16 | (uint64_t)k->lport << 24 |
+		     (uint64_t)k->rport << 40;
+	uint64_t w[4];
 
-	for (size_t i = 0; i < sizeof(parts); i++)
-		h = (h ^ parts[i]) * 1099511628211ull;
-	for (int i = 0; i < 16; i++)
-		h = ((h ^ k->laddr[i]) * 1099511628211ull ^ k->raddr[i]) * 1099511628211ull;
-	return h;
+	memcpy(w, k->laddr, 16);
+	memcpy(w + 2, k->raddr, 16);
+	for (int i = 0; i < 4; i++)
+		h = mix(h, w[i]);
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 29);
 }
 
 static bool same_key(const struct check_flow *a, const struct check_flow *b)
@@ -64,6 +73,7 @@ static int grow(struct check_report *r)
 	for (size_t i = 0; i < r->cap; i++)
 		if (r->flows[i].used)
 			*slot_for(v, cap, &r->flows[i]) = r->flows[i];
+	r->last = NULL;
 	free(r->flows);
 	r->flows = v;
 	r->cap = cap;
@@ -111,7 +121,9 @@ int check_add(struct check_report *r, const struct amlg_batch_res *res, uint32_t
 	if ((r->n + 1) * 2 > r->cap && grow(r))
 		return -ENOMEM;
 	key_of(res, &k);
-	f = slot_for(r->flows, r->cap, &k);
+	/* packets of a flow tend to come in runs */
+	f = r->last && same_key(r->last, &k) ? r->last : slot_for(r->flows, r->cap, &k);
+	r->last = f;
 	if (!f->used) {
 		bool reply = res->match == AMLG_MATCH_PICKUP;
 

@@ -39,6 +39,7 @@ struct check_flow {
 struct check_report {
 	const struct compiled *c;
 	struct check_flow *flows; /* open addressing */
+	struct check_flow *last; /* the previous packet's flow */
 	size_t cap, n;
 	uint64_t packets, bytes, foreign, violating_packets, events;
 	uint64_t first_ts, last_ts;

@@ -36,40 +36,27 @@ struct run {
 	struct batch b;
 	struct check_report rep;
 	struct sink_pcap *viol;
-	struct batch_pkt in[AMLG_BATCH_MAX];
 	struct amlg_batch_res res[AMLG_BATCH_MAX];
 	uint64_t number[AMLG_BATCH_MAX];
-	uint8_t *arena; /* AMLG_BATCH_MAX frames of AMLG_BATCH_SNAP bytes */
 	size_t n;
 	bool progress;
 };
 
 static int parse_local(const char *arg, struct prefix_list *l)
 {
-	char *copy = strdup(arg), *save = NULL, *tok;
-	int err = 0;
+	char bad[256];
+	bool hostbits;
+	int err = prefix_list_parse(arg, l, bad, sizeof(bad), &hostbits);
 
-	if (!copy)
-		return -ENOMEM;
-	for (tok = strtok_r(copy, ",", &save); tok && !err; tok = strtok_r(NULL, ",", &save)) {
-		struct prefix p;
-		bool hostbits;
-
-		if (prefix_parse(tok, &p, &hostbits)) {
-			pr_err("--local %s: '%s' is not %s", arg, tok,
-			       hostbits ? "a network (host bits set)" : "an address or CIDR");
-			err = -EINVAL;
-		} else {
-			err = prefix_list_add(l, &p);
-		}
-	}
-	free(copy);
+	if (err == -EINVAL)
+		pr_err("--local %s: '%s' is not %s", arg, bad,
+		       hostbits ? "a network (host bits set)" : "an address or CIDR");
 	return err;
 }
 
 static int flush(struct run *r)
 {
-	int err = batch_run(&r->b, r->in, r->n, r->res);
+	int err = batch_run_added(&r->b, r->res);
 
 	if (err) {
 		pr_err("check: the datapath failed on a batch of %zu packets: %s", r->n,
@@ -77,11 +64,13 @@ static int flush(struct run *r)
 		return err;
 	}
 	for (size_t i = 0; i < r->n && !err; i++) {
-		err = check_add(&r->rep, &r->res[i], r->in[i].len, r->in[i].ts_ns, r->number[i]);
+		const struct amlg_batch_hdr *h = batch_hdr(&r->b, i);
+
+		err = check_add(&r->rep, &r->res[i], h->len, h->ts_ns, r->number[i]);
 		if (!err && r->viol && r->res[i].verdict == AMLG_VERDICT_VIOLATION &&
 		    !r->res[i].foreign)
-			err = sink_pcap_write_raw(r->viol, r->in[i].ts_ns, r->in[i].data,
-						  r->in[i].cap, r->in[i].len);
+			err = sink_pcap_write_raw(r->viol, h->ts_ns, batch_data(&r->b, i), h->cap,
+						  h->len);
 	}
 	r->n = 0;
 	return err;
@@ -99,7 +88,7 @@ static int check_file(struct run *r, const char *path)
 	struct capture *c;
 	struct capture_pkt p;
 	char err[512];
-	uint64_t count = 0;
+	uint64_t count = 0, last_shown = 0;
 	int ret;
 
 	ret = capture_open(path, &c, err, sizeof(err));
@@ -108,24 +97,21 @@ static int check_file(struct run *r, const char *path)
 		return ret;
 	}
 	while ((ret = capture_next(c, &p)) == 1) {
-		struct batch_pkt *b = &r->in[r->n];
-		uint8_t *dst = r->arena + r->n * AMLG_BATCH_SNAP;
+		uint8_t *dst = batch_add(&r->b, p.ts_ns, p.len, p.cap, AMLG_DIR_AUTO);
 
-		b->cap = p.cap < AMLG_BATCH_SNAP ? p.cap : AMLG_BATCH_SNAP;
-		memcpy(dst, p.frame, b->cap);
-		b->data = dst;
-		b->len = p.len;
-		b->ts_ns = p.ts_ns;
-		b->dir = AMLG_DIR_AUTO;
-		r->number[r->n++] = p.number;
-		count++;
-		if (r->n == AMLG_BATCH_MAX) {
+		if (!dst) {
 			ret = flush(r);
 			if (ret)
 				break;
-			if (r->progress && count % (64 * AMLG_BATCH_MAX) == 0)
+			if (r->progress && count / (64 * AMLG_BATCH_MAX) != last_shown) {
+				last_shown = count / (64 * AMLG_BATCH_MAX);
 				show_progress(path, c, count, false);
+			}
+			dst = batch_add(&r->b, p.ts_ns, p.len, p.cap, AMLG_DIR_AUTO);
 		}
+		memcpy(dst, p.frame, batch_hdr(&r->b, r->n)->cap);
+		r->number[r->n++] = p.number;
+		count++;
 	}
 	if (ret == 0)
 		ret = flush(r);
@@ -221,7 +207,7 @@ int do_check(int argc, char **argv)
 		goto out;
 	err = -ENOMEM;
 	r = calloc(1, sizeof(*r));
-	if (!r || !(r->arena = malloc((size_t)AMLG_BATCH_MAX * AMLG_BATCH_SNAP)))
+	if (!r)
 		goto out;
 	r->progress = progress && isatty(2) && !json_output;
 	err = offline_open_batch(&r->o, c, ct_size);
@@ -251,8 +237,6 @@ int do_check(int argc, char **argv)
 	batch_free(&r->b);
 	offline_close(&r->o);
 out_run:
-	if (r)
-		free(r->arena);
 	free(r);
 out:
 	compiled_free(c);

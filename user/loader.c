@@ -57,9 +57,8 @@ static int load_object(struct amlguard_bpf **out, unsigned role, unsigned ct_siz
 	bpf_program__set_autoload(s->progs.amlg_test, which & LOAD_OFFLINE);
 	bpf_program__set_autoload(s->progs.amlg_batch_run, which & (LOAD_OFFLINE | LOAD_BATCH));
 	if (!(which & (LOAD_OFFLINE | LOAD_BATCH))) {
-		/* The offline batch buffers are 1.5 MiB: a live attach needs none of it. */
-		bpf_map__set_max_entries(s->maps.amlg_batch, 1);
-		bpf_map__set_max_entries(s->maps.amlg_batch_out, 1);
+		/* The offline batch blob is 2 MiB: a live attach needs none of it. */
+		bpf_map__set_max_entries(s->maps.amlg_batch_blob, 1);
 		bpf_map__set_max_entries(s->maps.amlg_local4, 1);
 		bpf_map__set_max_entries(s->maps.amlg_local6, 1);
 	}
@@ -331,7 +330,8 @@ static int open_offline(struct offline *o, const struct compiled *c, unsigned ct
 	maps_from_skel(o->skel, &o->maps);
 	o->prog_fd = which & LOAD_OFFLINE ? bpf_program__fd(o->skel->progs.amlg_test) : -1;
 	o->batch_fd = bpf_program__fd(o->skel->progs.amlg_batch_run);
-	o->batch_in_fd = bpf_map__fd(o->skel->maps.amlg_batch);
+	o->batch_idx_fd = bpf_map__fd(o->skel->maps.amlg_batch_idx);
+	o->batch_blob_fd = bpf_map__fd(o->skel->maps.amlg_batch_blob);
 	o->batch_out_fd = bpf_map__fd(o->skel->maps.amlg_batch_out);
 	if (which & LOAD_LIVE) {
 		o->ingress_fd = bpf_program__fd(o->skel->progs.amlg_ingress);

@@ -37,7 +37,7 @@ struct offline {
 	struct amlg_maps maps;
 	int prog_fd; /* amlg_test: direction and time from the caller */
 	int batch_fd; /* amlg_batch_run */
-	int batch_in_fd, batch_out_fd; /* amlg_batch, amlg_batch_out */
+	int batch_idx_fd, batch_blob_fd, batch_out_fd; /* amlg_batch_idx, _blob, _out */
 	int ingress_fd, egress_fd; /* the live entry points, for role tests */
 };
 

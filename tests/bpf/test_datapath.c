@@ -817,8 +817,9 @@ static void run_scenario_batch(const struct scenario *s)
 				       err, p->verdict == A ? "allow" : "violation",
 				       reason_str((unsigned)p->reason), p->flow ? p->flow : "-",
 				       p->match == ANY_MATCH ? "*" : match_str((unsigned)p->match),
-				       v->verdict == A ? "allow" : "violation", reason_str(v->reason),
-				       got ? got : "-", match_str(v->match), v->dropped);
+				       v->verdict == A ? "allow" : "violation",
+				       reason_str(v->reason), got ? got : "-", match_str(v->match),
+				       v->dropped);
 			}
 			n = 0;
 		}
@@ -846,6 +847,76 @@ static void run_scenario_batch(const struct scenario *s)
 	compiled_policy_free(&cp);
 }
 
+/*
+ * A full batch packed into the blob: AMLG_BATCH_MAX packets of sizes from 60 bytes to longer than
+ * AMLG_BATCH_SNAP (cut), so that packets meet every chunk end; each verdict must equal the one
+ * the same packet gets on its own in an instance fed the same sequence.
+ */
+static void batch_packing(void)
+{
+	static const uint16_t payloads[] = { 6, 1482, 640, 1400, 1481, 1, 1600, 900 };
+	static uint8_t frames[AMLG_BATCH_MAX][PKT_MAX];
+	static struct batch_pkt in[AMLG_BATCH_MAX];
+	static struct amlg_batch_res res[AMLG_BATCH_MAX];
+	struct compiled_policy cp = { 0 };
+	struct offline o1, o2;
+	struct batch b;
+	unsigned same = 0, cut = 0, fits = 0;
+	size_t maxlen = 0;
+	int err;
+
+	if (compile_text("allow out tcp port 443 to 198.51.100.0/25 flow OK\n", AMLG_MODE_ENFORCE,
+			 &cp) ||
+	    offline_open(&o1, cp.c, 0) || offline_open(&o2, cp.c, 0) || batch_init(&b, &o1)) {
+		report("batch-packing", "batch", "setup", false, "cannot compile or load");
+		compiled_policy_free(&cp);
+		return;
+	}
+	for (size_t i = 0; i < AMLG_BATCH_MAX; i++) {
+		char dst[32];
+		struct pkt_spec sp = { "192.0.2.10",
+				       dst,
+				       IPPROTO_TCP,
+				       (uint16_t)(20000 + i),
+				       443,
+				       0x02,
+				       .payload = payloads[i % 8] };
+
+		/* every third packet to an address no rule allows */
+		snprintf(dst, sizeof(dst), "198.51.100.%zu", i % 3 ? 10 + i % 100 : 200);
+		in[i].len = in[i].cap = (uint32_t)pkt_build(&sp, frames[i], PKT_MAX);
+		in[i].data = frames[i];
+		in[i].ts_ns = 1000000000000ull + i * 1000;
+		in[i].dir = AMLG_DIR_OUT;
+		maxlen = in[i].len > maxlen ? in[i].len : maxlen;
+		cut += in[i].len > AMLG_BATCH_SNAP;
+	}
+	err = batch_run(&b, in, AMLG_BATCH_MAX, res);
+	for (size_t i = 0; i < AMLG_BATCH_MAX && !err; i++) {
+		struct offline_verdict v;
+
+		if (offline_run(&o2, in[i].data, in[i].len, AMLG_DIR_OUT, in[i].ts_ns, &v))
+			break;
+		same += v.verdict == res[i].verdict && v.reason == res[i].reason &&
+			v.rule == res[i].rule && res[i].sport == 20000 + i &&
+			res[i].verdict == (i % 3 ? A : V);
+	}
+	report("batch-packing", "batch", "a full batch of mixed sizes",
+	       !err && same == AMLG_BATCH_MAX && cut > 0 && maxlen > AMLG_BATCH_SNAP,
+	       "err %d, %u of %d verdicts equal to single runs, %u packets longer than the snap",
+	       err, same, AMLG_BATCH_MAX, cut);
+	/* after a run the next add starts a new batch; AMLG_BATCH_MAX of the longest fit */
+	for (size_t i = 0; i < AMLG_BATCH_MAX; i++)
+		fits += batch_add(&b, 0, 1600, 1600, AMLG_DIR_OUT) != NULL;
+	report("batch-packing", "batch", "a batch holds AMLG_BATCH_MAX packets, not one more",
+	       fits == AMLG_BATCH_MAX && !batch_add(&b, 0, 60, 60, AMLG_DIR_OUT),
+	       "%u of %d packets of the snap length fit, or one more did", fits, AMLG_BATCH_MAX);
+	batch_free(&b);
+	offline_close(&o1);
+	offline_close(&o2);
+	compiled_policy_free(&cp);
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -858,6 +929,7 @@ int main(void)
 		run_scenario(&scenarios[i], AMLG_MODE_ENFORCE);
 		run_scenario_batch(&scenarios[i]);
 	}
+	batch_packing();
 	truncation_sweep();
 	roles();
 	events();
