@@ -168,7 +168,7 @@ static const char *empty_why(const struct item_res *res)
 	case EP_TAG:
 		return "has no prefixes";
 	case EP_HOST:
-		return "is not enforced yet";
+		return "has only addresses learned from DNS";
 	default:
 		return "resolved to nothing";
 	}
