@@ -33,9 +33,8 @@ static uint64_t mix(uint64_t h, uint64_t w)
 /* Over whole words: this runs once per packet of a capture. */
 static uint64_t flow_hash(const struct check_flow *k)
 {
-	uint64_t h = (uint64_t)k->family | (uint64_t)k->proto << 8 |
-		     (uint64_t)k->reason_key << 16 | (uint64_t)k->lport << 24 |
-		     (uint64_t)k->rport << 40;
+	uint64_t h = (uint64_t)k->family | (uint64_t)k->proto << 8 | (uint64_t)k->reason_key << 16 |
+		     (uint64_t)k->lport << 24 | (uint64_t)k->rport << 40;
 	uint64_t w[4];
 
 	memcpy(w, k->laddr, 16);
@@ -336,8 +335,8 @@ static json_t *addr_json(const struct check_flow *fl, const uint8_t *a)
 static json_t *flow_json(const struct check_report *r, const struct check_flow *fl)
 {
 	const struct crule *cr = flow_rule(r, fl);
-	bool viol = fl->verdict == AMLG_VERDICT_VIOLATION, port = ported(fl->proto) &&
-								 !fl->reason_key;
+	bool viol = fl->verdict == AMLG_VERDICT_VIOLATION,
+	     port = ported(fl->proto) && !fl->reason_key;
 	char p[8], t1[48], t2[48];
 	json_t *o = json_object(), *vlan = json_array();
 
@@ -345,8 +344,9 @@ static json_t *flow_json(const struct check_report *r, const struct check_flow *
 		if (fl->vlan[i])
 			json_array_append_new(vlan, json_integer(fl->vlan[i]));
 	json_object_set_new(o, "dir", json_string(fl->dir == AMLG_DIR_OUT ? "out" : "in"));
-	json_object_set_new(o, "proto", fl->family ? json_string(l4_str(fl->proto, p, sizeof(p)))
-						   : json_null());
+	json_object_set_new(o, "proto",
+			    fl->family ? json_string(l4_str(fl->proto, p, sizeof(p))) :
+					 json_null());
 	json_object_set_new(o, "src", addr_json(fl, fl->saddr));
 	json_object_set_new(o, "sport", port ? json_integer(fl->sport) : json_null());
 	json_object_set_new(o, "dst", addr_json(fl, fl->daddr));
@@ -359,7 +359,8 @@ static json_t *flow_json(const struct check_report *r, const struct check_flow *
 	json_object_set_new(o, "flow", cr && cr->flow[0] ? json_string(cr->flow) : json_null());
 	json_object_set_new(o, "packets", json_integer((json_int_t)fl->packets));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)fl->bytes));
-	json_object_set_new(o, "violating_packets", json_integer((json_int_t)fl->violating_packets));
+	json_object_set_new(o, "violating_packets",
+			    json_integer((json_int_t)fl->violating_packets));
 	json_object_set_new(o, "first_ts", json_string(time_str(fl->first_ts, t1, sizeof(t1))));
 	json_object_set_new(o, "last_ts", json_string(time_str(fl->last_ts, t2, sizeof(t2))));
 	json_object_set_new(o, "first_packet", json_integer((json_int_t)fl->first_number));
@@ -401,12 +402,12 @@ void check_print_json(const struct check_report *r, FILE *f)
 		      (json_int_t)r->violating_packets, "allowed_flows", (json_int_t)(r->n - nviol),
 		      "foreign_packets", (json_int_t)r->foreign, "flow_ids_used", used,
 		      "flow_ids_never_seen", never);
-	json_object_set_new(s, "first_ts", r->packets ? json_string(time_str(r->first_ts, t1,
-									     sizeof(t1)))
-						      : json_null());
-	json_object_set_new(s, "last_ts", r->packets ? json_string(time_str(r->last_ts, t2,
-									    sizeof(t2)))
-						     : json_null());
+	json_object_set_new(s, "first_ts",
+			    r->packets ? json_string(time_str(r->first_ts, t1, sizeof(t1))) :
+					 json_null());
+	json_object_set_new(s, "last_ts",
+			    r->packets ? json_string(time_str(r->last_ts, t2, sizeof(t2))) :
+					 json_null());
 	dump_line(json_pack("{s:o}", "summary", s), f);
 	free(v);
 }

@@ -169,7 +169,8 @@ int do_check(int argc, char **argv)
 		case OPT_CT_SIZE:
 			ct_size = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || ct_size < 1024 || ct_size > (1u << 24)) {
-				pr_err("--ct-size %s: expected a number from 1024 to 16777216", optarg);
+				pr_err("--ct-size %s: expected a number from 1024 to 16777216",
+				       optarg);
 				err = -EINVAL;
 				goto out;
 			}

@@ -14,12 +14,13 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: amlguard explain -p POLICY [--tags FILE] [--var NAME=VALUE]... [-j]\n"
-		   "                        out|in PROTO SRC[:PORT] DST[:PORT]\n\n"
-		   "PROTO is tcp, udp, icmp, icmpv6 or a protocol number; IPv6 endpoints are\n"
-		   "written [2001:db8::1]:443.  The packet is the first one of its flow (a TCP SYN,\n"
-		   "an ICMP echo request), judged by the datapath that runs live.  Example:\n"
-		   "  amlguard explain -p compute.policy out tcp 10.0.0.4:50000 20.60.1.2:443\n");
+	fprintf(f,
+		"Usage: amlguard explain -p POLICY [--tags FILE] [--var NAME=VALUE]... [-j]\n"
+		"                        out|in PROTO SRC[:PORT] DST[:PORT]\n\n"
+		"PROTO is tcp, udp, icmp, icmpv6 or a protocol number; IPv6 endpoints are\n"
+		"written [2001:db8::1]:443.  The packet is the first one of its flow (a TCP SYN,\n"
+		"an ICMP echo request), judged by the datapath that runs live.  Example:\n"
+		"  amlguard explain -p compute.policy out tcp 10.0.0.4:50000 20.60.1.2:443\n");
 }
 
 int do_explain(int argc, char **argv)

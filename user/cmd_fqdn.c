@@ -15,11 +15,12 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: amlguard fqdn -i IFACE [-j]\n\n"
-		   "Every address learned from DNS answers (of the policy's trusted resolvers) for a\n"
-		   "name that matches a host rule: the name, the pattern, the time left before it\n"
-		   "expires and the rules (flow IDs) it opens.  Connections that are open keep\n"
-		   "their address after it expires.\n");
+	fprintf(f,
+		"Usage: amlguard fqdn -i IFACE [-j]\n\n"
+		"Every address learned from DNS answers (of the policy's trusted resolvers) for a\n"
+		"name that matches a host rule: the name, the pattern, the time left before it\n"
+		"expires and the rules (flow IDs) it opens.  Connections that are open keep\n"
+		"their address after it expires.\n");
 }
 
 static void flows(const struct fqdn_entry *e, const struct amlg_rule_info *rules, char *buf,

@@ -20,8 +20,7 @@ static struct chost *find(struct compiled *c, const struct amlg_host_key *k)
 	return NULL;
 }
 
-static int add_pattern(struct compiled *c, const char *pattern, size_t *cap,
-		       struct chost **out)
+static int add_pattern(struct compiled *c, const char *pattern, size_t *cap, struct chost **out)
 {
 	struct amlg_host_key k;
 	char text[AMLG_NAME_MAX];

@@ -200,8 +200,8 @@ static void print_hosts(const struct compiled *c, FILE *f)
 	}
 	fprintf(f, "  trusted resolvers:");
 	for (size_t i = 0; i < c->nresolvers; i++)
-		fprintf(f, " %s", addr_str(c->resolvers[i].family, c->resolvers[i].addr, a,
-					   sizeof(a)));
+		fprintf(f, " %s",
+			addr_str(c->resolvers[i].family, c->resolvers[i].addr, a, sizeof(a)));
 	fprintf(f, "\n  dns ttl-floor %us, grace %us; sni %s\n", c->dns_ttl_floor, c->dns_grace,
 		sni_names[c->sni_mode % 3]);
 }
@@ -367,8 +367,9 @@ static json_t *json_hosts(const struct compiled *c)
 						      "rules", rules));
 	}
 	for (size_t i = 0; i < c->nresolvers; i++)
-		json_array_append_new(res, json_string(addr_str(c->resolvers[i].family,
-								c->resolvers[i].addr, a, sizeof(a))));
+		json_array_append_new(res,
+				      json_string(addr_str(c->resolvers[i].family,
+							   c->resolvers[i].addr, a, sizeof(a))));
 	json_object_set_new(o, "patterns", pats);
 	json_object_set_new(o, "resolvers", res);
 	json_object_set_new(o, "ttl_floor", json_integer(c->dns_ttl_floor));

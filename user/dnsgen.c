@@ -93,4 +93,3 @@ void dns_cname(struct dnsb *d, const char *owner, const char *target, uint32_t t
 	d->b[at] = (uint8_t)((d->n - at - 2) >> 8);
 	d->b[at + 1] = (uint8_t)(d->n - at - 2);
 }
-

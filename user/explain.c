@@ -91,7 +91,8 @@ int explain_parse(int argc, char **argv, struct explain_query *q, char *err, siz
 
 	memset(q, 0, sizeof(*q));
 	if (argc != 4) {
-		snprintf(err, errsz, "expected DIR PROTO SRC[:PORT] DST[:PORT], got %d words", argc);
+		snprintf(err, errsz, "expected DIR PROTO SRC[:PORT] DST[:PORT], got %d words",
+			 argc);
 		return -EINVAL;
 	}
 	if (!strcmp(argv[0], "out")) {
@@ -210,7 +211,8 @@ static char *ports_str(const struct crule *r, char *buf, size_t sz)
 	buf[0] = '\0';
 	for (size_t i = 0; i < r->nports && n < sz; i++) {
 		if (r->ports[i].lo == r->ports[i].hi)
-			n += (size_t)snprintf(buf + n, sz - n, "%s%u", i ? "," : "", r->ports[i].lo);
+			n += (size_t)snprintf(buf + n, sz - n, "%s%u", i ? "," : "",
+					      r->ports[i].lo);
 		else
 			n += (size_t)snprintf(buf + n, sz - n, "%s%u-%u", i ? "," : "",
 					      r->ports[i].lo, r->ports[i].hi);
@@ -302,8 +304,8 @@ void explain_print(FILE *f, const struct compiled *c, const struct explain_query
 	if (v->verdict == AMLG_VERDICT_ALLOW) {
 		fprintf(f, "verdict: allow (match: %s)\n", match_str(v->match));
 		if (r) {
-			fprintf(f, "rule:    %u, flow %s, %s\n", v->rule, r->flow[0] ? r->flow : "-",
-				r->origin);
+			fprintf(f, "rule:    %u, flow %s, %s\n", v->rule,
+				r->flow[0] ? r->flow : "-", r->origin);
 			fprintf(f, "why:\n");
 			if (explain_cover(r, AMLG_SIDE_REMOTE, q->family, remote_of(q), &ir, &p))
 				print_cover(f, "remote", q->family, remote_of(q), ir, p);
@@ -363,11 +365,11 @@ static json_t *cover_json(int family, const uint8_t *addr, const struct item_res
 	json_t *o = json_pack("{s:s}", "address", addr_str(family, addr, a, sizeof(a)));
 
 	json_object_set_new(o, "item", ir ? json_string(ir->text) : json_null());
-	json_object_set_new(o, "set", ir && ir->item && ir->item->set
-					      ? json_string(ir->item->set)
-					      : json_null());
-	json_object_set_new(o, "prefix", p ? json_string(prefix_str(p, pb, sizeof(pb)))
-					   : json_null());
+	json_object_set_new(o, "set",
+			    ir && ir->item && ir->item->set ? json_string(ir->item->set) :
+							      json_null());
+	json_object_set_new(o, "prefix",
+			    p ? json_string(prefix_str(p, pb, sizeof(pb))) : json_null());
 	json_object_set_new(o, "note", ir && ir->note ? json_string(ir->note) : json_null());
 	return o;
 }
@@ -376,9 +378,10 @@ static json_t *rule_json(const struct crule *r)
 {
 	char pb[8], ports[128];
 
-	return json_pack("{s:i, s:s?, s:s, s:s, s:s}", "id", AMLG_RULE_ID(r->dir, r->bit),
-			 "flow", r->flow[0] ? r->flow : NULL, "origin", r->origin, "proto",
-			 rule_proto(r, pb, sizeof(pb)), "ports", ports_str(r, ports, sizeof(ports)));
+	return json_pack("{s:i, s:s?, s:s, s:s, s:s}", "id", AMLG_RULE_ID(r->dir, r->bit), "flow",
+			 r->flow[0] ? r->flow : NULL, "origin", r->origin, "proto",
+			 rule_proto(r, pb, sizeof(pb)), "ports",
+			 ports_str(r, ports, sizeof(ports)));
 }
 
 json_t *explain_json(const struct compiled *c, const struct explain_query *q,
@@ -399,9 +402,9 @@ json_t *explain_json(const struct compiled *c, const struct explain_query *q,
 		      match_str(v->match));
 	json_object_set_new(o, "sport", ported(q->proto) ? json_integer(q->sport) : json_null());
 	json_object_set_new(o, "dport", ported(q->proto) ? json_integer(q->dport) : json_null());
-	json_object_set_new(o, "reason", v->verdict == AMLG_VERDICT_ALLOW
-						 ? json_null()
-						 : json_string(reason_str(v->reason)));
+	json_object_set_new(o, "reason",
+			    v->verdict == AMLG_VERDICT_ALLOW ? json_null() :
+							       json_string(reason_str(v->reason)));
 	json_object_set_new(o, "dropped", json_boolean(v->dropped));
 	if (v->verdict == AMLG_VERDICT_ALLOW && r) {
 		json_t *jr = rule_json(r);
@@ -422,8 +425,8 @@ json_t *explain_json(const struct compiled *c, const struct explain_query *q,
 		for (size_t i = 0; i < nr.naddr && i < NEAR_MAX; i++) {
 			json_t *jr = rule_json(nr.addr[i]);
 
-			if (explain_cover(nr.addr[i], AMLG_SIDE_REMOTE, q->family, remote_of(q), &ir,
-					  &p))
+			if (explain_cover(nr.addr[i], AMLG_SIDE_REMOTE, q->family, remote_of(q),
+					  &ir, &p))
 				json_object_set_new(jr, "remote",
 						    cover_json(q->family, remote_of(q), ir, p));
 			json_array_append_new(a, jr);

@@ -34,7 +34,9 @@ static uint64_t mono_ns(void)
 
 static void pattern_text(const struct amlg_host *h, char *buf, size_t sz)
 {
-	const char *pre = h->kind == AMLG_HOST_DOTWILD ? "*." : h->kind == AMLG_HOST_CHARWILD ? "*" : "";
+	const char *pre = h->kind == AMLG_HOST_DOTWILD	? "*." :
+			  h->kind == AMLG_HOST_CHARWILD ? "*" :
+							  "";
 
 	snprintf(buf, sz, "%s%.*s", pre, (int)h->len, h->text);
 }

@@ -7,12 +7,18 @@
 #include "names.h"
 
 static const char *const reasons[AMLG_REASON_MAX] = {
-	[AMLG_REASON_NONE] = "none",	       [AMLG_REASON_NO_RULE] = "no-rule",
-	[AMLG_REASON_PORT] = "port",	       [AMLG_REASON_PROTO] = "proto",
-	[AMLG_REASON_MALFORMED] = "malformed", [AMLG_REASON_FRAGMENT] = "fragment",
-	[AMLG_REASON_NON_IP] = "non-ip",       [AMLG_REASON_NO_POLICY] = "no-policy",
-	[AMLG_REASON_SNI_MISMATCH] = "sni-mismatch", [AMLG_REASON_NO_SNI] = "no-sni",
-	[AMLG_REASON_MALFORMED_DNS] = "malformed-dns", [AMLG_REASON_SNI_SPLIT] = "sni-split",
+	[AMLG_REASON_NONE] = "none",
+	[AMLG_REASON_NO_RULE] = "no-rule",
+	[AMLG_REASON_PORT] = "port",
+	[AMLG_REASON_PROTO] = "proto",
+	[AMLG_REASON_MALFORMED] = "malformed",
+	[AMLG_REASON_FRAGMENT] = "fragment",
+	[AMLG_REASON_NON_IP] = "non-ip",
+	[AMLG_REASON_NO_POLICY] = "no-policy",
+	[AMLG_REASON_SNI_MISMATCH] = "sni-mismatch",
+	[AMLG_REASON_NO_SNI] = "no-sni",
+	[AMLG_REASON_MALFORMED_DNS] = "malformed-dns",
+	[AMLG_REASON_SNI_SPLIT] = "sni-split",
 };
 
 static const char *const matches[AMLG_MATCH_MAX] = {

@@ -18,8 +18,8 @@
 #include "policy_int.h"
 
 const char *const policy_statements[] = {
-	"allow",  "define", "set", "include", "tags", "mode", "platform", "noflow",
-	"resolver", "dns",  "sni", NULL,
+	"allow",    "define", "set",	  "include", "tags", "mode",
+	"platform", "noflow", "resolver", "dns",     "sni",  NULL,
 };
 static const char *const modes[] = { "audit", "enforce" };
 static const char *const switches[] = { "on", "off" };

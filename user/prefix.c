@@ -149,8 +149,7 @@ int prefix_list_add(struct prefix_list *l, const struct prefix *p)
 	return 0;
 }
 
-int prefix_list_parse(const char *s, struct prefix_list *l, char *bad, size_t badsz,
-		      bool *hostbits)
+int prefix_list_parse(const char *s, struct prefix_list *l, char *bad, size_t badsz, bool *hostbits)
 {
 	char *copy = strdup(s), *save = NULL, *tok;
 	int err = 0;

@@ -469,8 +469,9 @@ static void check_hosts(struct offline *o, const struct compiled *c, const struc
 {
 	for (size_t i = 0; i < cr->nres; i++) {
 		const struct item_res *ir = &cr->res[i];
-		struct probe q = { .dir = AMLG_DIR_OUT, .family = 4, .proto = AMLG_PROTO_UDP,
-				   .dport = 53 };
+		struct probe q = {
+			.dir = AMLG_DIR_OUT, .family = 4, .proto = AMLG_PROTO_UDP, .dport = 53
+		};
 		struct probe p = { .dir = cr->dir, .family = 4, .proto = AMLG_PROTO_TCP };
 		struct offline_verdict v;
 		const struct crule *w;
@@ -485,8 +486,9 @@ static void check_hosts(struct offline *o, const struct compiled *c, const struc
 		p.dport = cr->nports ? cr->ports[0].lo : 443;
 		do {
 			/* never reused: an address learned earlier would bring its rules too */
-			snprintf(addr, sizeof(addr), "100.%u.%u.%u", 64 + (next_host_addr >> 16) % 64,
-				 (next_host_addr >> 8) & 255, next_host_addr & 255);
+			snprintf(addr, sizeof(addr), "100.%u.%u.%u",
+				 64 + (next_host_addr >> 16) % 64, (next_host_addr >> 8) & 255,
+				 next_host_addr & 255);
 			next_host_addr++;
 			inet_pton(AF_INET, addr, p.raddr);
 		} while (winner(c, p.dir, 4, p.raddr, host4, AMLG_PROTO_TCP, p.dport));
@@ -498,8 +500,12 @@ static void check_hosts(struct offline *o, const struct compiled *c, const struc
 		dns_start(&d, name, 0x8180, 1);
 		dns_a(&d, NULL, addr, 300);
 		{
-			struct pkt_spec a = { "168.63.129.16", "10.0.0.4", IPPROTO_UDP, 53,
-					      (uint16_t)(next_sport - 1), .payload = (uint16_t)d.n,
+			struct pkt_spec a = { "168.63.129.16",
+					      "10.0.0.4",
+					      IPPROTO_UDP,
+					      53,
+					      (uint16_t)(next_sport - 1),
+					      .payload = (uint16_t)d.n,
 					      .data = d.b };
 
 			len = pkt_build(&a, frame, sizeof(frame));
@@ -532,7 +538,8 @@ static void check_rule(struct offline *o, const struct compiled *c, const struct
 	else
 		tally_of(cr->flow);
 	if (!cr->remote.n && !cr->nhosts) {
-		printf("[%s %s] SKIP: no address (an empty operator-supplied set)\n", cfg, cr->flow);
+		printf("[%s %s] SKIP: no address (an empty operator-supplied set)\n", cfg,
+		       cr->flow);
 		skips++;
 		return;
 	}
@@ -690,7 +697,8 @@ int main(void)
 		offline_close(&dp);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_tally();
-	printf("%u passed, %u failed, %u skipped (empty operator-supplied sets) in %.1f s\n", passes, failures,
-	       skips, (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	printf("%u passed, %u failed, %u skipped (empty operator-supplied sets) in %.1f s\n",
+	       passes, failures, skips,
+	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return failures ? 1 : 0;
 }

@@ -196,7 +196,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2) {
-		fprintf(stderr, "usage: amlg-gencap [-l en10mb|sll|sll2|raw] [-z] [-t SEC] SPEC OUT\n");
+		fprintf(stderr,
+			"usage: amlg-gencap [-l en10mb|sll|sll2|raw] [-z] [-t SEC] SPEC OUT\n");
 		return 2;
 	}
 	if (!strcmp(lt, "sll"))
@@ -236,8 +237,8 @@ int main(int argc, char **argv)
 		if (line[0] == '#' || line[0] == '\n')
 			continue;
 		rest[0] = '\0';
-		if (sscanf(line, "%63s %15s %63s %u %63s %u %255[^\n]", name, proto, src, &sport, dst,
-			   &dport, rest) < 6) {
+		if (sscanf(line, "%63s %15s %63s %u %63s %u %255[^\n]", name, proto, src, &sport,
+			   dst, &dport, rest) < 6) {
 			fprintf(stderr, "amlg-gencap: bad spec line: %s", line);
 			return 2;
 		}

@@ -1433,12 +1433,12 @@ static void test_print(void **state)
 			    "40.0.0.0/24");
 	item = json_array_get(json_object_get(json_object_get(r, "remote"), "items"), 1);
 	assert_true(json_is_null(json_object_get(item, "note")));
-	assert_string_equal(json_string_value(json_object_get(
-				    json_array_get(json_object_get(json_object_get(root, "hosts"),
-								   "patterns"),
-						   0),
-				    "pattern")),
-			    "x.example");
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(json_object_get(root, "hosts"), "patterns"),
+				       0),
+			"pattern")),
+		"x.example");
 	r = json_array_get(rules, c->nrules - 1);
 	assert_true(json_is_object(json_object_get(r, "local")));
 	assert_int_equal(json_array_size(json_object_get(r, "ports")), 1);

@@ -20,10 +20,14 @@ static void test_reason_names(void **state)
 		unsigned reason;
 		const char *name;
 	} cases[] = {
-		{ AMLG_REASON_NONE, "none" },		{ AMLG_REASON_NO_RULE, "no-rule" },
-		{ AMLG_REASON_PORT, "port" },		{ AMLG_REASON_PROTO, "proto" },
-		{ AMLG_REASON_MALFORMED, "malformed" }, { AMLG_REASON_FRAGMENT, "fragment" },
-		{ AMLG_REASON_NON_IP, "non-ip" },	{ AMLG_REASON_NO_POLICY, "no-policy" },
+		{ AMLG_REASON_NONE, "none" },
+		{ AMLG_REASON_NO_RULE, "no-rule" },
+		{ AMLG_REASON_PORT, "port" },
+		{ AMLG_REASON_PROTO, "proto" },
+		{ AMLG_REASON_MALFORMED, "malformed" },
+		{ AMLG_REASON_FRAGMENT, "fragment" },
+		{ AMLG_REASON_NON_IP, "non-ip" },
+		{ AMLG_REASON_NO_POLICY, "no-policy" },
 		{ AMLG_REASON_SNI_MISMATCH, "sni-mismatch" },
 		{ AMLG_REASON_NO_SNI, "no-sni" },
 		{ AMLG_REASON_MALFORMED_DNS, "malformed-dns" },
