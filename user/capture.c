@@ -174,8 +174,8 @@ static uint16_t ip_ethertype(const uint8_t *ip, uint32_t n)
 /* BSD loopback: an address family, in host order (DLT_NULL) or network order (DLT_LOOP). */
 static uint16_t af_ethertype(const uint8_t *h, bool network)
 {
-	uint32_t af = network ? (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3]
-			      : (uint32_t)h[3] << 24 | h[2] << 16 | h[1] << 8 | h[0];
+	uint32_t af = network ? (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3] :
+				(uint32_t)h[3] << 24 | h[2] << 16 | h[1] << 8 | h[0];
 
 	if (!network && af > 0xffff) /* written by a big-endian host */
 		af = (uint32_t)h[0] << 24 | h[1] << 16 | h[2] << 8 | h[3];
@@ -224,7 +224,9 @@ static void to_ethernet(struct capture *c, const uint8_t *d, uint32_t cap, uint3
 	memcpy(c->frame + ETH_HLEN, d + hdr, cap - hdr);
 	p->frame = c->frame;
 	p->cap = cap - hdr + ETH_HLEN;
-	p->len = (len >= hdr ? len - hdr : 0) + ETH_HLEN;
+	/* a wire length near 4 GiB must not wrap around below the captured length */
+	len = len >= hdr ? len - hdr : 0;
+	p->len = (len < UINT32_MAX - ETH_HLEN ? len : UINT32_MAX - ETH_HLEN) + ETH_HLEN;
 }
 
 int capture_next(struct capture *c, struct capture_pkt *p)
@@ -250,8 +252,9 @@ int capture_next(struct capture *c, struct capture_pkt *p)
 	}
 	c->number++;
 	if (h->caplen > FRAME_MAX - ETH_HLEN) {
-		snprintf(c->err, sizeof(c->err), "%s: packet %llu: captured length %u is impossible",
-			 c->path, (unsigned long long)c->number, h->caplen);
+		snprintf(c->err, sizeof(c->err),
+			 "%s: packet %llu: captured length %u is impossible", c->path,
+			 (unsigned long long)c->number, h->caplen);
 		return -EINVAL;
 	}
 	p->number = c->number;

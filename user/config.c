@@ -646,6 +646,7 @@ int config_load(struct config *c, const char *path, struct diag *d)
 {
 	char *text = NULL, *dir, *slash;
 	size_t len = 0;
+	ssize_t n;
 	FILE *f = fopen(path, "re");
 	int err;
 
@@ -655,7 +656,8 @@ int config_load(struct config *c, const char *path, struct diag *d)
 			   strerror(-err));
 		return err;
 	}
-	if (getdelim(&text, &len, '\0', f) < 0 && ferror(f)) {
+	n = getdelim(&text, &len, '\0', f);
+	if (n < 0 && ferror(f)) {
 		err = -errno;
 		fclose(f);
 		free(text);
@@ -663,9 +665,20 @@ int config_load(struct config *c, const char *path, struct diag *d)
 			   strerror(-err));
 		return err;
 	}
+	/* A NUL byte would end the text early and hide what follows: not a configuration. */
+	if (n > 0 && text[n - 1] == '\0' && fgetc(f) != EOF) {
+		fclose(f);
+		free(text);
+		diag_error(d, (struct srcloc){ .file = diag_intern(d, path) },
+			   "a NUL byte at offset %zd: not a text file", n - 1);
+		return -EINVAL;
+	}
 	fclose(f);
-	if (!text)
+	/* getdelim() leaves the buffer unterminated when the file is empty */
+	if (n <= 0) {
+		free(text);
 		text = strdup("");
+	}
 	dir = strdup(path);
 	if (!dir || !text) {
 		free(dir);

@@ -53,6 +53,47 @@ int event_learned_name(int names_fd, uint64_t hash, char *buf, size_t sz)
 	return 0;
 }
 
+/*
+ * Text from maps and names for output.  The rule metadata and policy header come from pinned
+ * maps (maybe written by another version), learned names from DNS answers on the wire, and an
+ * interface name may hold any byte but '/', ':' and blanks: read at most max bytes, and never
+ * let a byte break the output.  JSON keeps valid UTF-8 and escapes the bytes of anything else
+ * (\xNN), where jansson would refuse the string and the whole event would be lost; text
+ * output escapes every byte that is not printable ASCII, so nothing reaches a terminal as a
+ * control sequence.
+ */
+#define TEXT_MAX AMLG_NAME_MAX
+
+static char *escape(const char *s, size_t n, char *buf, size_t sz)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n && o + 5 <= sz; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch >= 0x20 && ch < 0x7f)
+			buf[o++] = (char)ch;
+		else
+			o += (size_t)snprintf(buf + o, sz - o, "\\x%02x", ch);
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static json_t *json_text(const char *s, size_t max)
+{
+	char buf[4 * TEXT_MAX + 1];
+	size_t n = strnlen(s, max < TEXT_MAX ? max : TEXT_MAX);
+	json_t *j = json_stringn(s, n);
+
+	return j ? j : json_string(escape(s, n, buf, sizeof(buf)));
+}
+
+static const char *print_text(const char *s, size_t max, char *buf, size_t sz)
+{
+	return escape(s, strnlen(s, max), buf, sz);
+}
+
 static const struct amlg_rule_info *event_rule(const struct amlg_event *ev,
 					       const struct event_ctx *cx)
 {
@@ -74,11 +115,15 @@ static json_t *vlan_json(const struct amlg_event *ev)
 /* The service-tag data the verdict came from, or null for a policy without a tag file. */
 static json_t *tags_json(const struct amlg_pcfg *pc)
 {
+	json_t *o;
+
 	if (!pc->tags_change && !pc->tags_cloud[0])
 		return json_null();
-	return json_pack("{s:s, s:I, s:s?}", "cloud", pc->tags_cloud, "change",
-			 (json_int_t)pc->tags_change, "date",
-			 pc->tags_date[0] ? pc->tags_date : NULL);
+	o = json_pack("{s:o, s:I}", "cloud", json_text(pc->tags_cloud, sizeof(pc->tags_cloud)),
+		      "change", (json_int_t)pc->tags_change);
+	if (pc->tags_date[0])
+		json_object_set_new(o, "date", json_text(pc->tags_date, sizeof(pc->tags_date)));
+	return o;
 }
 
 json_t *event_json(const struct amlg_event *ev, const struct event_ctx *cx)
@@ -89,7 +134,8 @@ json_t *event_json(const struct amlg_event *ev, const struct event_ctx *cx)
 	json_t *o;
 
 	time_str(ev->ts_ns + (uint64_t)cx->mono_to_real_ns, ts, sizeof(ts));
-	o = json_pack("{s:s, s:s, s:s}", "time", ts, "iface", cx->ifname ? cx->ifname : "", "dir",
+	o = json_pack("{s:s, s:o, s:s}", "time", ts, "iface",
+		      json_text(cx->ifname ? cx->ifname : "", TEXT_MAX), "dir",
 		      ev->dir == AMLG_DIR_OUT ? "out" : "in");
 	if (ev->family) {
 		json_object_set_new(o, "proto", json_string(l4_str(ev->proto, p, sizeof(p))));
@@ -112,14 +158,15 @@ json_t *event_json(const struct amlg_event *ev, const struct event_ctx *cx)
 	}
 	json_object_set_new(o, "vlan", vlan_json(ev));
 	json_object_set_new(o, "reason", json_string(reason_str(ev->reason)));
-	json_object_set_new(o, "rule", r ? json_string(r->origin) : json_null());
-	json_object_set_new(o, "flow", r && r->flow[0] ? json_string(r->flow) : json_null());
+	json_object_set_new(o, "rule", r ? json_text(r->origin, sizeof(r->origin)) : json_null());
+	json_object_set_new(o, "flow",
+			    r && r->flow[0] ? json_text(r->flow, sizeof(r->flow)) : json_null());
 	/* the remote address was learned from DNS for a name: which one */
 	if (ev->learned_name) {
 		char name[AMLG_NAME_MAX];
 
 		if (event_learned_name(cx->names_fd, ev->learned_name, name, sizeof(name)) == 0)
-			json_object_set_new(o, "learned_as", json_string(name));
+			json_object_set_new(o, "learned_as", json_text(name, sizeof(name)));
 	}
 	json_object_set_new(o, "action",
 			    json_string(ev->flags & AMLG_EVF_DROPPED ? "drop" : "pass"));
@@ -135,10 +182,11 @@ json_t *event_json(const struct amlg_event *ev, const struct event_ctx *cx)
 void event_print(FILE *f, const struct amlg_event *ev, const struct event_ctx *cx)
 {
 	const struct amlg_rule_info *r = event_rule(ev, cx);
-	char ts[48], src[48], dst[48], p[8];
+	char ts[48], src[48], dst[48], p[8], t1[4 * TEXT_MAX + 1], t2[4 * TEXT_MAX + 1];
 
 	time_str(ev->ts_ns + (uint64_t)cx->mono_to_real_ns, ts, sizeof(ts));
-	fprintf(f, "%s %s %-3s ", ts, cx->ifname ? cx->ifname : "",
+	fprintf(f, "%s %s %-3s ", ts,
+		print_text(cx->ifname ? cx->ifname : "", TEXT_MAX, t1, sizeof(t1)),
 		ev->dir == AMLG_DIR_OUT ? "out" : "in");
 	if (!ev->family) {
 		fprintf(f, "-");
@@ -162,12 +210,16 @@ void event_print(FILE *f, const struct amlg_event *ev, const struct event_ctx *c
 	fprintf(f, " %s %s", ev->flags & AMLG_EVF_DROPPED ? "DROP" : "VIOLATION",
 		reason_str(ev->reason));
 	if (r)
-		fprintf(f, " (near %s%s%s)", r->origin, r->flow[0] ? " " : "", r->flow);
+		fprintf(f, " (near %s%s%s)",
+			print_text(r->origin, sizeof(r->origin), t1, sizeof(t1)),
+			r->flow[0] ? " " : "",
+			print_text(r->flow, sizeof(r->flow), t2, sizeof(t2)));
 	if (ev->learned_name) {
 		char name[AMLG_NAME_MAX];
 
 		if (event_learned_name(cx->names_fd, ev->learned_name, name, sizeof(name)) == 0)
-			fprintf(f, " [address learned as %s]", name);
+			fprintf(f, " [address learned as %s]",
+				print_text(name, sizeof(name), t1, sizeof(t1)));
 	}
 	fputc('\n', f);
 }

@@ -59,16 +59,22 @@ int lock_acquire(struct iface_lock *l, const char *dir, const char *ifname, cons
 	l->fd = -1;
 	if (!dir) {
 		dir = AMLG_LOCK_DIR;
-		if (mkdir(dir, 0755) && errno != EEXIST)
+		/* root's alone: the locks say which process holds which interface */
+		if (mkdir(dir, 0700) && errno != EEXIST)
 			return -errno;
 	}
 	n = snprintf(l->path, sizeof(l->path), "%s/%s.lock", dir, ifname);
 	if (n < 0 || (size_t)n >= sizeof(l->path) || !*ifname || strchr(ifname, '/'))
 		return -EINVAL;
 	/* CLOEXEC: an alert command the daemon starts must not inherit, and keep, the lock. */
-	l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	l->fd = open(l->path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (l->fd < 0)
 		return -errno;
+	/* a lock file an older version made readable, or one made under another umask */
+	if (fchmod(l->fd, 0600)) {
+		err = -errno;
+		goto fail;
+	}
 	for (;;) {
 		if (flock(l->fd, LOCK_EX | LOCK_NB) == 0)
 			break;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -100,8 +101,15 @@ int main(int argc, char **argv)
 	const struct cmd *c;
 	int opt, ret;
 
-	if (getuid() != geteuid()) {
-		fprintf(stderr, "amlguard: error: refusing to run setuid\n");
+	/*
+	 * Setuid, setgid or file capabilities (AT_SECURE) would let any user hand a privileged
+	 * amlguard policies, captures and paths of their choosing: refuse.
+	 */
+	if (getuid() != geteuid() || getgid() != getegid() || getauxval(AT_SECURE)) {
+		fprintf(stderr, "amlguard: error: refusing to run setuid, setgid or with file "
+				"capabilities\n"
+				"  hint: run it as root (sudo amlguard ...), or from its systemd "
+				"unit\n");
 		return 2;
 	}
 	while ((opt = getopt_long(argc, argv, "+jdqVh", opts, NULL)) != -1) {

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "metrics_textfile.h"
@@ -16,13 +18,22 @@ int metrics_textfile_write(const char *path, const char *text, size_t len)
 
 	/*
 	 * Beside the target, so that rename() stays in one filesystem; node_exporter reads only
-	 * *.prom, so it never sees the temporary file.
+	 * *.prom, so it never sees the temporary file.  Its name is unpredictable and it is
+	 * created exclusively: the textfile directory usually belongs to node_exporter's user,
+	 * who must not be able to plant a link there that root would write through.  Readable
+	 * by all (node_exporter does not run as root), writable by none but root.
 	 */
-	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = mkostemps(tmp, 4, O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	if (fchmod(fd, 0644)) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
 	while (off < len) {
 		ssize_t n = write(fd, text + off, len - off);
 

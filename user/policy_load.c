@@ -153,6 +153,17 @@ static void report_cycle(struct parser *p, unsigned from, const char *path, stru
 	free(s);
 }
 
+/*
+ * A policy file of no bytes is refused: it is what a reload sees of a file being rewritten in
+ * place (truncated, not yet written), and it would swap in a policy that allows nothing.
+ */
+static void empty_file(struct diag *d, struct srcloc loc, const char *path)
+{
+	diag_error(d, loc, "'%s' is empty: not a policy", path);
+	diag_hint(d, "a file being written? write the new policy beside it, then rename it "
+		     "into place");
+}
+
 int pol_parse_include(struct parser *p, const char *path, struct srcloc loc)
 {
 	struct stat st;
@@ -176,6 +187,12 @@ int pol_parse_include(struct parser *p, const char *path, struct srcloc loc)
 	}
 	if (p->depth > POLICY_INCLUDE_MAX) {
 		diag_error(p->d, loc, "includes are nested more than %d deep", POLICY_INCLUDE_MAX);
+		p->incomplete = true;
+		free(text);
+		return 0;
+	}
+	if (!len) {
+		empty_file(p->d, loc, path);
 		p->incomplete = true;
 		free(text);
 		return 0;
@@ -244,6 +261,9 @@ int policy_load(const char *path, const struct var_def *vars, size_t nvars, stru
 				   strerror(-err));
 			p.incomplete = true;
 			err = err == -ENOMEM ? err : 0;
+		} else if (!len) {
+			empty_file(d, (struct srcloc){ 0 }, path);
+			p.incomplete = true;
 		} else {
 			err = parse_source(&p, path, text, len, &st, NULL);
 		}

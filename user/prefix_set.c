@@ -82,7 +82,7 @@ int prefix_list_subtract(const struct prefix_list *a, const struct prefix_list *
 			continue;
 		while (k < mb.n && prefix_contains(x, &mb.v[k]))
 			k++;
-		err = carve(x, mb.v + j, k - j, out);
+		err = carve(x, k > j ? &mb.v[j] : NULL, k - j, out);
 	}
 	if (!err && out->n)
 		prefix_list_merge(out);

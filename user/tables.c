@@ -202,6 +202,24 @@ static void fill_pcfg(struct amlg_pcfg *pc, const struct compiled *c, uint64_t g
 	pc->sni_mode = (uint32_t)c->sni_mode;
 }
 
+/*
+ * The strings of a policy header or rule read back from the maps, terminated: the maps are
+ * pinned, and may have been written by another version; every printer takes them as C strings.
+ */
+static void terminate_pcfg(struct amlg_pcfg *pc)
+{
+	pc->path[sizeof(pc->path) - 1] = '\0';
+	pc->tags_cloud[sizeof(pc->tags_cloud) - 1] = '\0';
+	pc->tags_date[sizeof(pc->tags_date) - 1] = '\0';
+	pc->tags_file[sizeof(pc->tags_file) - 1] = '\0';
+}
+
+static void terminate_rule(struct amlg_rule_info *r)
+{
+	r->flow[sizeof(r->flow) - 1] = '\0';
+	r->origin[sizeof(r->origin) - 1] = '\0';
+}
+
 int tables_active(const struct amlg_maps *m, uint32_t *slot, struct amlg_pcfg *pc)
 {
 	struct amlg_cfg cfg;
@@ -215,6 +233,8 @@ int tables_active(const struct amlg_maps *m, uint32_t *slot, struct amlg_pcfg *p
 		*slot = s;
 	if (pc && bpf_map_lookup_elem(m->fd[M_PCFG], &s, pc))
 		return -errno;
+	if (pc)
+		terminate_pcfg(pc);
 	return 0;
 }
 
@@ -311,6 +331,7 @@ int tables_rules(const struct amlg_maps *m, uint32_t slot, struct amlg_rule_info
 			free(r);
 			return err;
 		}
+		terminate_rule(&r[id]);
 	}
 	*out = r;
 	return 0;

@@ -287,6 +287,32 @@ static void test_load_file(void **state)
 	done(&c, &d);
 }
 
+/* An empty file is an empty configuration; a NUL byte is not text and hides nothing. */
+static void test_load_odd_files(void **state)
+{
+	char path[] = "/tmp/amlg-conf-XXXXXX";
+	int fd = mkstemp(path);
+	struct config c;
+	struct diag d;
+
+	assert_true(fd >= 0);
+	config_init(&c);
+	diag_init(&d);
+	assert_int_equal(config_load(&c, path, &d), 0);
+	assert_int_equal(c.nifaces, 0);
+	assert_int_equal(d.n, 0);
+	done(&c, &d);
+	assert_int_equal(write(fd, "journal = yes\0[interface eth0]\npolicy = p\n", 42), 42);
+	close(fd);
+	config_init(&c);
+	diag_init(&d);
+	assert_int_equal(config_load(&c, path, &d), -EINVAL);
+	assert_int_equal(d.nerrors, 1);
+	assert_non_null(strstr(d.msgs[0].msg, "NUL byte at offset 13"));
+	done(&c, &d);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +324,7 @@ int main(void)
 		cmocka_unit_test(test_layers),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_load_odd_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

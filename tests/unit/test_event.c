@@ -730,6 +730,44 @@ static void test_print_rule(void **state)
 			      "(near test.policy:7 COMPUTE-OUT-STORAGE)\n");
 }
 
+/*
+ * Names and rule metadata that are not clean text: an interface name in another encoding,
+ * control characters, rule strings without their NUL (pinned maps of another version).  The
+ * event must still be printed whole, the bytes escaped, nothing read past a field.
+ */
+static void test_unclean_text(void **state)
+{
+	struct fixture *fx = *state;
+	struct amlg_event ev = ev_tcp4();
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	json_t *o;
+
+	ev.reason = AMLG_REASON_PORT;
+	ev.rule = AMLG_RULE_IDS - 1;
+	fx->rules[ev.rule].used = 1;
+	memset(fx->rules[ev.rule].flow, 'F', sizeof(fx->rules[ev.rule].flow));
+	memset(fx->rules[ev.rule].origin, 'o', sizeof(fx->rules[ev.rule].origin));
+	fx->rules[ev.rule].origin[0] = '\x1b';
+	fx->cx.ifname = "eth\xf3\x1b[2J";
+	o = to_json(&ev, &fx->cx);
+	assert_str_field(o, "iface", "eth\\xf3\\x1b[2J");
+	assert_int_equal(strlen(json_string_value(json_object_get(o, "flow"))),
+			 sizeof(fx->rules[0].flow));
+	assert_int_equal(strlen(json_string_value(json_object_get(o, "rule"))),
+			 sizeof(fx->rules[0].origin));
+	json_decref(o);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	event_print(f, &ev, &fx->cx);
+	fclose(f);
+	assert_non_null(strstr(text, " eth\\xf3\\x1b[2J out tcp "));
+	assert_non_null(strstr(text, "(near \\x1booo"));
+	assert_null(strchr(text, '\x1b'));
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -752,6 +790,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_print_non_ip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print_vlan_drop, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_print_rule, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unclean_text, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,10 +6,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -128,6 +130,30 @@ static int setup(void **state)
 	return mkdtemp(dir) ? 0 : -1;
 }
 
+/* Lock files are root's alone, whatever the umask, and one made readable is fixed. */
+static void test_modes(void **state)
+{
+	struct iface_lock a;
+	struct stat st;
+	char path[128];
+	mode_t old = umask(0);
+	int fd;
+
+	assert_int_equal(lock_acquire(&a, dir, "eth6", AMLG_LOCK_DAEMON, 0, NULL), 0);
+	assert_int_equal(stat(a.path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	lock_release(&a);
+	snprintf(path, sizeof(path), "%s/eth7.lock", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0666);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(lock_acquire(&a, dir, "eth7", "attach", 0, NULL), 0);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	lock_release(&a);
+	umask(old);
+}
+
 static int teardown(void **state)
 {
 	char cmd[64];
@@ -139,10 +165,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_one_holder),
-		cmocka_unit_test(test_bad_names),
-		cmocka_unit_test(test_wait_and_death),
-		cmocka_unit_test(test_cloexec),
+		cmocka_unit_test(test_one_holder),     cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_wait_and_death), cmocka_unit_test(test_cloexec),
+		cmocka_unit_test(test_modes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -10,9 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "metrics.h"
 #include "metrics_collect.h"
+#include "metrics_textfile.h"
 
 static void test_names(void **state)
 {
@@ -193,12 +196,51 @@ static void test_render(void **state)
 	free(rules);
 }
 
+/*
+ * The textfile is replaced through a temporary file nobody can predict or plant a link at
+ * (the textfile directory belongs to node_exporter's user), readable by node_exporter,
+ * writable by nobody else, whatever the umask; nothing is left behind.
+ */
+static void test_textfile(void **state)
+{
+	char dir[] = "/tmp/amlg-prom-XXXXXX", path[128], victim[128], link[160];
+	const char text[] = "amlguard_up 1\n";
+	struct stat st;
+	mode_t old;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/amlguard.prom", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	/* the name the temporary file had before: a planted link there is not followed */
+	snprintf(link, sizeof(link), "%s.%ld.tmp", path, (long)getpid());
+	f = fopen(victim, "w");
+	assert_non_null(f);
+	fputs("untouched\n", f);
+	fclose(f);
+	assert_int_equal(symlink(victim, link), 0);
+	old = umask(0);
+	assert_int_equal(metrics_textfile_write(path, text, strlen(text)), 0);
+	umask(old);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(st.st_size, (off_t)strlen(text));
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_size, 10);
+	unlink(link);
+	unlink(victim);
+	unlink(path);
+	/* the directory is empty again: no temporary file left */
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),	cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_numbers), cmocka_unit_test(test_bad_names_fail),
-		cmocka_unit_test(test_growth),	cmocka_unit_test(test_render),
+		cmocka_unit_test(test_names),	 cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_numbers),	 cmocka_unit_test(test_bad_names_fail),
+		cmocka_unit_test(test_growth),	 cmocka_unit_test(test_render),
+		cmocka_unit_test(test_textfile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -810,6 +810,41 @@ static void test_load_missing_file(void **state)
 	free(out);
 }
 
+/* A file of no bytes (one being rewritten in place) is refused, at the top or included. */
+static void test_load_empty_file(void **state)
+{
+	char dir[] = "/tmp/amlg-empty-XXXXXX", top[64], inc[64], *out;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(top, sizeof(top), "%s/top.policy", dir);
+	snprintf(inc, sizeof(inc), "%s/site.policy", dir);
+	f = fopen(inc, "w");
+	assert_non_null(f);
+	fclose(f);
+	assert_int_equal(policy_load(inc, NULL, 0, &dg, &pol), -EINVAL);
+	assert_null(pol);
+	out = printed();
+	assert_non_null(strstr(out, "error: '"));
+	assert_non_null(strstr(out, "/site.policy' is empty: not a policy\n"
+				    "  hint: a file being written? write the new policy beside it, "
+				    "then rename it into place\n"));
+	free(out);
+	teardown(state);
+	setup(state);
+	f = fopen(top, "w");
+	assert_non_null(f);
+	fputs("allow out tcp port 443 to any\ninclude \"site.policy\"\n", f);
+	fclose(f);
+	assert_int_equal(policy_load(top, NULL, 0, &dg, &pol), -EINVAL);
+	assert_int_equal(dg.nerrors, 1);
+	assert_int_equal(dg.msgs[0].loc.line, 2);
+	assert_int_equal(dg.msgs[0].loc.col, 9);
+	unlink(top);
+	unlink(inc);
+	rmdir(dir);
+}
+
 static void test_all_errors_reported(void **state)
 {
 	parse_fails(
@@ -1647,6 +1682,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_minimal_rule_and_defaults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_empty_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mode_platform_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_protocols_and_directions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ports, setup, teardown),

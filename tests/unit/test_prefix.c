@@ -327,6 +327,30 @@ static void test_merge_preserves_set(void **state)
 	prefix_list_free(&in);
 }
 
+/* "check --local" lists: items in order, empty ones skipped, the bad one named with why. */
+static void test_list_parse(void **state)
+{
+	struct prefix_list l = { 0 };
+	char bad[32], buf[PREFIX_STRLEN];
+	bool hostbits;
+
+	assert_int_equal(prefix_list_parse("10.0.0.0/8,,2001:db8::/32,", &l, bad, sizeof(bad),
+					   &hostbits),
+			 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(prefix_str(&l.v[1], buf, sizeof(buf)), "2001:db8::/32");
+	assert_int_equal(prefix_list_parse("192.0.2.0/24,10.0.0.1/8", &l, bad, sizeof(bad),
+					   &hostbits),
+			 -EINVAL);
+	assert_string_equal(bad, "10.0.0.1/8");
+	assert_true(hostbits);
+	assert_int_equal(prefix_list_parse("nonsense", &l, bad, sizeof(bad), &hostbits), -EINVAL);
+	assert_string_equal(bad, "nonsense");
+	assert_false(hostbits);
+	assert_int_equal(l.n, 3);
+	prefix_list_free(&l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -343,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_merge_mixed_families),
 		cmocka_unit_test(test_merge_empty_and_append),
 		cmocka_unit_test(test_merge_preserves_set),
+		cmocka_unit_test(test_list_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
