@@ -20,7 +20,7 @@ static void usage(FILE *f)
 
 static json_t *counters_json(const struct amlg_stats *s)
 {
-	json_t *o = json_object(), *reasons = json_object();
+	json_t *o = json_object(), *reasons = json_object(), *matches = json_object();
 	const char *dirs[2] = { "out", "in" };
 
 	for (int d = 0; d < AMLG_DIRS; d++) {
@@ -40,6 +40,12 @@ static json_t *counters_json(const struct amlg_stats *s)
 		}
 	}
 	json_object_set_new(o, "violations_by_reason", reasons);
+	/* how allowed packets were allowed: rule, conntrack, ..., pickup (mid-stream) */
+	for (int m = 1; m < AMLG_MATCH_MAX; m++)
+		json_object_set_new(
+			matches, match_str((unsigned)m),
+			json_integer((json_int_t)(s->matches[0][m] + s->matches[1][m])));
+	json_object_set_new(o, "matches", matches);
 	json_object_set_new(o, "dns",
 			    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "responses",
 				      (json_int_t)s->dns_responses, "untrusted",
@@ -96,6 +102,11 @@ static json_t *state_json(const struct amlg_state *st)
 		      (st->pcfg.flags & AMLG_PF_PLATFORM) != 0, "counters",
 		      counters_json(&st->stats), "rules", rules, "conntrack", "entries",
 		      (json_int_t)st->ct_entries, "capacity", (json_int_t)st->ct_capacity);
+	json_object_update_new(json_object_get(o, "conntrack"),
+			       json_pack("{s:I, s:I, s:I}", "created",
+					 (json_int_t)st->stats.ct_created, "create_failed",
+					 (json_int_t)st->stats.ct_create_failed, "revalidated",
+					 (json_int_t)st->stats.ct_revalidated));
 	json_object_set_new(json_object_get(o, "policy"), "tags", tags_json(&st->pcfg));
 	json_object_set_new(o, "prog_ids",
 			    json_pack("{s:i, s:i}", "ingress", st->prog_id[0], "egress",
@@ -153,8 +164,16 @@ static void state_print(const struct amlg_state *st)
 		       (unsigned long long)s->dns_learned, (unsigned long long)s->dns_malformed,
 		       (unsigned long long)s->dns_evicted_expired,
 		       (unsigned long long)s->dns_evicted_live, (unsigned long long)s->sni_checked);
-	printf("  conntrack  %llu of %llu entries\n", (unsigned long long)st->ct_entries,
-	       (unsigned long long)st->ct_capacity);
+	printf("  conntrack  %llu of %llu entries; %llu created, %llu failed, %llu re-judged after "
+	       "a policy swap\n",
+	       (unsigned long long)st->ct_entries, (unsigned long long)st->ct_capacity,
+	       (unsigned long long)s->ct_created, (unsigned long long)s->ct_create_failed,
+	       (unsigned long long)s->ct_revalidated);
+	printf("  matches   ");
+	for (int m = 1; m < AMLG_MATCH_MAX; m++)
+		printf("%s %s %llu", m > 1 ? "," : "", match_str((unsigned)m),
+		       (unsigned long long)(s->matches[0][m] + s->matches[1][m]));
+	putchar('\n');
 	printf("  %5s %-3s %-6s %12s %14s  %-28s %s\n", "RULE", "DIR", "PROTO", "PACKETS", "BYTES",
 	       "FLOW", "ORIGIN");
 	for (uint32_t id = 0; id < AMLG_RULE_IDS; id++) {

@@ -16,6 +16,7 @@
 #include "adopt.h"
 #include "daemon_int.h"
 #include "frontend.h"
+#include "loader.h"
 #include "log.h"
 #include "names.h"
 #include "state.h"
@@ -75,6 +76,19 @@ static void compiled_set_free(struct compiled_set *s, size_t n)
 	}
 }
 
+static int compile_one(const struct iface_conf *f, struct compiled **c, struct policy **p)
+{
+	struct policy_args a;
+
+	policy_args_init(&a);
+	a.policy = f->policy;
+	a.tags = f->tags;
+	a.mode = f->mode;
+	memcpy(a.vars, f->vars, sizeof(f->vars[0]) * f->nvars);
+	a.nvars = f->nvars;
+	return frontend_compile(&a, false, c, p);
+}
+
 /* Every interface's policy, or none: a reload with one bad policy changes nothing. */
 static int compile_all(const struct config *c, struct compiled_set *s)
 {
@@ -82,17 +96,8 @@ static int compile_all(const struct config *c, struct compiled_set *s)
 
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < c->nifaces; i++) {
-		const struct iface_conf *f = &c->ifaces[i];
-		struct policy_args a;
-		int e;
+		int e = compile_one(&c->ifaces[i], &s->c[i], &s->p[i]);
 
-		policy_args_init(&a);
-		a.policy = f->policy;
-		a.tags = f->tags;
-		a.mode = f->mode;
-		memcpy(a.vars, f->vars, sizeof(f->vars[0]) * f->nvars);
-		a.nvars = f->nvars;
-		e = frontend_compile(&a, false, &s->c[i], &s->p[i]);
 		if (e && !err)
 			err = e;
 	}
@@ -281,6 +286,15 @@ static void reload(struct daemon *d)
 		}
 		d->ifs[d->nifs] = *prev;
 		prev->d = NULL; /* moved */
+		/* an interface waiting to come back is attached with this policy when it does */
+		d->ifs[d->nifs].retried_ifindex = 0;
+		if (d->ifs[d->nifs].maps.fd[M_CFG] < 0) {
+			pr_warn("%s: not attached: the policy is installed when the interface is "
+				"back",
+				f->name);
+			d->nifs++;
+			continue;
+		}
 		err = tables_install(&d->ifs[d->nifs].maps, cs.c[i], &gen);
 		if (err) {
 			pr_err("%s: cannot install the policy: %s; the running policy stays",
@@ -324,17 +338,18 @@ fail:
 
 /* ---- the loop ------------------------------------------------------------------------------ */
 
-static void check_interfaces(struct daemon *d)
+/* Events the datapath could not send, logged every LOSS_CHECK_TICKS while it happens. */
+static void check_losses(struct daemon *d)
 {
 	for (size_t i = 0; i < d->nifs; i++) {
 		struct ifrun *ifr = &d->ifs[i];
 		struct amlg_stats st;
-		uint32_t prog[2];
 		int n = ncpus();
 		struct amlg_stats *pc = calloc((size_t)n, sizeof(*pc));
 		uint32_t zero = 0;
 
-		if (pc && bpf_map_lookup_elem(ifr->maps.fd[M_STATS], &zero, pc) == 0) {
+		if (pc && ifr->maps.fd[M_STATS] >= 0 &&
+		    bpf_map_lookup_elem(ifr->maps.fd[M_STATS], &zero, pc) == 0) {
 			stats_sum(pc, n, &st);
 			if (st.events_ringbuf_full > ifr->lost_full ||
 			    st.events_ratelimited > ifr->lost_rate)
@@ -351,14 +366,116 @@ static void check_interfaces(struct daemon *d)
 			ifr->lost_rate = st.events_ratelimited;
 		}
 		free(pc);
-		if (amlg_tc_query(ifr->name, prog) || !prog[0] || !prog[1]) {
-			if (!ifr->filters_gone)
-				pr_err("%s: amlguard's tc filters are gone: the interface is not "
-				       "protected",
-				       ifr->name);
-			ifr->filters_gone = true;
-		} else {
+	}
+}
+
+static const struct iface_conf *conf_of(const struct daemon *d, const char *name)
+{
+	for (size_t i = 0; i < d->cfg.nifaces; i++)
+		if (!strcmp(d->cfg.ifaces[i].name, name))
+			return &d->cfg.ifaces[i];
+	return NULL;
+}
+
+/*
+ * Our filters are gone but the interface is there: it was deleted and created again, or the
+ * filters were removed.  Attach afresh with the running configuration's policy.  The old maps
+ * went with the old datapath: connection tracking and the counters start over (live TCP flows
+ * continue through mid-stream pickup).
+ */
+static void iface_reattach(struct daemon *d, struct ifrun *ifr)
+{
+	const struct iface_conf *f = conf_of(d, ifr->name);
+	struct attach_opts ao = { .ifname = ifr->name, .role = ifr->role };
+	struct compiled *c = NULL;
+	struct policy *p = NULL;
+	uint64_t gen = 0;
+	int err;
+
+	if (!f || compile_one(f, &c, &p)) {
+		pr_err("%s: the interface is back, but its policy cannot be compiled: it stays "
+		       "unprotected",
+		       ifr->name);
+		pr_hint("fix the policy and reload (systemctl reload amlguard)");
+		return;
+	}
+	ao.ct_size = f->ct_size;
+	events_close(d);
+	rule_cache_free(&ifr->rc);
+	maps_close(&ifr->maps);
+	amlg_unpin(ifr->name);
+	err = amlg_attach(&ao, c, &gen);
+	if (!err)
+		err = maps_open_pinned(ifr->name, &ifr->maps);
+	if (err) {
+		pr_err("%s: the interface is back, but attaching failed: %s; it stays unprotected",
+		       ifr->name, strerror(-err));
+	} else {
+		ifr->generation = gen;
+		ifr->filters_gone = false;
+		ifr->lost_full = ifr->lost_rate = 0;
+		set_snaplen(ifr, d->cfg.snaplen);
+		pr_warn("%s: the interface is back: attached afresh, %s in %s mode (generation "
+			"%llu); connection tracking and counters start over",
+			ifr->name, f->policy, mode_str((unsigned)c->mode), (unsigned long long)gen);
+	}
+	compiled_free(c);
+	policy_free(p);
+	if (events_open(d))
+		pr_err("cannot read the event buffers again: violations are not logged");
+}
+
+/*
+ * Every second: our tc filters on every interface (gone with a deleted interface: said once,
+ * and attached afresh when it is back), and the pinned maps (removed: pinned again, so that
+ * status, log and the next start find them; the datapath enforces either way).
+ */
+static bool filters_there(const char *ifname)
+{
+	uint32_t prog[2];
+
+	/* asked twice before concluding: a netlink hiccup must not cost a re-attach */
+	for (int i = 0; i < 2; i++) {
+		if (amlg_tc_query(ifname, prog) == 0 && prog[0] && prog[1])
+			return true;
+		if (!i)
+			usleep(20000);
+	}
+	return false;
+}
+
+static void watch_interfaces(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nifs; i++) {
+		struct ifrun *ifr = &d->ifs[i];
+		unsigned ifindex = if_nametoindex(ifr->name);
+		int n;
+
+		if (ifindex && ifr->maps.fd[M_CFG] >= 0 && filters_there(ifr->name)) {
 			ifr->filters_gone = false;
+			ifr->retried_ifindex = 0;
+			n = maps_repin(ifr->name, &ifr->maps);
+			if (n > 0) {
+				pr_warn("%s: %d pinned maps under %s were removed: pinned them again "
+					"(the datapath kept enforcing)",
+					ifr->name, n, AMLG_PIN_ROOT);
+				ifr->repin_failed = false;
+			} else if (n < 0 && !ifr->repin_failed) {
+				pr_err("%s: the pinned maps under %s were removed and cannot be pinned "
+				       "again: %s; the datapath keeps enforcing, but status and log "
+				       "cannot find it",
+				       ifr->name, AMLG_PIN_ROOT, strerror(-n));
+				ifr->repin_failed = true;
+			}
+			continue;
+		}
+		if (!ifr->filters_gone)
+			pr_err("%s: amlguard's tc filters are gone%s: the interface is not protected",
+			       ifr->name, ifindex ? "" : " with the interface");
+		ifr->filters_gone = true;
+		if (ifindex && ifindex != ifr->retried_ifindex) {
+			ifr->retried_ifindex = ifindex;
+			iface_reattach(d, ifr);
 		}
 	}
 }
@@ -372,8 +489,9 @@ static void tick(struct daemon *d)
 	d->mono_to_real = mono_to_real_offset();
 	sinks_tick(d, now);
 	metrics_tick(d, now);
+	watch_interfaces(d);
 	if (++d->ticks % LOSS_CHECK_TICKS == 0)
-		check_interfaces(d);
+		check_losses(d);
 	if (d->watchdog_ns && now >= d->next_watchdog_ns) {
 		sd_notify(0, "WATCHDOG=1");
 		d->next_watchdog_ns = now + d->watchdog_ns / 2;

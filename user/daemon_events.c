@@ -113,6 +113,9 @@ int events_open(struct daemon *d)
 		struct ifrun *ifr = &d->ifs[i];
 
 		ifr->cx.ifname = ifr->name;
+		/* an interface whose re-attach failed has no maps: nothing to read */
+		if (ifr->maps.fd[M_EVENTS] < 0)
+			continue;
 		if (!d->rb) {
 			d->rb = ring_buffer__new(ifr->maps.fd[M_EVENTS], on_event, ifr, NULL);
 			err = d->rb ? 0 : -errno;

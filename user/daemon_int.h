@@ -42,6 +42,8 @@ struct ifrun {
 	uint64_t generation;
 	uint64_t lost_full, lost_rate; /* datapath counters at the last check */
 	bool filters_gone; /* reported once */
+	unsigned retried_ifindex; /* the interface index a re-attach was last tried on */
+	bool repin_failed; /* reported once */
 	uint64_t events_received, events_malformed;
 };
 

@@ -269,6 +269,14 @@ int amlg_tc_query(const char *ifname, uint32_t prog_id[2])
 	return 0;
 }
 
+void amlg_unpin(const char *ifname)
+{
+	char dir[256];
+
+	if (pin_dir(ifname, dir, sizeof(dir)) == 0 && access(dir, F_OK) == 0)
+		unpin_dir(dir);
+}
+
 int amlg_detach(const char *ifname)
 {
 	enum bpf_tc_attach_point pts[2] = { BPF_TC_INGRESS, BPF_TC_EGRESS };

@@ -27,6 +27,8 @@ struct attach_opts {
 /* 0, or -errno after printing a message a user can act on. */
 int amlg_attach(const struct attach_opts *o, const struct compiled *c, uint64_t *generation);
 int amlg_detach(const char *ifname);
+/* Remove the interface's pinned state only (a datapath that went with its interface). */
+void amlg_unpin(const char *ifname);
 /* Is our filter on the interface's hooks? (ingress, egress) */
 int amlg_tc_query(const char *ifname, uint32_t prog_id[2]);
 

@@ -18,11 +18,14 @@
 #define BPFFS "/sys/fs/bpf"
 
 const char *const amlg_map_names[M_COUNT] = {
-	[M_CFG] = AMLG_MAP_CFG,		[M_PCFG] = AMLG_MAP_PCFG,   [M_RULES] = AMLG_MAP_RULES,
-	[M_PORTS] = AMLG_MAP_PORTS,	[M_LPM4] = AMLG_MAP_LPM4,   [M_LPM6] = AMLG_MAP_LPM6,
-	[M_CLASSES] = AMLG_MAP_CLASSES, [M_CT] = AMLG_MAP_CT,	    [M_FRAG] = AMLG_MAP_FRAG,
-	[M_EVENTS] = AMLG_MAP_EVENTS,	[M_STATS] = AMLG_MAP_STATS, [M_RSTATS] = AMLG_MAP_RSTATS,
-	[M_HOSTS] = AMLG_MAP_HOSTS,	[M_LEARNED] = AMLG_MAP_LEARNED, [M_NAMES] = AMLG_MAP_NAMES,
+	[M_CFG] = AMLG_MAP_CFG,		[M_PCFG] = AMLG_MAP_PCFG,
+	[M_RULES] = AMLG_MAP_RULES,	[M_PORTS] = AMLG_MAP_PORTS,
+	[M_LPM4] = AMLG_MAP_LPM4,	[M_LPM6] = AMLG_MAP_LPM6,
+	[M_CLASSES] = AMLG_MAP_CLASSES, [M_CT] = AMLG_MAP_CT,
+	[M_FRAG] = AMLG_MAP_FRAG,	[M_EVENTS] = AMLG_MAP_EVENTS,
+	[M_STATS] = AMLG_MAP_STATS,	[M_RSTATS] = AMLG_MAP_RSTATS,
+	[M_HOSTS] = AMLG_MAP_HOSTS,	[M_LEARNED] = AMLG_MAP_LEARNED,
+	[M_NAMES] = AMLG_MAP_NAMES,
 };
 
 void maps_init(struct amlg_maps *m)
@@ -43,6 +46,30 @@ int pin_dir(const char *ifname, char *buf, size_t sz)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int maps_repin(const char *ifname, const struct amlg_maps *m)
+{
+	char dir[256], path[320];
+	struct stat st;
+	int n = 0;
+
+	if (pin_dir(ifname, dir, sizeof(dir)))
+		return -EINVAL;
+	for (int i = 0; i < M_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, amlg_map_names[i]);
+		if (stat(path, &st) == 0)
+			continue;
+		if (errno != ENOENT)
+			return -errno;
+		if ((mkdir(AMLG_PIN_ROOT, 0700) && errno != EEXIST) ||
+		    (mkdir(dir, 0700) && errno != EEXIST))
+			return -errno;
+		if (bpf_obj_pin(m->fd[i], path) || chmod(path, 0600))
+			return -errno;
+		n++;
+	}
+	return n;
 }
 
 int maps_cfg_read(const struct amlg_maps *m, struct amlg_cfg *cfg)

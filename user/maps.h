@@ -50,6 +50,12 @@ void maps_close(struct amlg_maps *m);
 
 /* "/sys/fs/bpf/amlguard/<ifname>", or "" if the name does not fit. */
 int pin_dir(const char *ifname, char *buf, size_t sz);
+/*
+ * Pin again, from m, every map whose pin under ifname's pin directory is missing (someone
+ * removed /sys/fs/bpf/amlguard under a running daemon).  Returns how many were pinned, or
+ * -errno.
+ */
+int maps_repin(const char *ifname, const struct amlg_maps *m);
 /* Make sure a BPF filesystem is mounted at /sys/fs/bpf, mounting it if not; 0 or -errno. */
 int bpffs_ensure(void);
 
