@@ -157,34 +157,71 @@ __noinline int remember_fragment(const struct amlg_pkt *pkt, const struct amlg_v
 	return bpf_map_update_elem(&amlg_frag, &fk, &fv, BPF_ANY);
 }
 
-/* The parser over live or test packet data (the headers already pulled in). */
-__noinline int amlg_parse_skb(struct __sk_buff *skb, struct amlg_pkt *pkt)
+/* A cursor over live or test packet data (the headers already pulled in). */
+static __always_inline void cursor_skb(struct cursor *c, struct __sk_buff *skb)
+{
+	c->data = (void *)(long)skb->data;
+	c->end = (void *)(long)skb->data_end;
+	c->len = skb->len;
+}
+
+/* A cursor over an offline batch buffer. */
+static __always_inline void cursor_buf(struct cursor *c, struct amlg_batch_pkt *bp)
+{
+	__u32 cap = bp->cap < AMLG_BATCH_SNAP ? bp->cap : AMLG_BATCH_SNAP;
+
+	c->data = bp->data;
+	c->end = bp->data + cap;
+	c->len = bp->len < cap ? cap : bp->len;
+	c->avail = cap;
+	c->is_buf = 1;
+}
+
+/* The transport header (see parse_packet()). */
+__noinline int amlg_parse_l4_skb(struct __sk_buff *skb, struct amlg_pkt *pkt)
 {
 	struct cursor c = {};
 
 	if (!pkt)
 		return PARSE_MALFORMED;
-	c.data = (void *)(long)skb->data;
-	c.end = (void *)(long)skb->data_end;
-	c.len = skb->len;
-	return parse_packet(&c, (__u16)skb->vlan_tci, skb->vlan_present, pkt);
+	cursor_skb(&c, skb);
+	return parse_l4(&c, pkt->l4_off, pkt);
+}
+
+__noinline int amlg_parse_l4_buf(struct amlg_batch_pkt *bp, struct amlg_pkt *pkt)
+{
+	struct cursor c = {};
+
+	if (!bp || !pkt)
+		return PARSE_MALFORMED;
+	cursor_buf(&c, bp);
+	return parse_l4(&c, pkt->l4_off, pkt);
+}
+
+/* The parser over live or test packet data. */
+__noinline int amlg_parse_skb(struct __sk_buff *skb, struct amlg_pkt *pkt)
+{
+	struct cursor c = {};
+	int ret;
+
+	if (!pkt)
+		return PARSE_MALFORMED;
+	cursor_skb(&c, skb);
+	ret = parse_packet(&c, (__u16)skb->vlan_tci, skb->vlan_present, pkt);
+	return ret == PARSE_L4 ? amlg_parse_l4_skb(skb, pkt) : ret;
 }
 
 /* The same parser over an offline batch buffer. */
 __noinline int amlg_parse_buf(struct amlg_batch_pkt *bp, struct amlg_pkt *pkt)
 {
 	struct cursor c = {};
-	__u32 cap;
+	int ret;
 
 	if (!bp || !pkt)
 		return PARSE_MALFORMED;
-	cap = bp->cap < AMLG_BATCH_SNAP ? bp->cap : AMLG_BATCH_SNAP;
-	c.data = bp->data;
-	c.end = bp->data + cap;
-	c.len = bp->len < cap ? cap : bp->len;
-	c.avail = cap;
-	c.is_buf = 1;
-	return parse_packet(&c, 0, 0, pkt);
+	cursor_buf(&c, bp);
+	ret = parse_packet(&c, 0, 0, pkt);
+	return ret == PARSE_L4 ? amlg_parse_l4_buf(bp, pkt) : ret;
 }
 
 /*

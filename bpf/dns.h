@@ -464,8 +464,10 @@ __noinline int dns_learn(struct __sk_buff *skb, struct amlg_batch_pkt *bp,
 		return DNS_SKIP;
 	qd = msg16(sc->msg, 4);
 	an = msg16(sc->msg, 6);
-	if (qd > 1 || !an)
-		return qd > 1 ? DNS_BAD : DNS_SKIP;
+	if (qd > 1)
+		goto bad; /* no resolver sends several questions: nothing here can be trusted */
+	if (!an)
+		return DNS_SKIP;
 	sc->set.n = 0;
 	sc->nseen = 0;
 	if (qd) {

@@ -53,6 +53,7 @@ enum parse_result {
 	PARSE_LINK, /* ARP, neighbour discovery, MLD: always pass */
 	PARSE_NON_IP,
 	PARSE_MALFORMED,
+	PARSE_L4, /* parse_packet(): the IP header is read, the transport header at l4_off is next */
 };
 
 #define FRAG_NONE 0
@@ -65,6 +66,7 @@ struct amlg_pkt {
 	__u32 payload_off; /* TCP/UDP payload: offset and length (0: none) */
 	__u32 payload_len;
 	__u32 frag_id;
+	__u32 l4_off; /* the transport header's offset */
 	__u16 sport, dport; /* host order; ICMP echo: the identifier in both */
 	__u16 vlan[AMLG_MAX_VLANS];
 	__u8 family; /* 4 or 6 */
@@ -205,8 +207,14 @@ static __always_inline int parse_quoted6(struct cursor *c, __u32 off, struct aml
 	return PARSE_OK;
 }
 
+/*
+ * The transport header must lie inside the IP packet, not in the frame's padding: its end is
+ * the IP length (l3_end), or the frame's for a super-packet whose IP length is 0.
+ */
 static __always_inline int parse_l4(struct cursor *c, __u32 off, struct amlg_pkt *pkt)
 {
+	__u32 end = pkt->l3_end ? pkt->l3_end : c->len;
+
 	if (pkt->frag == FRAG_LATER)
 		return PARSE_OK;
 	switch (pkt->proto) {
@@ -214,7 +222,7 @@ static __always_inline int parse_l4(struct cursor *c, __u32 off, struct amlg_pkt
 		struct tcphdr *th = CUR_PTR(c, off, sizeof(*th));
 		__u32 hl;
 
-		if (!th || th->doff < 5 || off + th->doff * 4 > c->len)
+		if (!th || off + sizeof(*th) > end || th->doff < 5 || off + th->doff * 4 > end)
 			return PARSE_MALFORMED;
 		hl = th->doff * 4;
 		pkt->sport = bpf_ntohs(th->source);
@@ -230,12 +238,20 @@ static __always_inline int parse_l4(struct cursor *c, __u32 off, struct amlg_pkt
 		struct udphdr *uh = CUR_PTR(c, off, sizeof(*uh));
 		__u32 ul;
 
-		if (!uh)
+		if (!uh || off + sizeof(*uh) > end)
 			return PARSE_MALFORMED;
 		pkt->sport = bpf_ntohs(uh->source);
 		pkt->dport = bpf_ntohs(uh->dest);
 		ul = bpf_ntohs(uh->len);
-		if (ul > sizeof(*uh) && off + ul <= c->len) {
+		/*
+		 * The UDP length covers the whole datagram: in an unfragmented packet it must fit
+		 * the IP payload (0 only in a jumbogram or super-packet, where the IP length is 0
+		 * too); a first fragment carries only part of it.
+		 */
+		if (pkt->frag == FRAG_NONE &&
+		    (ul ? ul < sizeof(*uh) || off + ul > end : pkt->l3_end != 0))
+			return PARSE_MALFORMED;
+		if (ul > sizeof(*uh) && off + ul <= end) {
 			pkt->payload_off = off + sizeof(*uh);
 			pkt->payload_len = ul - sizeof(*uh);
 		}
@@ -244,7 +260,7 @@ static __always_inline int parse_l4(struct cursor *c, __u32 off, struct amlg_pkt
 	case IPPROTO_ICMP: {
 		struct icmp_hdr *ih = CUR_PTR(c, off, sizeof(*ih));
 
-		if (!ih)
+		if (!ih || off + sizeof(*ih) > end)
 			return PARSE_MALFORMED;
 		pkt->icmp_type = ih->type;
 		pkt->icmp_code = ih->code;
@@ -257,7 +273,7 @@ static __always_inline int parse_l4(struct cursor *c, __u32 off, struct amlg_pkt
 	case IPPROTO_ICMPV6: {
 		struct icmp_hdr *ih = CUR_PTR(c, off, sizeof(*ih));
 
-		if (!ih)
+		if (!ih || off + sizeof(*ih) > end)
 			return PARSE_MALFORMED;
 		pkt->icmp_type = ih->type;
 		pkt->icmp_code = ih->code;
@@ -300,7 +316,8 @@ static __always_inline int parse_ipv4(struct cursor *c, __u32 off, struct amlg_p
 	else if (frag & 0x2000)
 		pkt->frag = FRAG_FIRST;
 	pkt->frag_id = bpf_ntohs(ip->id);
-	return parse_l4(c, off + hlen, pkt);
+	pkt->l4_off = off + hlen;
+	return PARSE_L4;
 }
 
 static __always_inline int ipv6_is_ext(__u8 nh)
@@ -372,10 +389,16 @@ static __always_inline int parse_ipv6(struct cursor *c, __u32 off, struct amlg_p
 	if (ipv6_is_ext(nh) && pkt->frag != FRAG_LATER)
 		return PARSE_MALFORMED;
 	pkt->proto = nh;
-	return parse_l4(c, off, pkt);
+	pkt->l4_off = off;
+	return PARSE_L4;
 }
 
-/* vlan_tci: an offloaded tag (skb->vlan_present), or 0. */
+/*
+ * vlan_tci: an offloaded tag (skb->vlan_present), or 0.  An IP packet comes back as PARSE_L4:
+ * the caller goes on with parse_l4(c, pkt->l4_off, pkt) in a function of its own, so that the
+ * verifier walks the transport parser once, not once per path through VLANs and extension
+ * headers.
+ */
 static __always_inline int parse_packet(struct cursor *c, __u16 vlan_tci, int vlan_present,
 					struct amlg_pkt *pkt)
 {
