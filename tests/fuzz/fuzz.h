@@ -35,6 +35,14 @@ size_t fuzz_split(const uint8_t *data, size_t size, char **chunks, size_t *lens,
 void fuzz_free_chunks(char **chunks, size_t n);
 /* A stream to /dev/null for the printers, opened once. */
 FILE *fuzz_null(void);
+struct policy;
+struct compiled;
+/*
+ * Parse and compile a policy the target carries in its text, quietly (the log level set to
+ * quiet too); a policy that does not compile is the target's fault: its errors are printed and
+ * the target aborts.
+ */
+void fuzz_compile(const char *name, const char *text, struct policy **p, struct compiled **c);
 /* Abort with a message: an oracle of the target found a wrong result. */
 void fuzz_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 

@@ -27,14 +27,7 @@ static struct compiled *comp;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct diag d;
-
-	log_set_level(LOGL_QUIET);
-	diag_init(&d);
-	if (policy_parse_string("check.policy", policy_text, NULL, 0, &d, &pol) ||
-	    compile_policy(pol, NULL, &d, &comp))
-		fuzz_fail("the built-in policy does not compile");
-	diag_free(&d);
+	fuzz_compile("check.policy", policy_text, &pol, &comp);
 	return 0;
 }
 

@@ -8,7 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compile.h"
 #include "fuzz.h"
+#include "log.h"
+#include "policy.h"
 
 static char tmpdir[64];
 static pid_t owner;
@@ -110,6 +113,19 @@ FILE *fuzz_null(void)
 	if (!f)
 		fuzz_fail("/dev/null: %s", strerror(errno));
 	return f;
+}
+
+void fuzz_compile(const char *name, const char *text, struct policy **p, struct compiled **c)
+{
+	struct diag d;
+
+	log_set_level(LOGL_QUIET);
+	diag_init(&d);
+	if (policy_parse_string(name, text, NULL, 0, &d, p) || compile_policy(*p, NULL, &d, c)) {
+		diag_print(&d, stderr);
+		fuzz_fail("%s: the built-in policy does not compile", name);
+	}
+	diag_free(&d);
 }
 
 void fuzz_fail(const char *fmt, ...)

@@ -6,6 +6,7 @@
 # files amlguard leaves: modes, setuid, a user without the capabilities.  Every test is bounded
 # in time, and says what it measured.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_daemon.sh"
 
 TOOLS=$TESTDIR/tools
 DAEMON_PID=
@@ -22,58 +23,10 @@ status() {
 }
 
 # The tests of this file share $WORK: each starts with the daemon's logs empty.
-notify_socket() {
-	: >"$WORK/notify.log"
+fresh_notify_socket() {
 	: >"$WORK/daemon.err"
 	: >"$WORK/daemon.out"
-	rm -f "$WORK/notify.sock"
-	bg python3 "$TOOLS/notify_recv.py" "$WORK/notify.sock" "$WORK/notify.log" 150
-	local i
-	for i in $(seq 50); do
-		[ -S "$WORK/notify.sock" ] && return 0
-		sleep 0.1
-	done
-	die "no notification socket"
-}
-
-ready_count() {
-	grep -c '^READY=1' "$WORK/notify.log" || true
-}
-
-wait_ready() {
-	local n=$1 i
-	for i in $(seq 200); do
-		[ "$(ready_count)" -ge "$n" ] && return 0
-		if ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-			cat "$WORK/daemon.err" >&2
-			die "the daemon died"
-		fi
-		sleep 0.05
-	done
-	cat "$WORK/daemon.err" >&2
-	die "no READY=1 (number $n) from the daemon"
-}
-
-# The daemon in the host namespace (nsenter execs it: $! is its pid).
-start_daemon() {
-	nsenter --net=/run/netns/"$NS_HOST" env NOTIFY_SOCKET="$WORK/notify.sock" \
-		"$AMLGUARD" run "$@" >>"$WORK/daemon.out" 2>>"$WORK/daemon.err" &
-	DAEMON_PID=$!
-	PIDS+=("$DAEMON_PID")
-	attached "$NS_HOST" "$IF_HOST"
-}
-
-stop_daemon() {
-	kill -TERM "$DAEMON_PID"
-	wait "$DAEMON_PID" || die "the daemon exited with $?"
-	DAEMON_PID=
-}
-
-hup_and_wait() {
-	local n
-	n=$(($(ready_count) + 1))
-	kill -HUP "$DAEMON_PID"
-	wait_ready "$n"
+	notify_socket 150
 }
 
 generation() {
@@ -124,10 +77,6 @@ map_fds() {
 # Maps of amlguard's datapath alive in the whole system (the policy slots' inner maps too).
 amlg_maps() {
 	bpftool -j map list | python3 -c 'import json, sys; print(sum(1 for m in json.load(sys.stdin) if m.get("name", "").startswith("amlg_")))'
-}
-
-write_policy() {
-	cat >"$WORK/$1.policy"
 }
 
 # ---- faults -----------------------------------------------------------------------------------
@@ -244,7 +193,7 @@ test_pins_removed() {
 mode enforce
 allow out udp port 5001 to 198.51.100.7 flow F-OK
 EOF
-	notify_socket
+	fresh_notify_socket
 	start_daemon -i "$IF_HOST" -p "$WORK/p.policy"
 	wait_ready 1
 	local g s1 s2 n contig mode
@@ -290,7 +239,7 @@ EOF
 	tcp_echo_server "$NS_REMOTE" 198.51.100.7 443
 	tcp_echo_server "$NS_REMOTE" 203.0.113.9 443
 	wait_listen "$NS_REMOTE" 443
-	notify_socket
+	fresh_notify_socket
 	start_daemon -i "$IF_HOST" -p "$WORK/p.policy"
 	wait_ready 1
 	tcp_roundtrip "$NS_HOST" 198.51.100.7 443 || die "allowed traffic blocked"
@@ -338,7 +287,7 @@ allow out tcp port 5201 to 198.51.100.0/24 flow F-IPERF
 allow out tcp port 443 to 203.0.113.0/24 flow F-WEB
 EOF
 	cp "$WORK/a.policy" "$WORK/live.policy"
-	notify_socket
+	fresh_notify_socket
 	start_daemon -i "$IF_HOST" -p "$WORK/live.policy"
 	wait_ready 1
 	local ip g0 rss0 rss1 fds0 fds1 maps0 maps1 t0 t1 i bytes iv stalled err viol
@@ -405,7 +354,7 @@ allow out udp port 5001 to 198.51.100.7 flow F-A
 allow out udp port 5000 to 198.51.100.7 flow F-B
 EOF
 	cp "$WORK/v1.policy" "$WORK/live.policy"
-	notify_socket
+	fresh_notify_socket
 	start_daemon -i "$IF_HOST" -p "$WORK/live.policy"
 	wait_ready 1
 	local g half
@@ -449,7 +398,7 @@ allow out udp port 5001 to 198.51.100.7 flow F-OK
 EOF
 	mkdir -p "$WORK/prom"
 	chmod 1777 "$WORK/prom"
-	notify_socket
+	fresh_notify_socket
 	# each test runs in its own subshell: the umask goes with it
 	umask 000
 	start_daemon -i "$IF_HOST" -p "$WORK/p.policy" --log-file "$WORK/v.json" \

@@ -5,66 +5,13 @@
 # their rate limit, metrics checked by promtool, captures read back by tcpdump, the journal,
 # and the Debian package with its systemd unit.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_daemon.sh"
 
 TOOLS=$TESTDIR/tools
 BUILD=$(dirname "$AMLGUARD")
 DAEMON_PID=
 
 # ---- helpers ----------------------------------------------------------------------------------
-
-# systemd's notification socket, played by a script: READY=1 and STATUS= land in notify.log.
-notify_socket() {
-	: >"$WORK/notify.log"
-	rm -f "$WORK/notify.sock"
-	bg python3 "$TOOLS/notify_recv.py" "$WORK/notify.sock" "$WORK/notify.log" 120
-	local i
-	for i in $(seq 50); do
-		[ -S "$WORK/notify.sock" ] && return 0
-		sleep 0.1
-	done
-	die "no notification socket"
-}
-
-ready_count() {
-	grep -c '^READY=1' "$WORK/notify.log" || true
-}
-
-# Wait until READY=1 was sent n times in all.
-wait_ready() {
-	local n=$1 i
-	for i in $(seq 100); do
-		[ "$(ready_count)" -ge "$n" ] && return 0
-		if [ -n "$DAEMON_PID" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-			cat "$WORK/daemon.err" >&2
-			die "the daemon died"
-		fi
-		sleep 0.1
-	done
-	cat "$WORK/daemon.err" >&2
-	die "no READY=1 (number $n) from the daemon"
-}
-
-# Start the daemon in the host namespace (nsenter execs it: $! is its pid).
-start_daemon() {
-	nsenter --net=/run/netns/"$NS_HOST" env NOTIFY_SOCKET="$WORK/notify.sock" \
-		"$AMLGUARD" run "$@" >>"$WORK/daemon.out" 2>>"$WORK/daemon.err" &
-	DAEMON_PID=$!
-	PIDS+=("$DAEMON_PID")
-	attached "$NS_HOST" "$IF_HOST"
-}
-
-stop_daemon() {
-	kill -TERM "$DAEMON_PID"
-	wait "$DAEMON_PID" || die "the daemon exited with $?"
-	DAEMON_PID=
-}
-
-hup_and_wait() {
-	local n
-	n=$(($(ready_count) + 1))
-	kill -HUP "$DAEMON_PID"
-	wait_ready "$n"
-}
 
 generation() {
 	amlg -j status -i "$IF_HOST" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["policy"]["generation"])'
@@ -99,10 +46,6 @@ s = [int(x) for x in open(sys.argv[1]) if x.strip()]
 contig = s == list(range(s[0], s[0] + len(s))) if s else True
 print(len(s), s[0] if s else -1, s[-1] if s else -1, int(contig))
 PY
-}
-
-write_policy() {
-	cat >"$WORK/$1.policy"
 }
 
 # ---- tests ------------------------------------------------------------------------------------
