@@ -15,7 +15,7 @@ endif()
 set(AMLG_SBINDIR ${CMAKE_INSTALL_FULL_SBINDIR})
 set(AMLG_CONFDIR ${CMAKE_INSTALL_FULL_SYSCONFDIR}/amlguard)
 
-configure_file(${CMAKE_SOURCE_DIR}/dist/amlguard.service.in ${CMAKE_BINARY_DIR}/dist/amlguard.service
+configure_file(${CMAKE_SOURCE_DIR}/user/dist/amlguard.service.in ${CMAKE_BINARY_DIR}/dist/amlguard.service
 	       @ONLY)
 
 # Man pages, from the Markdown documents they share their text with.
@@ -43,11 +43,11 @@ foreach(page ${AMLG_MANPAGES})
 endforeach()
 add_custom_target(amlguard_man ALL DEPENDS ${AMLG_MAN_OUTPUTS})
 
-install(FILES ${CMAKE_SOURCE_DIR}/dist/amlguard.conf DESTINATION ${AMLG_CONFDIR})
+install(FILES ${CMAKE_SOURCE_DIR}/user/dist/amlguard.conf DESTINATION ${AMLG_CONFDIR})
 install(FILES ${CMAKE_BINARY_DIR}/dist/amlguard.service DESTINATION ${AMLG_UNITDIR})
-install(FILES ${CMAKE_SOURCE_DIR}/dist/amlguard.logrotate
+install(FILES ${CMAKE_SOURCE_DIR}/user/dist/amlguard.logrotate
 	DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/logrotate.d RENAME amlguard)
-install(FILES ${CMAKE_SOURCE_DIR}/dist/amlguard.bash-completion
+install(FILES ${CMAKE_SOURCE_DIR}/user/dist/amlguard.bash-completion
 	DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME amlguard)
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/policies/ DESTINATION ${CMAKE_INSTALL_DATADIR}/amlguard/policies
 	FILES_MATCHING PATTERN "*.policy" PATTERN "*.md")

@@ -511,15 +511,15 @@ test_docs_consistent() {
 	local top=$TESTDIR/../.. cmd opt
 	for cmd in $("$AMLGUARD" --help | awk '/^Commands:/ { on = 1; next } on && NF == 0 { exit } on { print $1 }'); do
 		grep -q "^### $cmd\$" "$top/docs/amlguard.8.md" || die "amlguard.8.md has no section for '$cmd'"
-		grep -q "\b$cmd\b" "$top/dist/amlguard.bash-completion" || die "the completion lacks '$cmd'"
+		grep -q "\b$cmd\b" "$top/user/dist/amlguard.bash-completion" || die "the completion lacks '$cmd'"
 		"$AMLGUARD" "$cmd" --help >/dev/null || die "'$cmd --help' failed"
 	done
 	for opt in $("$AMLGUARD" run --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 		grep -q -- "$opt" "$top/docs/amlguard.8.md" || die "amlguard.8.md does not document run $opt"
-		grep -q -- "$opt" "$top/dist/amlguard.bash-completion" || die "the completion lacks run $opt"
+		grep -q -- "$opt" "$top/user/dist/amlguard.bash-completion" || die "the completion lacks run $opt"
 		case $opt in
 		--config | --interface | --policy | --mode | --role | --var | --tags | --ct-size | --help) ;;
-		*) grep -q "^#*${opt#--} = " "$top/dist/amlguard.conf" || die "amlguard.conf does not show ${opt#--}" ;;
+		*) grep -q "^#*${opt#--} = " "$top/user/dist/amlguard.conf" || die "amlguard.conf does not show ${opt#--}" ;;
 		esac
 	done
 	python3 "$top/scripts/md2man" amlguard 8 x <"$top/docs/amlguard.8.md" >"$WORK/a.8"
