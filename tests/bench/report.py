@@ -287,13 +287,13 @@ if dp:
             w(f"| {pol} | {int(n):,} | " + " | ".join(
                 f"{int(cell[s]):,}" if cell.get(s, "").isdigit() else cell.get(s, "–")
                 for s in ("lpm", "dir16-8-8", "plen-hash")) + " |")
-    chk = rows("datapath_check.csv")
-    if chk:
-        bad = [r for r in chk if r["result"] != "ok"]
-        w(f"\nPath checks: {len(chk) - len(bad)} of {len(chk)} ok"
+    pchk = rows("datapath_check.csv")
+    if pchk:
+        bad = [r for r in pchk if r["result"] != "ok"]
+        w(f"\nPath checks: {len(pchk) - len(bad)} of {len(pchk)} ok"
           + ("" if not bad else "; **mismatches**: " + "; ".join(
               f"{r['policy']} {r['prefixes']} {r['case']}: {r['observed']}" for r in bad)) + ".")
-        res = [r for r in chk if r["case"] == "compile"]
+        res = [r for r in pchk if r["case"] == "compile"]
         for r in res:
             w(f"`{r['policy']}`: service tags resolved by {r['observed'].split()[-1]}.")
     # plots
