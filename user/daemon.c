@@ -133,21 +133,25 @@ static int iface_up(struct daemon *d, const struct iface_conf *f, const struct c
 	snprintf(ifr->name, sizeof(ifr->name), "%s", f->name);
 	ifr->role = f->role;
 	maps_init(&ifr->maps);
+	ifr->vc = calloc(1, sizeof(*ifr->vc));
+	if (!ifr->vc)
+		return -ENOMEM;
 	err = lock_acquire(&ifr->lock, NULL, f->name, AMLG_LOCK_DAEMON, 5000, &h);
 	if (err == -EBUSY) {
 		pr_err("%s: another amlguard (pid %ld, '%s') holds this interface", f->name,
 		       (long)h.pid, h.what[0] ? h.what : "?");
 		pr_hint("one daemon per interface: stop the other one first");
-		return err;
-	}
-	if (err) {
+	} else if (err) {
 		pr_err("%s: cannot lock %s/%s.lock: %s", f->name, AMLG_LOCK_DIR, f->name,
 		       strerror(-err));
-		return err;
+	} else {
+		err = iface_bring_up(&ao, c, &ifr->maps, &gen, &prev, &adopted);
+		if (err)
+			lock_release(&ifr->lock);
 	}
-	err = iface_bring_up(&ao, c, &ifr->maps, &gen, &prev, &adopted);
 	if (err) {
-		lock_release(&ifr->lock);
+		free(ifr->vc);
+		ifr->vc = NULL;
 		return err;
 	}
 	set_snaplen(ifr, d->cfg.snaplen);
@@ -169,6 +173,8 @@ static void iface_down(struct daemon *d, struct ifrun *ifr)
 {
 	rule_cache_free(&ifr->rc);
 	maps_close(&ifr->maps);
+	free(ifr->vc);
+	ifr->vc = NULL;
 	if (d->cfg.detach_on_exit) {
 		if (amlg_detach(ifr->name) == 0)
 			pr_info("%s: detached", ifr->name);

@@ -2,6 +2,7 @@
 /* The daemon's violations: from the ring buffers to the sinks and the alert command. */
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,18 +45,48 @@ static char *json_line(json_t *o)
 	return line;
 }
 
-static void to_alert(struct daemon *d, const struct amlg_event *ev, json_t *o)
+static struct alert_key flow_key(const struct amlg_event *ev)
 {
 	struct alert_key k = { .ifindex = ev->ifindex,
 			       .family = ev->family,
 			       .proto = ev->proto,
 			       .sport = ev->sport,
 			       .dport = ev->dport };
-	uint64_t now = mono_ns();
-	char *payload;
 
 	memcpy(k.saddr, ev->saddr, sizeof(k.saddr));
 	memcpy(k.daddr, ev->daddr, sizeof(k.daddr));
+	return k;
+}
+
+/*
+ * The metrics' counts: every new undeclared egress flow (the alerts' de-duplication, without
+ * their rate limit), and every reported violation by the flow ID of the rule that covered its
+ * address.  An event was judged in enforce mode exactly when its packet was dropped.
+ */
+static void count_violation(struct daemon *d, struct ifrun *ifr, const struct amlg_event *ev)
+{
+	unsigned mode = ev->flags & AMLG_EVF_DROPPED ? AMLG_MODE_ENFORCE : AMLG_MODE_AUDIT;
+	const struct event_ctx *cx = &ifr->cx;
+
+	if (!ifr->vc)
+		return;
+	if (ev->dir == AMLG_DIR_OUT && d->flows_seen.tab) {
+		struct alert_key k = flow_key(ev);
+
+		if (alert_limit_check(&d->flows_seen, &k, mono_ns()) != ALERT_DUPLICATE)
+			vcount_undeclared(ifr->vc, mode, ev->reason);
+	}
+	if (ev->rule < AMLG_RULE_IDS && cx->rules && cx->generation == ev->generation &&
+	    cx->rules[ev->rule].used)
+		vcount_flow(ifr->vc, mode, ev->dir, cx->rules[ev->rule].flow);
+}
+
+static void to_alert(struct daemon *d, const struct amlg_event *ev, json_t *o)
+{
+	struct alert_key k = flow_key(ev);
+	uint64_t now = mono_ns();
+	char *payload;
+
 	switch (alert_limit_check(&d->limit, &k, now)) {
 	case ALERT_DUPLICATE:
 		return;
@@ -84,6 +115,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	ifr->events_received++;
 	rule_cache_refresh(&ifr->rc, &ifr->maps, ev.generation, &ifr->cx);
 	ifr->cx.mono_to_real_ns = d->mono_to_real;
+	count_violation(d, ifr, &ev);
 	o = event_json(&ev, &ifr->cx);
 	if (!o)
 		return 0;
@@ -247,6 +279,13 @@ int sinks_apply(struct daemon *d, const struct config *old)
 	if (d->cfg.journal && !d->journal_on)
 		sink_journal_init(&d->journal);
 	d->journal_on = d->cfg.journal;
+	if (!old || old->alert_window_s != d->cfg.alert_window_s) {
+		alert_limit_free(&d->flows_seen);
+		/* no rate: every new flow counts */
+		err = alert_limit_init(&d->flows_seen, d->cfg.alert_window_s, UINT_MAX, 1, 4096);
+		if (err)
+			return err;
+	}
 	if (!old || alerts_changed(old, &d->cfg)) {
 		alerts_close(d);
 		err = alerts_open(d);
@@ -268,6 +307,7 @@ void sinks_close(struct daemon *d)
 		sink_pcap_close(&d->pcap);
 	d->file_on = d->out_on = d->pcap_on = d->journal_on = false;
 	alerts_close(d);
+	alert_limit_free(&d->flows_seen);
 }
 
 static void alert_summary(struct daemon *d, uint64_t now)

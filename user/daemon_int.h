@@ -20,6 +20,7 @@
 #include "sink_file.h"
 #include "sink_journal.h"
 #include "sink_pcap.h"
+#include "vcount.h"
 
 /* epoll data: what the fd is, in the upper half; a slot number in the lower. */
 #define EP_SIGNAL (1ull << 32)
@@ -45,6 +46,7 @@ struct ifrun {
 	unsigned retried_ifindex; /* the interface index a re-attach was last tried on */
 	bool repin_failed; /* reported once */
 	uint64_t events_received, events_malformed;
+	struct vcount *vc; /* violations counted for the metrics */
 };
 
 struct daemon {
@@ -64,6 +66,7 @@ struct daemon {
 	struct alert_limit limit;
 	struct alert_runner alerts;
 	bool alerts_on;
+	struct alert_limit flows_seen; /* undeclared egress flows, de-duplicated for the metrics */
 	/* metrics */
 	struct metrics_http *http;
 	struct daemon_metrics dm;

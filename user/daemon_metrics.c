@@ -25,6 +25,9 @@ int daemon_metrics_render(void *ctx, struct mbuf *b)
 		im[i].ok = state_read(d->ifs[i].name, &im[i].st) == 0;
 		im[i].events_received = d->ifs[i].events_received;
 		im[i].events_malformed = d->ifs[i].events_malformed;
+		im[i].vc = d->ifs[i].vc;
+		if (im[i].ok)
+			im[i].tags_time = metrics_tags_time(&im[i].st.pcfg);
 	}
 	if (d->alerts_on) {
 		dm.alerts_started += d->alerts.started;

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* amlguard's metrics: per-interface datapath counters and the daemon's own. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "metrics_collect.h"
 #include "names.h"
@@ -183,6 +186,51 @@ static void conntrack(struct mbuf *b, const struct iface_metrics *ifs, size_t n)
 		  "Connection tracking table size.", IFM(st.ct_capacity));
 	per_iface(b, ifs, n, "amlguard_conntrack_create_failed_total", "counter",
 		  "Flows that could not be tracked.", IFM(st.stats.ct_create_failed));
+	per_iface(b, ifs, n, "amlguard_conntrack_created_total", "counter",
+		  "Flows tracked (entries created).", IFM(st.stats.ct_created));
+	per_iface(b, ifs, n, "amlguard_conntrack_rejudged_total", "counter",
+		  "Tracked flows judged again by their first packet under a new policy.",
+		  IFM(st.stats.ct_revalidated));
+}
+
+/* Learning addresses from DNS answers, for policies with host rules. */
+static void dns(struct mbuf *b, const struct iface_metrics *ifs, size_t n)
+{
+	metrics_family(b, "amlguard_dns_responses_total", "counter",
+		       "DNS responses seen: from a trusted resolver (read), or from another server "
+		       "(ignored).");
+	for (size_t i = 0; i < n; i++) {
+		struct mlabel l[] = { { "interface", ifs[i].ifname }, { "resolver", "trusted" } };
+
+		if (!ifs[i].ok)
+			continue;
+		metrics_u64(b, "amlguard_dns_responses_total", l, 2, ifs[i].st.stats.dns_responses);
+		l[1].value = "untrusted";
+		metrics_u64(b, "amlguard_dns_responses_total", l, 2, ifs[i].st.stats.dns_untrusted);
+	}
+	per_iface(b, ifs, n, "amlguard_dns_learned_total", "counter",
+		  "Addresses learned or refreshed from DNS answers for the host rules.",
+		  IFM(st.stats.dns_learned));
+	metrics_family(b, "amlguard_dns_learning_failures_total", "counter",
+		       "DNS answers of trusted resolvers that taught nothing: malformed (could not "
+		       "be read), or table_full (a live learned address was evicted for it).");
+	for (size_t i = 0; i < n; i++) {
+		struct mlabel l[] = { { "interface", ifs[i].ifname }, { "cause", "malformed" } };
+
+		if (!ifs[i].ok)
+			continue;
+		metrics_u64(b, "amlguard_dns_learning_failures_total", l, 2,
+			    ifs[i].st.stats.dns_malformed);
+		l[1].value = "table_full";
+		metrics_u64(b, "amlguard_dns_learning_failures_total", l, 2,
+			    ifs[i].st.stats.dns_evicted_live);
+	}
+	per_iface(b, ifs, n, "amlguard_dns_expired_evictions_total", "counter",
+		  "Expired learned addresses removed to make room.",
+		  IFM(st.stats.dns_evicted_expired));
+	per_iface(b, ifs, n, "amlguard_sni_checked_total", "counter",
+		  "TLS ClientHellos whose server name was checked against the host rules.",
+		  IFM(st.stats.sni_checked));
 }
 
 static void policy(struct mbuf *b, const struct iface_metrics *ifs, size_t n)
@@ -194,6 +242,16 @@ static void policy(struct mbuf *b, const struct iface_metrics *ifs, size_t n)
 
 		metrics_u64(b, "amlguard_attached", l, 1,
 			    ifs[i].ok && ifs[i].st.prog_id[0] && ifs[i].st.prog_id[1]);
+	}
+	metrics_family(b, "amlguard_mode", "gauge",
+		       "1 for the running policy's mode (audit: violations pass and are reported; "
+		       "enforce: they are dropped), 0 for the other.");
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned m = 0; ifs[i].ok && m < VCOUNT_MODES; m++) {
+			struct mlabel l[] = { { "interface", ifs[i].ifname }, { "mode", mode_str(m) } };
+
+			metrics_u64(b, "amlguard_mode", l, 2, ifs[i].st.pcfg.mode == m);
+		}
 	}
 	per_iface(b, ifs, n, "amlguard_policy_generation", "gauge",
 		  "Generation of the running policy; bumped by every install.",
@@ -243,6 +301,35 @@ static void policy(struct mbuf *b, const struct iface_metrics *ifs, size_t n)
 			continue;
 		metrics_u64(b, "amlguard_tags_change_number", l, 1, ifs[i].st.pcfg.tags_change);
 	}
+	metrics_family(b, "amlguard_tags_timestamp_seconds", "gauge",
+		       "Date of the service-tag file the policy was compiled with (from its name, "
+		       "else its modification time), in seconds since the epoch.");
+	for (size_t i = 0; i < n; i++) {
+		struct mlabel l[] = { { "interface", ifs[i].ifname } };
+
+		if (ifs[i].ok && ifs[i].tags_time > 0)
+			metrics_f64(b, "amlguard_tags_timestamp_seconds", l, 1, ifs[i].tags_time);
+	}
+}
+
+double metrics_tags_time(const struct amlg_pcfg *pc)
+{
+	struct tm tm = { 0 };
+	struct stat sb;
+	char tail;
+
+	if (!pc->tags_file[0] && !pc->tags_change)
+		return 0;
+	if (sscanf(pc->tags_date, "%4d%2d%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tail) ==
+	    3) {
+		tm.tm_year -= 1900;
+		tm.tm_mon -= 1;
+		return (double)timegm(&tm);
+	}
+	if (pc->tags_file[0] && memchr(pc->tags_file, '\0', sizeof(pc->tags_file)) &&
+	    !stat(pc->tags_file, &sb))
+		return (double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec / 1e9;
+	return 0;
 }
 
 static void daemon_ifaces(struct mbuf *b, const struct iface_metrics *ifs, size_t n)
@@ -263,6 +350,79 @@ static void daemon_ifaces(struct mbuf *b, const struct iface_metrics *ifs, size_
 		metrics_u64(b, "amlguard_daemon_events_malformed_total", l, 1,
 			    ifs[i].events_malformed);
 	}
+}
+
+/* New undeclared egress flows by mode and reason, every combination from the start. */
+static void undeclared(struct mbuf *b, const struct iface_metrics *ifs, size_t n)
+{
+	const char *name = "amlguard_undeclared_egress_flows_total";
+
+	metrics_family(b, name, "counter",
+		       "New egress flows that violate the policy (one per 5-tuple per alert-window), "
+		       "by the mode that judged them and the reason.");
+	for (size_t i = 0; i < n; i++) {
+		for (unsigned k = 0; ifs[i].vc && k < VCOUNT_MODES * AMLG_REASON_MAX; k++) {
+			unsigned m = k / AMLG_REASON_MAX, r = k % AMLG_REASON_MAX;
+			struct mlabel l[] = { { "interface", ifs[i].ifname },
+					      { "mode", mode_str(m) },
+					      { "reason", reason_str(r) } };
+
+			if (r == AMLG_REASON_NONE)
+				continue;
+			metrics_u64(b, name, l, 3, ifs[i].vc->undeclared[m][r]);
+		}
+	}
+}
+
+static void flow_violation(struct mbuf *b, const char *ifname, unsigned dir, const char *flow,
+			   const uint64_t *counts)
+{
+	for (unsigned m = 0; m < VCOUNT_MODES; m++) {
+		struct mlabel l[] = { { "interface", ifname },
+				      { "mode", mode_str(m) },
+				      { "direction", dir_names[dir & 1] },
+				      { "flow", flow } };
+
+		metrics_u64(b, "amlguard_flow_violations_total", l, 4, counts ? counts[m] : 0);
+	}
+}
+
+/*
+ * Violating flows by the flow ID whose rule covered the address: what was counted, and the
+ * running policy's other flow IDs at 0, so that the first violation is a visible increase.
+ */
+static void flow_violations(struct mbuf *b, const struct iface_metrics *ifs, size_t n)
+{
+	struct flow_sum *sums = calloc(AMLG_RULE_IDS, sizeof(*sums));
+
+	if (!sums) {
+		b->err = -ENOMEM;
+		return;
+	}
+	metrics_family(b, "amlguard_flow_violations_total", "counter",
+		       "Violating flows reported whose address a rule of this flow ID covers, but "
+		       "not their port, protocol or server name (at most one report per flow per "
+		       "10 s).");
+	for (size_t i = 0; i < n; i++) {
+		const struct vcount *v = ifs[i].vc;
+		size_t m = ifs[i].ok ? flow_sums(&ifs[i].st, sums, AMLG_RULE_IDS) : 0;
+
+		if (!v)
+			continue;
+		for (size_t j = 0; j < v->nflows; j++)
+			flow_violation(b, ifs[i].ifname, v->flows[j].dir, v->flows[j].flow,
+				       v->flows[j].n);
+		for (size_t j = 0; j < m; j++)
+			if (!vcount_find(v, sums[j].dir, sums[j].flow))
+				flow_violation(b, ifs[i].ifname, sums[j].dir, sums[j].flow, NULL);
+		for (unsigned d = 0; d < AMLG_DIRS; d++) {
+			uint64_t other[VCOUNT_MODES] = { v->other[0][d], v->other[1][d] };
+
+			if (other[0] || other[1])
+				flow_violation(b, ifs[i].ifname, d, VCOUNT_OTHER, other);
+		}
+	}
+	free(sums);
 }
 
 static void daemon_own(struct mbuf *b, const struct daemon_metrics *dm)
@@ -328,8 +488,11 @@ int metrics_render(struct mbuf *b, const struct iface_metrics *ifs, size_t n,
 	flows(b, ifs, n);
 	events(b, ifs, n);
 	conntrack(b, ifs, n);
+	dns(b, ifs, n);
 	if (dm) {
 		daemon_ifaces(b, ifs, n);
+		undeclared(b, ifs, n);
+		flow_violations(b, ifs, n);
 		daemon_own(b, dm);
 	}
 	return b->err;

@@ -11,6 +11,7 @@
 
 #include "metrics.h"
 #include "state.h"
+#include "vcount.h"
 
 struct iface_metrics {
 	const char *ifname;
@@ -18,6 +19,8 @@ struct iface_metrics {
 	struct amlg_state st;
 	/* the daemon's, per interface */
 	uint64_t events_received, events_malformed;
+	const struct vcount *vc; /* violations the daemon counted, or NULL */
+	double tags_time; /* the service-tag file's date, seconds since the epoch; 0: none */
 };
 
 enum sink_kind { SINK_FILE, SINK_STDOUT, SINK_JOURNAL, SINK_PCAP, SINK_KINDS };
@@ -36,6 +39,13 @@ struct daemon_metrics {
 /* Everything, in families; dm NULL: no daemon metrics.  0 or the buffer's error. */
 int metrics_render(struct mbuf *b, const struct iface_metrics *ifs, size_t n,
 		   const struct daemon_metrics *dm);
+
+/*
+ * The date of the service-tag file a policy was compiled with: the one in its name
+ * (ServiceTags_Public_YYYYMMDD.json, midnight UTC), else the file's modification time; 0 if the
+ * policy has no tag file or neither is known.
+ */
+double metrics_tags_time(const struct amlg_pcfg *pc);
 
 extern const char *const sink_kind_names[SINK_KINDS];
 

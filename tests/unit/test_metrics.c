@@ -10,12 +10,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "metrics.h"
 #include "metrics_collect.h"
 #include "metrics_textfile.h"
+#include "vcount.h"
 
 static void test_names(void **state)
 {
@@ -197,6 +200,120 @@ static void test_render(void **state)
 }
 
 /*
+ * The metrics alerting rules use: the mode as a 0/1 pair, undeclared egress flows and flow-ID
+ * violations by mode (every combination present from the start, so that the first one is an
+ * increase), DNS learning, conntrack and the tag file's date.
+ */
+static void test_render_alerting(void **state)
+{
+	struct rule_state *rules = calloc(AMLG_RULE_IDS, sizeof(*rules));
+	struct vcount *vc = calloc(1, sizeof(*vc));
+	struct iface_metrics im[1] = { { .ifname = "eth1", .ok = true } };
+	struct daemon_metrics dm = { .last_reload_ok = true };
+	struct amlg_state *st = &im[0].st;
+	char flow[16];
+	struct mbuf b;
+
+	assert_non_null(rules);
+	assert_non_null(vc);
+	st->rules = rules;
+	st->pcfg.mode = AMLG_MODE_AUDIT;
+	st->stats.dns_responses = 8;
+	st->stats.dns_untrusted = 2;
+	st->stats.dns_malformed = 3;
+	st->stats.dns_evicted_live = 1;
+	st->stats.ct_created = 40;
+	/* F-A out (two rules), F-B out, F-A in: three (direction, flow) pairs */
+	for (int i = 0; i < 4; i++) {
+		rules[i].info.used = 1;
+		rules[i].info.dir = i == 3 ? AMLG_DIR_IN : AMLG_DIR_OUT;
+		snprintf(rules[i].info.flow, AMLG_FLOW_MAX, "%s", i == 2 ? "F-B" : "F-A");
+	}
+	vcount_undeclared(vc, AMLG_MODE_AUDIT, AMLG_REASON_NO_RULE);
+	vcount_undeclared(vc, AMLG_MODE_AUDIT, AMLG_REASON_NO_RULE);
+	vcount_undeclared(vc, AMLG_MODE_ENFORCE, AMLG_REASON_PORT);
+	vcount_flow(vc, AMLG_MODE_AUDIT, AMLG_DIR_OUT, "F-B");
+	vcount_flow(vc, AMLG_MODE_AUDIT, AMLG_DIR_OUT, "F-B");
+	/* a flow ID of an earlier policy stays, with its count */
+	vcount_flow(vc, AMLG_MODE_ENFORCE, AMLG_DIR_OUT, "OLD");
+	im[0].vc = vc;
+	im[0].tags_time = 1763424000; /* 2025-11-18 */
+	mbuf_init(&b);
+	assert_int_equal(metrics_render(&b, im, 1, &dm), 0);
+	assert_non_null(strstr(b.s, "amlguard_mode{interface=\"eth1\",mode=\"audit\"} 1\n"));
+	assert_non_null(strstr(b.s, "amlguard_mode{interface=\"eth1\",mode=\"enforce\"} 0\n"));
+	assert_non_null(strstr(b.s, "amlguard_undeclared_egress_flows_total{interface=\"eth1\","
+				    "mode=\"audit\",reason=\"no-rule\"} 2\n"));
+	assert_non_null(strstr(b.s, "amlguard_undeclared_egress_flows_total{interface=\"eth1\","
+				    "mode=\"enforce\",reason=\"port\"} 1\n"));
+	assert_non_null(strstr(b.s, "amlguard_undeclared_egress_flows_total{interface=\"eth1\","
+				    "mode=\"enforce\",reason=\"no-rule\"} 0\n"));
+	assert_int_equal(samples(b.s, "amlguard_undeclared_egress_flows_total"),
+			 2 * (AMLG_REASON_MAX - 1));
+	assert_non_null(strstr(b.s, "amlguard_flow_violations_total{interface=\"eth1\","
+				    "mode=\"audit\",direction=\"out\",flow=\"F-B\"} 2\n"));
+	assert_non_null(strstr(b.s, "amlguard_flow_violations_total{interface=\"eth1\","
+				    "mode=\"enforce\",direction=\"out\",flow=\"F-A\"} 0\n"));
+	assert_non_null(strstr(b.s, "amlguard_flow_violations_total{interface=\"eth1\","
+				    "mode=\"audit\",direction=\"in\",flow=\"F-A\"} 0\n"));
+	assert_non_null(strstr(b.s, "amlguard_flow_violations_total{interface=\"eth1\","
+				    "mode=\"enforce\",direction=\"out\",flow=\"OLD\"} 1\n"));
+	/* (F-B out, OLD out, F-A out, F-A in) x 2 modes */
+	assert_int_equal(samples(b.s, "amlguard_flow_violations_total"), 8);
+	assert_non_null(strstr(b.s, "amlguard_dns_responses_total{interface=\"eth1\","
+				    "resolver=\"untrusted\"} 2\n"));
+	assert_non_null(strstr(b.s, "amlguard_dns_learning_failures_total{interface=\"eth1\","
+				    "cause=\"malformed\"} 3\n"));
+	assert_non_null(strstr(b.s, "amlguard_dns_learning_failures_total{interface=\"eth1\","
+				    "cause=\"table_full\"} 1\n"));
+	assert_non_null(strstr(b.s, "amlguard_conntrack_created_total{interface=\"eth1\"} 40\n"));
+	assert_non_null(
+		strstr(b.s, "amlguard_tags_timestamp_seconds{interface=\"eth1\"} 1763424000\n"));
+	mbuf_free(&b);
+	/* without the daemon's counts (no dm, no vc) the daemon's families are absent */
+	im[0].vc = NULL;
+	im[0].tags_time = 0;
+	mbuf_init(&b);
+	assert_int_equal(metrics_render(&b, im, 1, NULL), 0);
+	assert_null(strstr(b.s, "amlguard_undeclared_egress_flows_total{"));
+	assert_null(strstr(b.s, "amlguard_tags_timestamp_seconds{"));
+	mbuf_free(&b);
+	/* beyond VCOUNT_FLOWS pairs, the rest is summed under one label */
+	memset(vc, 0, sizeof(*vc));
+	for (int i = 0; i < VCOUNT_FLOWS + 5; i++) {
+		snprintf(flow, sizeof(flow), "F%d", i);
+		vcount_flow(vc, AMLG_MODE_ENFORCE, AMLG_DIR_IN, flow);
+	}
+	assert_int_equal(vc->nflows, VCOUNT_FLOWS);
+	assert_int_equal(vc->other[AMLG_MODE_ENFORCE][AMLG_DIR_IN], 5);
+	free(vc);
+	free(rules);
+}
+
+/* The tag file's date: from the name, else the file's modification time, else none. */
+static void test_tags_time(void **state)
+{
+	struct amlg_pcfg pc = { 0 };
+	char path[] = "/tmp/amlg-tags-XXXXXX";
+	struct timespec ts[2] = { { .tv_sec = 1700000000 }, { .tv_sec = 1700000000 } };
+	int fd;
+
+	assert_true(metrics_tags_time(&pc) == 0);
+	pc.tags_change = 374;
+	snprintf(pc.tags_date, sizeof(pc.tags_date), "20251020");
+	assert_true(metrics_tags_time(&pc) == 1760918400.0);
+	pc.tags_date[0] = '\0';
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(futimens(fd, ts), 0);
+	close(fd);
+	snprintf(pc.tags_file, sizeof(pc.tags_file), "%s", path);
+	assert_true(metrics_tags_time(&pc) == 1700000000.0);
+	unlink(path);
+	assert_true(metrics_tags_time(&pc) == 0);
+}
+
+/*
  * The textfile is replaced through a temporary file nobody can predict or plant a link at
  * (the textfile directory belongs to node_exporter's user), readable by node_exporter,
  * writable by nobody else, whatever the umask; nothing is left behind.
@@ -240,6 +357,8 @@ int main(void)
 		cmocka_unit_test(test_names),	 cmocka_unit_test(test_escaping),
 		cmocka_unit_test(test_numbers),	 cmocka_unit_test(test_bad_names_fail),
 		cmocka_unit_test(test_growth),	 cmocka_unit_test(test_render),
+		cmocka_unit_test(test_render_alerting),
+		cmocka_unit_test(test_tags_time),
 		cmocka_unit_test(test_textfile),
 	};
 
