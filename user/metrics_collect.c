@@ -248,7 +248,8 @@ static void policy(struct mbuf *b, const struct iface_metrics *ifs, size_t n)
 		       "enforce: they are dropped), 0 for the other.");
 	for (size_t i = 0; i < n; i++) {
 		for (unsigned m = 0; ifs[i].ok && m < VCOUNT_MODES; m++) {
-			struct mlabel l[] = { { "interface", ifs[i].ifname }, { "mode", mode_str(m) } };
+			struct mlabel l[] = { { "interface", ifs[i].ifname },
+					      { "mode", mode_str(m) } };
 
 			metrics_u64(b, "amlguard_mode", l, 2, ifs[i].st.pcfg.mode == m);
 		}
@@ -357,9 +358,10 @@ static void undeclared(struct mbuf *b, const struct iface_metrics *ifs, size_t n
 {
 	const char *name = "amlguard_undeclared_egress_flows_total";
 
-	metrics_family(b, name, "counter",
-		       "New egress flows that violate the policy (one per 5-tuple per alert-window), "
-		       "by the mode that judged them and the reason.");
+	metrics_family(
+		b, name, "counter",
+		"New egress flows that violate the policy (one per 5-tuple per alert-window), "
+		"by the mode that judged them and the reason.");
 	for (size_t i = 0; i < n; i++) {
 		for (unsigned k = 0; ifs[i].vc && k < VCOUNT_MODES * AMLG_REASON_MAX; k++) {
 			unsigned m = k / AMLG_REASON_MAX, r = k % AMLG_REASON_MAX;

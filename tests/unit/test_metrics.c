@@ -354,11 +354,10 @@ static void test_textfile(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),	 cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_numbers),	 cmocka_unit_test(test_bad_names_fail),
-		cmocka_unit_test(test_growth),	 cmocka_unit_test(test_render),
-		cmocka_unit_test(test_render_alerting),
-		cmocka_unit_test(test_tags_time),
+		cmocka_unit_test(test_names),		cmocka_unit_test(test_escaping),
+		cmocka_unit_test(test_numbers),		cmocka_unit_test(test_bad_names_fail),
+		cmocka_unit_test(test_growth),		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_render_alerting), cmocka_unit_test(test_tags_time),
 		cmocka_unit_test(test_textfile),
 	};
 
