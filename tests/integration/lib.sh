@@ -23,6 +23,7 @@ H6=2001:db8:ffff::10
 WORK=$(mktemp -d /tmp/amlguard-it.XXXXXX)
 PIDS=()
 ATTACHED=()
+EXTRA_NS=() # more namespaces a test created, deleted like the others
 
 die() {
 	echo "  FAIL: $*" >&2
@@ -59,14 +60,14 @@ cleanup() {
 	done
 	PIDS=()
 	# Whatever still runs inside our namespaces (forked servers' children too).
-	for ns in "$NS_HOST" "$NS_REMOTE" "$NS_GW"; do
+	for ns in "$NS_HOST" "$NS_REMOTE" "$NS_GW" "${EXTRA_NS[@]}"; do
 		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
 	done
 	for p in "${ATTACHED[@]}"; do
 		in_ns "${p%%:*}" "$AMLGUARD" -q detach -i "${p#*:}" >/dev/null 2>&1
 	done
 	ATTACHED=()
-	for ns in "$NS_HOST" "$NS_REMOTE" "$NS_GW"; do
+	for ns in "$NS_HOST" "$NS_REMOTE" "$NS_GW" "${EXTRA_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
 	# Pins of an interface that vanished with its namespace.
