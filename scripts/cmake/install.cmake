@@ -49,6 +49,16 @@ install(FILES ${CMAKE_SOURCE_DIR}/user/dist/amlguard.logrotate
 	DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/logrotate.d RENAME amlguard)
 install(FILES ${CMAKE_SOURCE_DIR}/user/dist/amlguard.bash-completion
 	DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME amlguard)
+# Monitoring: the Prometheus rules, the scrape and Alertmanager examples, the Grafana dashboard;
+# the cloud-init example for deploying to many hosts.
+install(FILES ${CMAKE_SOURCE_DIR}/user/dist/prometheus/amlguard.rules.yml
+	${CMAKE_SOURCE_DIR}/user/dist/prometheus/prometheus-scrape.yml
+	${CMAKE_SOURCE_DIR}/user/dist/prometheus/alertmanager.yml
+	DESTINATION ${CMAKE_INSTALL_DATADIR}/amlguard/prometheus)
+install(FILES ${CMAKE_SOURCE_DIR}/user/dist/grafana/amlguard-dashboard.json
+	DESTINATION ${CMAKE_INSTALL_DATADIR}/amlguard/grafana)
+install(FILES ${CMAKE_SOURCE_DIR}/user/dist/cloud-init/amlguard-user-data.yml
+	DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/policies/ DESTINATION ${CMAKE_INSTALL_DATADIR}/amlguard/policies
 	FILES_MATCHING PATTERN "*.policy" PATTERN "*.md")
 install(FILES ${CMAKE_SOURCE_DIR}/docs/policy.md DESTINATION ${CMAKE_INSTALL_DOCDIR})

@@ -489,7 +489,10 @@ test_deb_package() {
 	for p in ./usr/sbin/amlguard ./etc/amlguard/amlguard.conf ./lib/systemd/system/amlguard.service \
 		./usr/share/man/man8/amlguard.8.gz ./usr/share/man/man5/amlguard.policy.5.gz \
 		./usr/share/bash-completion/completions/amlguard ./etc/logrotate.d/amlguard \
-		./usr/share/amlguard/policies/; do
+		./usr/share/amlguard/policies/ ./usr/share/amlguard/prometheus/amlguard.rules.yml \
+		./usr/share/amlguard/prometheus/alertmanager.yml ./usr/share/amlguard/prometheus/prometheus-scrape.yml \
+		./usr/share/amlguard/grafana/amlguard-dashboard.json \
+		./usr/share/doc/amlguard/examples/amlguard-user-data.yml; do
 		grep -q " $p" "$WORK/contents" || die "the package lacks $p"
 	done
 	dpkg-deb -I "$deb" conffiles | grep -q /etc/amlguard/amlguard.conf || die "the configuration is not a conffile"
@@ -499,6 +502,8 @@ test_deb_package() {
 	/usr/sbin/amlguard --version | grep -q "^amlguard [0-9]" || die "the installed binary does not run"
 	systemd-analyze verify /lib/systemd/system/amlguard.service || die "systemd-analyze verify failed"
 	logrotate -d /etc/logrotate.d/amlguard >"$WORK/logrotate.txt" 2>&1 || die "logrotate rejects the snippet"
+	promtool check rules /usr/share/amlguard/prometheus/amlguard.rules.yml >/dev/null ||
+		die "promtool rejects the installed rules"
 	MANWIDTH=80 man -l /usr/share/man/man8/amlguard.8.gz 2>/dev/null | grep -q "amlguard run" || die "man page"
 	bash -c '. /usr/share/bash-completion/completions/amlguard
 		COMP_WORDS=(amlguard ru); COMP_CWORD=1; _amlguard; [ "${COMPREPLY[*]}" = run ]' || die "completion"
