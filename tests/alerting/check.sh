@@ -48,6 +48,7 @@ alertmanager)
 	[ "$(route alertname=AmlguardNotAttached severity=critical host=10.0.0.4)" = amlguard-oncall ]
 	[ "$(route alertname=AmlguardUndeclaredEgressBlocked severity=warning host=10.0.0.4)" = amlguard-tickets ]
 	[ "$(route alertname=AmlguardTagsStale severity=warning host=10.0.0.4)" = amlguard-tickets ]
+	[ "$(route alertname=HostMaintenance host=10.0.0.4)" = null ]
 	python3 - "$dist/prometheus/alertmanager.yml" <<'PY'
 import sys, yaml
 c = yaml.safe_load(open(sys.argv[1]))

@@ -374,6 +374,14 @@ EOF
 	[ "$(metric "$WORK/m" "amlguard_tags_change_number{interface=\"$i\"}")" -eq 0 ] || die "tags change number"
 	[ "$(metric "$WORK/m" "amlguard_conntrack_capacity{interface=\"$i\"}")" -eq 65536 ] || die "ct capacity"
 	[ "$(metric "$WORK/m" "amlguard_attached{interface=\"$i\"}")" -eq 1 ] || die "attached"
+	# counted by the daemon, by the mode that judged the flow; every combination there
+	[ "$(metric "$WORK/m" "amlguard_mode{interface=\"$i\",mode=\"enforce\"}")" -eq 1 ] || die "mode"
+	[ "$(metric "$WORK/m" "amlguard_undeclared_egress_flows_total{interface=\"$i\",mode=\"enforce\",reason=\"no-rule\"}")" -eq 1 ] ||
+		die "the undeclared flow is not counted once"
+	[ "$(metric "$WORK/m" "amlguard_undeclared_egress_flows_total{interface=\"$i\",mode=\"audit\",reason=\"no-rule\"}")" -eq 0 ] ||
+		die "an audit-mode flow counted"
+	[ "$(metric "$WORK/m" "amlguard_flow_violations_total{interface=\"$i\",mode=\"enforce\",direction=\"out\",flow=\"T-HTTPS\"}")" -eq 0 ] ||
+		die "no flow-ID violation series"
 	grep -q "^amlguard_events_dropped_total{interface=\"$i\",cause=\"ringbuf_full\"} " "$WORK/m" || die "no ring-buffer drops series"
 	grep -q "^amlguard_policy_info{interface=\"$i\",path=\"$WORK/p.policy\",sha256=\"[0-9a-f]\{64\}\",mode=\"enforce\",role=\"host\"} 1$" "$WORK/m" ||
 		die "no policy info"
