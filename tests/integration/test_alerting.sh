@@ -22,12 +22,13 @@ RESOLVE_BOUND=45 # seconds from the fix to the resolved notification, at most
 hns() { echo "amlg-$ID-$1"; }
 hif() { echo "ag${ID}$1"; }
 haddr() { echo "192.0.2.1$1"; }
+# known before any test runs, so that the runner's cleanup deletes them on every exit path
+EXTRA_NS=("$NS_MON" "$(hns 1)" "$(hns 2)" "$(hns 3)")
 
 # The monitoring namespace holds a bridge; each host namespace is joined to it by a veth.
 setup_fleet() {
 	local n ns
 	ip netns add "$NS_MON"
-	EXTRA_NS+=("$NS_MON")
 	in_ns "$NS_MON" ip link set lo up
 	in_ns "$NS_MON" ip link add "$BR" type bridge
 	in_ns "$NS_MON" ip link set "$BR" up
@@ -38,7 +39,6 @@ setup_fleet() {
 	for n in 1 2 3; do
 		ns=$(hns $n)
 		ip netns add "$ns"
-		EXTRA_NS+=("$ns")
 		ip link add "$(hif $n)" netns "$ns" type veth peer name "ag${ID}p$n" netns "$NS_MON"
 		in_ns "$NS_MON" ip link set "ag${ID}p$n" master "$BR" up
 		in_ns "$ns" ip link set lo up
