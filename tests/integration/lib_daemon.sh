@@ -21,10 +21,11 @@ ready_count() {
 	grep -c '^READY=1' "$WORK/notify.log" || true
 }
 
-# Wait until READY=1 was sent n times in all (at most 10 seconds).
+# Wait until READY=1 was sent n times in all (at most 60 seconds: loading and verifying the
+# program takes seconds on a loaded machine).
 wait_ready() {
 	local n=$1 i
-	for i in $(seq 200); do
+	for i in $(seq 1200); do
 		[ "$(ready_count)" -ge "$n" ] && return 0
 		if [ -n "$DAEMON_PID" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null; then
 			cat "$WORK/daemon.err" >&2
