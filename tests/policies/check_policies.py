@@ -11,7 +11,9 @@
    of a scenario that has the ID, the policy declares it 'noflow' with a reason.  Every ID is
    covered; a retired ID is never a rule with the default variables; publicip=off leaves no
    inbound rule of the policy.
-3. With --flows (shared/aml-flows.md, when it is there): every ID of that document is in the
+3. 'compile --what-if' and 'tags diff --what-if' name exactly the flow IDs the catalogue's
+   conditions say a change of batch, publicip or a switch opens and closes.
+4. With --flows (shared/aml-flows.md, when it is there): every ID of that document is in the
    catalogue with the same direction, protocol and ports.
 """
 import argparse
@@ -218,6 +220,72 @@ class Checker:
                       (what, f, sorted(got), sorted(want)))
 
 
+WHATIFS = [
+    # current values (beyond the defaults), the change
+    ({}, {"batch": "classic"}),
+    ({}, {"batch": "both"}),
+    ({"batch": "classic"}, {"batch": "simplified"}),
+    ({}, {"publicip": "off"}),
+    ({"batch": "both", "ssh": "on"}, {"publicip": "off"}),
+    ({}, {"monitor": "on", "python": "on"}),
+]
+
+
+def expected_whatif(cat, sc, cloud, now, then):
+    """(opens, closes) by the catalogue: the IDs whose condition holds under one setting only."""
+    opens, closes = set(), set()
+    for i, row in cat.items():
+        if sc not in row["scenarios"].split(",") or cloud not in row["clouds"].split(","):
+            continue
+        a, b = when_holds(row, now), when_holds(row, then)
+        if b and not a:
+            opens.add(i)
+        elif a and not b:
+            closes.add(i)
+    return opens, closes
+
+
+def check_whatif(chk, amlguard, policy, sc, defs, cloud, region, tagdir, tagfile, oldfile, site):
+    """compile --what-if and tags diff --what-if against the catalogue's conditions."""
+    tags = os.path.join(tagdir, tagfile)
+    for cur, change in WHATIFS:
+        if any(k not in defs for k in list(cur) + list(change)):
+            continue
+        now = dict(defs, cloud=cloud, region=region)
+        now.update(cur)
+        then = dict(now)
+        then.update(change)
+        want = expected_whatif(chk.cat, sc, cloud, now, then)
+        base = ["--var", "cloud=%s" % cloud, "--var", "region=%s" % region,
+                "--var", "site=%s" % site]
+        for k, v in cur.items():
+            base += ["--var", "%s=%s" % (k, v)]
+        wi = []
+        for k, v in change.items():
+            wi += ["--what-if", "%s=%s" % (k, v)]
+        what = "%s %s %s %s what-if %s" % (os.path.basename(policy), cloud, cur or "defaults",
+                                           tagfile, change)
+        for cmd, ok_rc in (([amlguard, "-q", "compile", "-j", "-p", policy, "--tags", tags] +
+                            base + wi, (0,)),
+                           ([amlguard, "-q", "tags", "diff", "-j", os.path.join(tagdir, oldfile),
+                             tags, "-p", policy] + base + wi, (0, 1))):
+            res = subprocess.run(cmd, capture_output=True, text=True)
+            if res.returncode not in ok_rc:
+                chk.fail("%s: %s exit %d\n%s" % (what, cmd[2], res.returncode, res.stderr))
+                continue
+            flows = json.loads(res.stdout)["what_if"]["flows"]
+            got = ({f["flow"] for f in flows if f["change"] == "opens"},
+                   {f["flow"] for f in flows if f["change"] == "closes"})
+            if got != want:
+                chk.fail("%s: %s --what-if opens %s closes %s, the catalogue says opens %s "
+                         "closes %s" % (what, cmd[2], sorted(got[0]), sorted(got[1]),
+                                        sorted(want[0]), sorted(want[1])))
+            else:
+                print("ok   %s (%s): opens %s, closes %s" % (what, cmd[2],
+                                                             ", ".join(sorted(got[0])) or "-",
+                                                             ", ".join(sorted(got[1])) or "-"))
+
+
 def aml_flows_rows(path):
     """ID -> (dir, proto, ports) of the tables in shared/aml-flows.md."""
     rows = {}
@@ -314,6 +382,14 @@ def main():
                                     chk.fail("%s: retired %s is a rule by default" %
                                              (what, r["flow"]))
     print("%d compiles, slowest %.3f s: %s" % ((ncompiles,) + slowest))
+    print()
+    for fname in scenarios:
+        defs = defines(os.path.join(a.policies, fname))
+        for cloud, tagfile, regions in GEN_CLOUDS:
+            check_whatif(chk, a.amlguard, os.path.join(a.policies, fname),
+                         fname[:-len(".policy")], defs, cloud, regions[0], a.tags, tagfile,
+                         "ServiceTags_Public_20260601.json" if cloud == "public" else tagfile,
+                         site)
     print("\ncoverage of %s:" % cat_path)
     for i, row in cat.items():
         status = row["status"] + (" " + row["retired"] if row["status"] == "retired" else "")
