@@ -232,10 +232,10 @@ json_t *whatif_json(const struct whatif *w, const struct policy *p, const struct
 	for (size_t i = 0; i < w->n; i++) {
 		const struct whatif_flow *x = &w->v[i];
 
-		json_array_append_new(flows, json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "flow",
-						       x->flow, "change", kind_names[x->kind],
-						       "now", x->now, "then", x->then, "noflow",
-						       x->noflow));
+		json_array_append_new(flows,
+				      json_pack("{s:s, s:s, s:s?, s:s?, s:s?}", "flow", x->flow,
+						"change", kind_names[x->kind], "now", x->now,
+						"then", x->then, "noflow", x->noflow));
 	}
 	return json_pack("{s:o, s:o}", "set", vars, "flows", flows);
 }
