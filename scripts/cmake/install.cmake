@@ -50,7 +50,7 @@ install(FILES ${CMAKE_SOURCE_DIR}/user/dist/amlguard.logrotate
 install(FILES ${CMAKE_SOURCE_DIR}/user/dist/amlguard.bash-completion
 	DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions RENAME amlguard)
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/policies/ DESTINATION ${CMAKE_INSTALL_DATADIR}/amlguard/policies
-	FILES_MATCHING PATTERN "*.policy" PATTERN "*.md")
+	FILES_MATCHING PATTERN "*.policy" PATTERN "*.md" PATTERN "catalogue.tsv")
 install(FILES ${CMAKE_SOURCE_DIR}/docs/policy.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # ---- the Debian package -----------------------------------------------------------------------
