@@ -77,6 +77,8 @@ static void rule_text(const struct crule *cr, struct sbuf *b)
 			continue;
 		sb_printf(b, "%s%s%s", shown++ ? ", " : "", set ? "@" : "", set ? set : r->text);
 	}
+	if (!shown)
+		sb_printf(b, "{ }"); /* an empty set: the rule matches nothing */
 }
 
 /* Every rule of the flow ID, "; "-separated; NULL when there is none (or no memory). */
