@@ -27,6 +27,7 @@
  * rule.  Needs root (exit 77 without).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <linux/pkt_cls.h>
 #include <netinet/in.h>
@@ -564,57 +565,67 @@ static const struct crule *host_winner(const struct compiled *c, unsigned dir, c
  * one from 100.64.0.0/10 that no prefix rule covers), and a connection to it is allowed by the
  * rule the name opens first -- this one unless an earlier rule names it too.
  */
+/*
+ * The trusted resolver answers name with a fresh address (from 100.64.0.0/10, never reused: an
+ * address learned earlier would bring its rules too) that no prefix rule covers for p's
+ * protocol and port; p->raddr and p->laddr are set for a connection to it.
+ */
+static void learn(struct offline *o, const struct compiled *c, const char *name, struct probe *p)
+{
+	struct probe q = { .dir = AMLG_DIR_OUT, .family = 4, .proto = AMLG_PROTO_UDP, .dport = 53 };
+	struct offline_verdict v;
+	uint8_t frame[PKT_MAX];
+	struct dnsb d;
+	char addr[32];
+	size_t len;
+
+	p->family = 4;
+	do {
+		snprintf(addr, sizeof(addr), "100.%u.%u.%u", 64 + (next_host_addr >> 16) % 64,
+			 (next_host_addr >> 8) & 255, next_host_addr & 255);
+		next_host_addr++;
+		inet_pton(AF_INET, addr, p->raddr);
+	} while (winner(c, p->dir, 4, p->raddr, host4, p->proto, p->dport));
+	memcpy(p->laddr, host4, 16);
+	/* the query to Azure DNS (a platform rule allows it), then its answer */
+	inet_pton(AF_INET, "168.63.129.16", q.raddr);
+	memcpy(q.laddr, host4, 16);
+	run(o, &q, &v);
+	dns_start(&d, name, 0x8180, 1);
+	dns_a(&d, NULL, addr, 300);
+	{
+		struct pkt_spec a = { "168.63.129.16",
+				      "10.0.0.4",
+				      IPPROTO_UDP,
+				      53,
+				      (uint16_t)(next_sport - 1),
+				      .payload = (uint16_t)d.n,
+				      .data = d.b };
+
+		len = pkt_build(&a, frame, sizeof(frame));
+		now += NS;
+		offline_run(o, frame, len, AMLG_DIR_IN, now, &v);
+	}
+}
+
 static void check_hosts(struct offline *o, const struct compiled *c, const struct crule *cr,
 			struct rule_result *res)
 {
 	for (size_t i = 0; i < cr->nres; i++) {
 		const struct item_res *ir = &cr->res[i];
-		struct probe q = {
-			.dir = AMLG_DIR_OUT, .family = 4, .proto = AMLG_PROTO_UDP, .dport = 53
-		};
 		struct probe p = { .dir = cr->dir,
 				   .family = 4,
 				   .proto = cr->proto == AMLG_PROTO_UDP ? AMLG_PROTO_UDP :
 									  AMLG_PROTO_TCP };
-		struct offline_verdict v;
 		const struct crule *w;
-		char name[AMLG_NAME_MAX + 8], addr[32], msg[512];
-		uint8_t frame[PKT_MAX];
-		struct dnsb d;
-		size_t len;
+		char name[AMLG_NAME_MAX + 8], addr[48], msg[512];
 
 		if (ir->kind != EP_HOST || ir->side != AMLG_SIDE_REMOTE)
 			continue;
 		name_for(ir->text + strlen("host:"), name, sizeof(name));
 		p.dport = cr->nports ? cr->ports[0].lo : 443;
-		do {
-			/* never reused: an address learned earlier would bring its rules too */
-			snprintf(addr, sizeof(addr), "100.%u.%u.%u",
-				 64 + (next_host_addr >> 16) % 64, (next_host_addr >> 8) & 255,
-				 next_host_addr & 255);
-			next_host_addr++;
-			inet_pton(AF_INET, addr, p.raddr);
-		} while (winner(c, p.dir, 4, p.raddr, host4, p.proto, p.dport));
-		memcpy(p.laddr, host4, 16);
-		/* the query to Azure DNS (a platform rule allows it), then its answer */
-		inet_pton(AF_INET, "168.63.129.16", q.raddr);
-		memcpy(q.laddr, host4, 16);
-		run(o, &q, &v);
-		dns_start(&d, name, 0x8180, 1);
-		dns_a(&d, NULL, addr, 300);
-		{
-			struct pkt_spec a = { "168.63.129.16",
-					      "10.0.0.4",
-					      IPPROTO_UDP,
-					      53,
-					      (uint16_t)(next_sport - 1),
-					      .payload = (uint16_t)d.n,
-					      .data = d.b };
-
-			len = pkt_build(&a, frame, sizeof(frame));
-			now += NS;
-			offline_run(o, frame, len, AMLG_DIR_IN, now, &v);
-		}
+		learn(o, c, name, &p);
+		addr_str(4, p.raddr, addr, sizeof(addr));
 		w = host_winner(c, p.dir, name, p.proto, p.dport);
 		if (!w) {
 			failed(res, "no rule opens the name (test bug)");
@@ -778,6 +789,10 @@ struct named {
 	const char *tag; /* the remote side: {r} is the region, {o} the cloud's other region */
 	const char *flow; /* allowed by this flow ID's rule; NULL: a violation */
 	int reason; /* of the violation; -1: any */
+	/* or a host name the resolver answers for ({r}, {o} in lower case; {d} the cloud's
+	 * AML domain: ms, us, cn); public: the public cloud only */
+	const char *host;
+	bool public;
 };
 
 #define CI "compute-instance.policy"
@@ -874,6 +889,22 @@ static const struct named named[] = {
 	  "AzureMachineLearning", "COMPUTE-OUT-AML-UDP" },
 	{ "no public IP: Batch simplified", CC, NOPIP, OUT, TCP, 443, "BatchNodeManagement.{r}",
 	  "COMPUTE-OUT-BATCH" },
+	/* the host names of the current tables, learned from DNS, and their near misses */
+	{ "the region's tundra name, UDP 5831", CI, NO_VARS, OUT, UDP, 5831, NULL,
+	  "COMPUTE-HOSTS-TUNDRA", .host = "{r}.tundra.azureml.{d}" },
+	{ "the region's tundra name, UDP 5832", CI, NO_VARS, OUT, UDP, 5832, NULL, NULL, -1,
+	  .host = "{r}.tundra.azureml.{d}" },
+	{ "another region's tundra name, UDP 5831", CI, NO_VARS, OUT, UDP, 5831, NULL, NULL, -1,
+	  .host = "{o}.tundra.azureml.{d}" },
+	{ "no public IP: the region's tundra name", CC, NOPIP, OUT, UDP, 5831, NULL,
+	  "COMPUTE-HOSTS-TUNDRA", .host = "{r}.tundra.azureml.{d}" },
+	{ "a Batch account of the region, TCP 443", CI, NO_VARS, OUT, TCP, 443, NULL,
+	  "COMPUTE-HOSTS-BATCHSVC", .host = "myaccount.{r}.batch.azure.com", .public = true },
+	{ "a Batch node endpoint of the region, UDP 443", CC, NO_VARS, OUT, UDP, 443, NULL,
+	  "COMPUTE-HOSTS-BATCHSVC", .host = "x.myaccount.{r}.service.batch.azure.com",
+	  .public = true },
+	{ "a Batch account of another region", CI, NO_VARS, OUT, TCP, 443, NULL, NULL, -1,
+	  .host = "myaccount.{o}.batch.azure.com", .public = true },
 };
 
 static const struct crule *rule_of(const struct compiled *c, const char *flow)
@@ -915,16 +946,30 @@ static bool named_addr(const struct compiled *c, const struct prefix_list *l, st
 	return false;
 }
 
-static void tag_name(const char *pattern, size_t k, char *out, size_t sz)
+/* pattern with {r}, {o} (the regions; lower case for host names) and {d} substituted. */
+static void tag_name(const char *pattern, size_t k, bool host, char *out, size_t sz)
 {
-	const char *b = strchr(pattern, '{');
+	size_t n = 0;
 
-	if (!b) {
-		snprintf(out, sz, "%s", pattern);
-		return;
+	for (const char *q = pattern; *q && n + 1 < sz; q++) {
+		const char *sub = NULL;
+
+		if (q[0] == '{' && q[1] && q[2] == '}') {
+			sub = q[1] == 'r'			? clouds[k].regions[0] :
+			      q[1] == 'o'			? clouds[k].regions[1] :
+			      !strcmp(clouds[k].cloud, "usgov") ? "us" :
+			      !strcmp(clouds[k].cloud, "china") ? "cn" :
+								  "ms";
+			q += 2;
+		}
+		if (!sub) {
+			out[n++] = *q;
+			continue;
+		}
+		for (; *sub && n + 1 < sz; sub++)
+			out[n++] = host ? (char)tolower((unsigned char)*sub) : *sub;
 	}
-	snprintf(out, sz, "%.*s%s", (int)(b - pattern), pattern,
-		 clouds[k].regions[b[1] == 'o' ? 1 : 0]);
+	out[n] = '\0';
 }
 
 /* The cases of one setting follow each other: one compile and install per setting. */
@@ -945,9 +990,11 @@ static void run_named(size_t k, const struct tag_db *db)
 		size_t nv = 0, nin = 0;
 		bool ok;
 
+		if (t->public && strcmp(clouds[k].cloud, "public"))
+			continue;
 		while (nv < 3 && t->vars[nv].name)
 			nv++;
-		tag_name(t->tag, k, tag, sizeof(tag));
+		tag_name(t->host ? t->host : t->tag, k, !!t->host, tag, sizeof(tag));
 		snprintf(cfg, sizeof(cfg), "%s %s %s%s%s%s%s%s", t->scenario, clouds[k].cloud,
 			 clouds[k].regions[0], clouds[k].real ? "" : " (generated tags)",
 			 nv ? " batch=" : "", nv ? (nv == 3 ? "both" : t->vars[0].value) : "",
@@ -976,18 +1023,18 @@ static void run_named(size_t k, const struct tag_db *db)
 			failures++;
 			goto next;
 		}
-		e = tags_lookup(db, tag, &ok);
-		if (!e || tags_prefixes(e, &l) || !l.n) {
-			printf("[%s] FAIL: %s: no prefixes for %s\n", cfg, t->what, tag);
-			failures++;
-			goto next;
-		}
 		if (t->flow && !(want = rule_of(c, t->flow))) {
 			printf("[%s] FAIL: %s: no rule for %s\n", cfg, t->what, t->flow);
 			failures++;
 			goto next;
 		}
-		if (!named_addr(c, &l, &p, want)) {
+		if (t->host) {
+			learn(&dp, c, tag, &p);
+		} else if (!(e = tags_lookup(db, tag, &ok)) || tags_prefixes(e, &l) || !l.n) {
+			printf("[%s] FAIL: %s: no prefixes for %s\n", cfg, t->what, tag);
+			failures++;
+			goto next;
+		} else if (!named_addr(c, &l, &p, want)) {
 			printf("[%s] FAIL: %s: no address of %s where %s decides\n", cfg, t->what,
 			       tag, t->flow ? t->flow : "no rule");
 			failures++;

@@ -20,19 +20,18 @@
 #include "whatif.h"
 
 /* Two include-free switches: the value picks a set, and a set may be empty. */
-static const char policy[] =
-	"platform off\n"
-	"define batch = simplified\n"
-	"define port = 443\n"
-	"set in_simplified = { }\n"
-	"set in_classic = { 192.0.2.0/24 }\n"
-	"set out_simplified = { 198.51.100.0/24 }\n"
-	"set out_classic = { }\n"
-	"allow in tcp port 29876-29877 from @in_$batch flow B-IN optional\n"
-	"allow out any port 443 to @out_$batch flow B-OUT optional\n"
-	"allow out tcp port $port to 203.0.113.0/24 flow WEB\n"
-	"allow out udp port 5831 to 203.0.113.0/24 flow SAME\n"
-	"noflow GONE comment \"never a rule\"\n";
+static const char policy[] = "platform off\n"
+			     "define batch = simplified\n"
+			     "define port = 443\n"
+			     "set in_simplified = { }\n"
+			     "set in_classic = { 192.0.2.0/24 }\n"
+			     "set out_simplified = { 198.51.100.0/24 }\n"
+			     "set out_classic = { }\n"
+			     "allow in tcp port 29876-29877 from @in_$batch flow B-IN optional\n"
+			     "allow out any port 443 to @out_$batch flow B-OUT optional\n"
+			     "allow out tcp port $port to 203.0.113.0/24 flow WEB\n"
+			     "allow out udp port 5831 to 203.0.113.0/24 flow SAME\n"
+			     "noflow GONE comment \"never a rule\"\n";
 
 struct side {
 	struct policy *p;
@@ -136,8 +135,8 @@ static void test_opens_closes(void **state)
 	assert_string_equal(json_string_value(json_object_get(
 				    json_array_get(json_object_get(j, "flows"), 0), "change")),
 			    "closes");
-	assert_true(json_is_null(json_object_get(
-		json_array_get(json_object_get(j, "set"), 0), "now")));
+	assert_true(
+		json_is_null(json_object_get(json_array_get(json_object_get(j, "set"), 0), "now")));
 	json_decref(j);
 	whatif_free(&w);
 	/* the same compile on both sides: nothing */
