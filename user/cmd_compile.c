@@ -6,14 +6,48 @@
 
 #include "cli.h"
 #include "frontend.h"
+#include "whatif.h"
+
+enum { OPT_WHAT_IF = OPT_FIRST_FREE };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: amlguard compile -p POLICY [--var NAME=VALUE]... [--tags FILE]\n"
-		   "                        [--mode audit|enforce] [-v] [-j]\n\n"
-		   "Prints every rule with what its endpoints resolved to, then the sizes of the\n"
-		   "tables the datapath would get.  -v lists the merged prefixes of each rule.\n"
-		   "Exit status: 0 compiled, 2 errors (all of them are printed).\n");
+	fprintf(f,
+		"Usage: amlguard compile -p POLICY [--var NAME=VALUE]... [--tags FILE]\n"
+		"                        [--mode audit|enforce] [--what-if NAME=VALUE]... [-v] [-j]\n\n"
+		"Prints the policy's variables, every rule with what its endpoints resolved to,\n"
+		"then the sizes of the tables the datapath would get.  -v lists the merged\n"
+		"prefixes of each rule.  --what-if compiles the policy once more with NAME=VALUE\n"
+		"instead of its current value and lists the flow IDs that change opens, closes\n"
+		"or changes (--what-if batch=classic: what the retired Batch mode costs).\n"
+		"Exit status: 0 compiled, 2 errors (all of them are printed).\n");
+}
+
+static int print(const struct compiled *c, const struct policy *p, const struct var_def *set,
+		 size_t nset, const struct whatif *w, bool verbose)
+{
+	char heading[512];
+	json_t *root;
+	int err;
+
+	if (!json_output) {
+		policy_vars_print(p, stdout);
+		err = compiled_print(c, stdout, false, verbose);
+		if (!err && w) {
+			whatif_heading(p, set, nset, heading, sizeof(heading));
+			whatif_print(w, heading, stdout);
+		}
+		return err;
+	}
+	root = compiled_json(c, verbose);
+	if (!root || json_object_set_new(root, "variables", policy_vars_json(p)) ||
+	    (w && json_object_set_new(root, "what_if", whatif_json(w, p, set, nset)))) {
+		json_decref(root);
+		return -ENOMEM;
+	}
+	err = json_dumpf(root, stdout, JSON_INDENT(2)) || fputc('\n', stdout) == EOF ? -EIO : 0;
+	json_decref(root);
+	return err;
 }
 
 int do_compile(int argc, char **argv)
@@ -22,13 +56,17 @@ int do_compile(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "what-if", required_argument, NULL, OPT_WHAT_IF },
 		FRONTEND_LONG_OPTS,
 		{ 0 },
 	};
-	struct compiled *c = NULL;
-	struct policy *p = NULL;
+	struct compiled *c = NULL, *c2 = NULL;
+	struct policy *p = NULL, *p2 = NULL;
+	struct var_def set[WHATIF_MAX];
+	struct whatif w = { 0 };
 	struct policy_args a;
 	bool verbose = false;
+	size_t nset = 0;
 	int opt, err;
 
 	policy_args_init(&a);
@@ -45,6 +83,10 @@ int do_compile(int argc, char **argv)
 		case 'j':
 			json_output = true;
 			break;
+		case OPT_WHAT_IF:
+			if (whatif_arg(set, &nset, optarg))
+				return -EINVAL;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -54,10 +96,14 @@ int do_compile(int argc, char **argv)
 		}
 	}
 	err = frontend_compile(&a, json_output, &c, &p);
-	if (err)
-		return err;
-	compiled_print(c, stdout, json_output, verbose);
+	if (!err && nset)
+		err = frontend_whatif(&a, set, nset, json_output, c, &w, &c2, &p2);
+	if (!err)
+		err = print(c, p, set, nset, nset ? &w : NULL, verbose);
+	whatif_free(&w);
+	compiled_free(c2);
+	policy_free(p2);
 	compiled_free(c);
 	policy_free(p);
-	return 0;
+	return err;
 }

@@ -8,18 +8,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "frontend.h"
 #include "log.h"
 #include "tags_diff.h"
+#include "whatif.h"
+
+enum { OPT_WHAT_IF = OPT_FIRST_FREE };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: amlguard tags list --tags FILE [-j]\n"
 		"       amlguard tags show NAME --tags FILE [-j]\n"
-		"       amlguard tags diff OLD NEW [-p POLICY [--var NAME=VALUE]...] [-j]\n\n"
+		"       amlguard tags diff OLD NEW [-p POLICY [--var NAME=VALUE]...\n"
+		"                                  [--what-if NAME=VALUE]...] [-j]\n\n"
 		"FILE is Microsoft's \"Azure IP Ranges and Service Tags\" JSON as downloaded\n"
 		"(ServiceTags_Public_YYYYMMDD.json, ..._AzureGovernment_..., ..._China_...), or\n"
 		"the output of 'az network list-service-tags --location REGION -o json'; it may\n"
@@ -28,8 +33,10 @@ static void usage(FILE *f)
 		"show: the prefixes of one tag, merged (NAME as a policy writes it: any case,\n"
 		"      Name or Name.Region, the documented aliases Keyvault and ContainerRegistry).\n"
 		"diff: the addresses added and removed per tag between two files, for the tags\n"
-		"      POLICY uses (every tag without -p).  Exit status 0: no change, 1: changes,\n"
-		"      2: error.\n");
+		"      POLICY uses (every tag without -p).  --what-if also compares the tags and\n"
+		"      the flow IDs (compiled against NEW) of POLICY with NAME=VALUE instead of\n"
+		"      its current value: which flow IDs that change opens, closes or changes.\n"
+		"      Exit status 0: no change of addresses, 1: changes, 2: error.\n");
 }
 
 static json_t *db_json(const struct tag_db *db)
@@ -190,7 +197,7 @@ static void print_change(const struct tag_change *c)
 }
 
 static int print_diff(const struct tag_db *a, const struct tag_db *b, const struct tag_diff *d,
-		      const char *policy)
+		      const char *policy, const struct whatif *w, const char *heading, json_t *wj)
 {
 	char da[512], db_[512];
 	json_t *arr;
@@ -205,9 +212,10 @@ static int print_diff(const struct tag_db *a, const struct tag_db *b, const stru
 			if (policy || c->added.n || c->removed.n || !c->old != !c->new)
 				json_array_append_new(arr, change_json(c));
 		}
-		json_print(json_pack("{s:o, s:o, s:s?, s:I, s:I, s:o}", "old", db_json(a), "new",
-				     db_json(b), "policy", policy, "compared", (json_int_t)d->n,
-				     "changed", (json_int_t)d->changed, "tags", arr));
+		json_print(json_pack("{s:o, s:o, s:s?, s:I, s:I, s:o, s:o*}", "old", db_json(a),
+				     "new", db_json(b), "policy", policy, "compared",
+				     (json_int_t)d->n, "changed", (json_int_t)d->changed, "tags",
+				     arr, "what_if", wj));
 		return 0;
 	}
 	printf("old: %s\nnew: %s\n", tags_describe(a, da, sizeof(da)),
@@ -230,26 +238,81 @@ static int print_diff(const struct tag_db *a, const struct tag_db *b, const stru
 				printf(" %s", d->v[i].new->name);
 		printf("\n");
 	}
+	if (w)
+		whatif_print(w, heading, stdout);
 	return 0;
 }
 
-static int do_diff(const char *oldp, const char *newp, const struct policy_args *pa)
+/* The tag names of both policies, each once, the current one's first. */
+static int union_names(const struct policy *p, const struct policy *p2, const char ***names,
+		       size_t *n)
+{
+	const char **a = NULL, **b = NULL, **u;
+	size_t na = 0, nb = 0;
+	int err = tags_policy_names(p, &a, &na);
+
+	if (!err && p2)
+		err = tags_policy_names(p2, &b, &nb);
+	u = err ? NULL : calloc(na + nb + 1, sizeof(*u));
+	if (!err && !u)
+		err = -ENOMEM;
+	if (!err) {
+		memcpy(u, a, na * sizeof(*u));
+		*n = na;
+		for (size_t i = 0; i < nb; i++) {
+			size_t j;
+
+			for (j = 0; j < *n && strcasecmp(u[j], b[i]); j++)
+				;
+			if (j == *n)
+				u[(*n)++] = b[i];
+		}
+		*names = u;
+	}
+	free(a);
+	free(b);
+	return err;
+}
+
+static int do_diff(const char *oldp, const char *newp, const struct policy_args *pa,
+		   const struct var_def *set, size_t nset)
 {
 	struct tag_db *a = NULL, *b = NULL, *ptags = NULL;
-	struct policy *p = NULL;
+	struct compiled *c = NULL, *c2 = NULL;
+	struct policy *p = NULL, *p2 = NULL;
+	struct policy_args pn = *pa;
 	const char **names = NULL;
 	struct tag_diff d = { 0 };
+	struct whatif w = { 0 };
+	char heading[512] = "";
+	json_t *wj = NULL;
 	size_t n = 0;
 	int err;
 
-	if (pa->policy) {
+	if (nset && !pa->policy) {
+		pr_err("tags diff: --what-if needs a policy (-p POLICY)");
+		return -EINVAL;
+	}
+	if (pa->policy && nset) {
+		/* both settings compiled against the new file: the flows as they will be */
+		pn.tags = newp;
+		err = frontend_compile(&pn, json_output, &c, &p);
+		if (!err)
+			err = frontend_whatif(&pn, set, nset, json_output, c, &w, &c2, &p2);
+		if (!err) {
+			whatif_heading(p, set, nset, heading, sizeof(heading));
+			wj = json_output ? whatif_json(&w, p, set, nset) : NULL;
+		}
+	} else if (pa->policy) {
 		err = frontend_load(pa, json_output, &p, &ptags);
 		tags_free(ptags);
-		if (!err)
-			err = tags_policy_names(p, &names, &n);
-		if (err)
-			goto out;
+	} else {
+		err = 0;
 	}
+	if (!err && p)
+		err = union_names(p, p2, &names, &n);
+	if (err)
+		goto out;
 	err = open_db(oldp, &a);
 	if (!err)
 		err = open_db(newp, &b);
@@ -258,15 +321,22 @@ static int do_diff(const char *oldp, const char *newp, const struct policy_args 
 	if (strcmp(a->cloud, b->cloud))
 		pr_warn("comparing files of different clouds: %s and %s", a->cloud, b->cloud);
 	err = tags_diff(a, b, p ? names : NULL, n, &d);
-	if (!err)
-		err = print_diff(a, b, &d, pa->policy);
+	if (!err) {
+		err = print_diff(a, b, &d, pa->policy, nset ? &w : NULL, heading, wj);
+		wj = NULL;
+	}
 	if (!err)
 		err = d.changed ? 1 : 0;
 out:
+	json_decref(wj);
 	tags_diff_free(&d);
+	whatif_free(&w);
 	free(names);
 	tags_free(a);
 	tags_free(b);
+	compiled_free(c2);
+	policy_free(p2);
+	compiled_free(c);
 	policy_free(p);
 	return err;
 }
@@ -276,12 +346,15 @@ int do_tags(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "what-if", required_argument, NULL, OPT_WHAT_IF },
 		FRONTEND_LONG_OPTS,
 		{ 0 },
 	};
+	struct var_def set[WHATIF_MAX];
 	struct policy_args a;
 	const char *sub;
 	int opt, err, npos;
+	size_t nset = 0;
 
 	policy_args_init(&a);
 	while ((opt = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
@@ -297,6 +370,10 @@ int do_tags(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case OPT_WHAT_IF:
+			if (whatif_arg(set, &nset, optarg))
+				return -EINVAL;
+			break;
 		default:
 			usage(stderr);
 			return -EINVAL;
@@ -305,6 +382,10 @@ int do_tags(int argc, char **argv)
 	log_set_json(json_output);
 	npos = argc - optind;
 	sub = npos > 0 ? argv[optind] : "";
+	if (nset && strcmp(sub, "diff")) {
+		pr_err("tags %s: --what-if belongs to 'tags diff'", sub);
+		return -EINVAL;
+	}
 	if (!strcmp(sub, "list") && npos == 1)
 		return do_list(a.tags);
 	if (!strcmp(sub, "show") && npos == 2)
@@ -314,7 +395,7 @@ int do_tags(int argc, char **argv)
 			pr_err("tags diff: the two files are OLD and NEW, not --tags");
 			return -EINVAL;
 		}
-		return do_diff(argv[optind + 1], argv[optind + 2], &a);
+		return do_diff(argv[optind + 1], argv[optind + 2], &a, set, nset);
 	}
 	usage(stderr);
 	return -EINVAL;

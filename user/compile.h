@@ -16,6 +16,7 @@
 #ifndef AMLG_COMPILE_H
 #define AMLG_COMPILE_H
 
+#include <jansson.h>
 #include <stdio.h>
 
 #include "../bpf/amlguard_abi.h"
@@ -152,5 +153,7 @@ void compiled_stats(const struct compiled *c, struct compiled_stats *s);
  * endpoint).  Returns 0, -ENOMEM or -EIO.
  */
 int compiled_print(const struct compiled *c, FILE *f, bool json, bool verbose);
+/* The JSON object compiled_print prints; NULL without memory. */
+json_t *compiled_json(const struct compiled *c, bool verbose);
 
 #endif

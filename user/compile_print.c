@@ -378,7 +378,7 @@ static json_t *json_hosts(const struct compiled *c)
 	return o;
 }
 
-static json_t *json_compiled(const struct compiled *c, bool verbose)
+json_t *compiled_json(const struct compiled *c, bool verbose)
 {
 	json_t *rules = json_array();
 	char sha[65];
@@ -404,7 +404,7 @@ int compiled_print(const struct compiled *c, FILE *f, bool json, bool verbose)
 
 	if (!json)
 		return print_plain(c, f, verbose);
-	root = json_compiled(c, verbose);
+	root = compiled_json(c, verbose);
 	if (!root)
 		return -ENOMEM;
 	err = json_dumpf(root, f, JSON_INDENT(2)) ? -EIO : 0;

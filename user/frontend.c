@@ -9,6 +9,7 @@
 #include "log.h"
 #include "names.h"
 #include "tags.h"
+#include "whatif.h"
 
 void policy_args_init(struct policy_args *a)
 {
@@ -113,7 +114,7 @@ int frontend_compile(const struct policy_args *a, bool json, struct compiled **o
 		tags_record(tags, *out);
 	tags_free(tags);
 	/* With -j a failure is the JSON diagnostics; warnings of a success go to stderr. */
-	if (d.n)
+	if (d.n && (!a->quiet || err || diag_failed(&d)))
 		print_diags(&d, json && (err || diag_failed(&d)));
 	if (err || diag_failed(&d)) {
 		if (!json)
@@ -161,4 +162,67 @@ int frontend_load(const struct policy_args *a, bool json, struct policy **pol, s
 	diag_free(&d);
 	*pol = p;
 	return 0;
+}
+
+int whatif_arg(struct var_def *set, size_t *nset, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char *name;
+
+	if (!eq || eq == arg) {
+		pr_err("--what-if %s: expected NAME=VALUE", arg);
+		return -EINVAL;
+	}
+	if (*nset == WHATIF_MAX) {
+		pr_err("--what-if %s: more than %d variables", arg, WHATIF_MAX);
+		return -EINVAL;
+	}
+	name = strndup(arg, (size_t)(eq - arg));
+	if (!name)
+		return -ENOMEM;
+	for (size_t i = 0; i < *nset; i++) {
+		if (!strcmp(set[i].name, name)) {
+			pr_err("--what-if %s: variable '%s' given twice", arg, name);
+			free(name);
+			return -EINVAL;
+		}
+	}
+	/* Lives until exit, like the option strings themselves. */
+	set[*nset].name = name;
+	set[*nset].value = eq + 1;
+	(*nset)++;
+	return 0;
+}
+
+int frontend_whatif(const struct policy_args *a, const struct var_def *set, size_t nset, bool json,
+		    const struct compiled *base, struct whatif *out, struct compiled **alt,
+		    struct policy **altp)
+{
+	struct policy_args b = *a;
+	int err;
+
+	*alt = NULL;
+	*altp = NULL;
+	b.quiet = true;
+	for (size_t i = 0; i < nset; i++) {
+		size_t j;
+
+		for (j = 0; j < b.nvars && strcmp(b.vars[j].name, set[i].name); j++)
+			;
+		if (j == b.nvars) {
+			if (b.nvars == FRONTEND_MAX_VARS) {
+				pr_err("--what-if %s: more than %d variables", set[i].name,
+				       FRONTEND_MAX_VARS);
+				return -EINVAL;
+			}
+			b.nvars++;
+		}
+		b.vars[j] = set[i];
+	}
+	err = frontend_compile(&b, json, alt, altp);
+	if (err) {
+		pr_err("--what-if: the policy does not compile with those values");
+		return err;
+	}
+	return whatif_compare(base, *alt, out);
 }

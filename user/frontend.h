@@ -30,6 +30,7 @@ struct policy_args {
 	struct var_def vars[FRONTEND_MAX_VARS];
 	size_t nvars;
 	int mode; /* -1: the policy's own */
+	bool quiet; /* warnings of a successful compile are not printed (errors are) */
 };
 
 /* getopt_long entries for the shared options; end a command's table with these. */
@@ -59,5 +60,18 @@ struct tag_db;
  */
 int frontend_load(const struct policy_args *a, bool json, struct policy **pol,
 		  struct tag_db **tags);
+
+struct whatif;
+#define WHATIF_MAX 16
+/* --what-if NAME=VALUE: add it to set (at most WHATIF_MAX; a name once).  0 or -EINVAL. */
+int whatif_arg(struct var_def *set, size_t *nset, const char *arg);
+/*
+ * Compile the policy of a once more with the variables of set overriding its --var values
+ * (warnings not repeated), and compare it with base, its compile with a's own values.  *alt
+ * and *altp hold the second compile (free *alt before *altp).  0, -EINVAL or -ENOMEM.
+ */
+int frontend_whatif(const struct policy_args *a, const struct var_def *set, size_t nset, bool json,
+		    const struct compiled *base, struct whatif *out, struct compiled **alt,
+		    struct policy **altp);
 
 #endif

@@ -60,7 +60,7 @@ install(FILES ${CMAKE_SOURCE_DIR}/user/dist/grafana/amlguard-dashboard.json
 install(FILES ${CMAKE_SOURCE_DIR}/user/dist/cloud-init/amlguard-user-data.yml
 	DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/policies/ DESTINATION ${CMAKE_INSTALL_DATADIR}/amlguard/policies
-	FILES_MATCHING PATTERN "*.policy" PATTERN "*.md")
+	FILES_MATCHING PATTERN "*.policy" PATTERN "*.md" PATTERN "catalogue.tsv")
 install(FILES ${CMAKE_SOURCE_DIR}/docs/policy.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
 # ---- the Debian package -----------------------------------------------------------------------

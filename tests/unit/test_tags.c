@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Service tags (user/tags*.c, user/prefix_set.c, user/udr.c): the loader on Microsoft's real
- * files checked against Python's own json parse of them, lookups (case, whole names, regions,
- * aliases), suggestions for unknown names, broken files, the az CLI's output shape, gzip,
- * the resolver inside the compiler, diffs between the weekly files and the UDR list.
+ * Service tags (user/tags*.c, user/prefix_set.c, user/udr.c): the loader checked against
+ * Python's own json parse of the files, lookups (case, whole names, regions, aliases),
+ * suggestions for unknown names, broken files, the az CLI's output shape, gzip, the resolver
+ * inside the compiler, diffs between the weekly files and the UDR list.  The file-based cases
+ * run on the files the build generates in Microsoft's format (tests/tools/gentags.py), and
+ * once more on Microsoft's real files when they are there.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -26,65 +28,114 @@
 #include "tags_diff.h"
 #include "udr.h"
 
-#define TAGDIR AMLG_SHARED_DIR "/data/servicetags/"
-#define PUB21 TAGDIR "ServiceTags_Public_20210106.json"
-#define PUB24 TAGDIR "ServiceTags_Public_20241229.json"
-#define PUB25 TAGDIR "ServiceTags_Public_20251020.json"
-#define GOV25 TAGDIR "ServiceTags_AzureGovernment_20251020.json"
-#define CHINA25 TAGDIR "ServiceTags_China_20251020.json"
+#define GEN AMLG_GEN_TAGS_DIR "/"
+#define REAL AMLG_SHARED_DIR "/data/servicetags/"
 
-static const char *const real_files[] = {
-	PUB21, PUB24, PUB25, GOV25, TAGDIR "ServiceTags_AzureGovernment_20260719.json", CHINA25,
+/* One set of files in Microsoft's format, and what the tests know about them. */
+struct fileset {
+	const char *name;
+	/* an old and a middle Public file, the newest one, Gov, a newer Gov, China */
+	const char *files[6];
+	unsigned pub_change;
+	const char *pub_date, *old_date;
+	size_t storage_we_n4; /* IPv4 prefixes of Storage.WestEurope, merged */
 };
+
+static const struct fileset generated = {
+	"generated",
+	{ GEN "ServiceTags_Public_20260601.json", GEN "ServiceTags_Public_20260601.json",
+	  GEN "ServiceTags_Public_20261130.json", GEN "ServiceTags_AzureGovernment_20261130.json",
+	  GEN "ServiceTags_AzureGovernment_20261130.json", GEN "ServiceTags_China_20261130.json" },
+	402,
+	"20261130",
+	"20260601",
+	1,
+};
+
+static const struct fileset microsoft = {
+	"Microsoft's",
+	{ REAL "ServiceTags_Public_20210106.json", REAL "ServiceTags_Public_20241229.json",
+	  REAL "ServiceTags_Public_20251020.json", REAL "ServiceTags_AzureGovernment_20251020.json",
+	  REAL "ServiceTags_AzureGovernment_20260719.json",
+	  REAL "ServiceTags_China_20251020.json" },
+	374,
+	"20251020",
+	"20210106",
+	97,
+};
+
+static const struct fileset *fs = &generated;
+#define NFILES (sizeof(fs->files) / sizeof(fs->files[0]))
+#define PUB21 (fs->files[0])
+#define PUB24 (fs->files[1])
+#define PUB25 (fs->files[2])
+#define GOV25 (fs->files[3])
+#define CHINA25 (fs->files[5])
 
 static char tmpdir[] = "/tmp/amlg-tags-XXXXXX";
 
-/* One database per real file, loaded once: the Public file alone is 4 MB. */
-static struct tag_db *dbs[sizeof(real_files) / sizeof(real_files[0])];
+/* One database per file, loaded once: Microsoft's Public file alone is 4 MB. */
+static struct tag_db *dbs[6];
 
 static struct tag_db *db_of(const char *path)
 {
-	for (size_t i = 0; i < sizeof(real_files) / sizeof(real_files[0]); i++)
-		if (!strcmp(real_files[i], path))
+	for (size_t i = 0; i < NFILES; i++)
+		if (!strcmp(fs->files[i], path))
 			return dbs[i];
 	fail_msg("no such test file %s", path);
 	return NULL;
 }
 
-static int setup(void **state)
+static int load_set(const struct fileset *set)
 {
 	struct tag_error e;
 
-	if (!mkdtemp(tmpdir))
-		return -1;
-	if (access(PUB25, R_OK)) {
-		print_message("no service-tag files in %s: those tests are skipped\n", TAGDIR);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof(real_files) / sizeof(real_files[0]); i++) {
-		if (tags_load(real_files[i], &dbs[i], &e)) {
-			print_message("%s: %s\n", real_files[i], e.msg);
+	fs = set;
+	for (size_t i = 0; i < NFILES; i++) {
+		if (tags_load(fs->files[i], &dbs[i], &e)) {
+			print_message("%s: %s\n", fs->files[i], e.msg);
 			return -1;
 		}
 	}
+	print_message("service-tag files: %s (%s)\n", fs->name, fs->files[2]);
 	return 0;
+}
+
+static int setup(void **state)
+{
+	if (!mkdtemp(tmpdir))
+		return -1;
+	return load_set(&generated);
+}
+
+static void free_set(void)
+{
+	for (size_t i = 0; i < NFILES; i++) {
+		tags_free(dbs[i]);
+		dbs[i] = NULL;
+	}
+}
+
+static int setup_microsoft(void **state)
+{
+	free_set();
+	return load_set(&microsoft);
 }
 
 static int teardown(void **state)
 {
 	char cmd[128];
 
-	for (size_t i = 0; i < sizeof(real_files) / sizeof(real_files[0]); i++)
-		tags_free(dbs[i]);
+	free_set();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-#define NEED_FILES()            \
-	do {                    \
-		if (!dbs[0])    \
-			skip(); \
-	} while (0)
+static int teardown_microsoft(void **state)
+{
+	free_set();
+	return 0;
+}
 
 static char *write_tmp(const char *name, const char *text)
 {
@@ -148,17 +199,16 @@ static void db_digest(const struct tag_db *db, char hex[65])
 
 static void test_counts_match_python(void **state)
 {
-	NEED_FILES();
 	if (system("python3 -c pass 2>/dev/null")) {
 		print_message("no python3: skipped\n");
 		skip();
 	}
-	for (size_t i = 0; i < sizeof(real_files) / sizeof(real_files[0]); i++) {
+	for (size_t i = 0; i < NFILES; i++) {
 		char cmd[1024], cloud[64], want[65], got[65];
 		unsigned long nv, n4, n6, change;
 		FILE *p;
 
-		snprintf(cmd, sizeof(cmd), "%s'%s'", py_count, real_files[i]);
+		snprintf(cmd, sizeof(cmd), "%s'%s'", py_count, fs->files[i]);
 		p = popen(cmd, "r");
 		assert_non_null(p);
 		assert_int_equal(fscanf(p, "%lu %lu %lu %lu %63s %64s", &nv, &n4, &n6, &change,
@@ -170,7 +220,7 @@ static void test_counts_match_python(void **state)
 		db_digest(dbs[i], got);
 		print_message("%s: %lu values, %lu IPv4 and %lu IPv6 prefixes, cloud %s, change "
 			      "%lu\n",
-			      strrchr(real_files[i], '/') + 1, nv, n4, n6, cloud, change);
+			      strrchr(fs->files[i], '/') + 1, nv, n4, n6, cloud, change);
 		assert_int_equal(dbs[i]->n, nv);
 		assert_int_equal(dbs[i]->n4, n4);
 		assert_int_equal(dbs[i]->n6, n6);
@@ -182,13 +232,12 @@ static void test_counts_match_python(void **state)
 
 static void test_file_identity(void **state)
 {
-	NEED_FILES();
 	assert_string_equal(db_of(PUB25)->cloud, "Public");
-	assert_int_equal(db_of(PUB25)->change, 374);
-	assert_string_equal(db_of(PUB25)->date, "20251020");
+	assert_int_equal(db_of(PUB25)->change, fs->pub_change);
+	assert_string_equal(db_of(PUB25)->date, fs->pub_date);
 	assert_string_equal(db_of(GOV25)->cloud, "AzureGovernment");
 	assert_string_equal(db_of(CHINA25)->cloud, "China");
-	assert_string_equal(db_of(PUB21)->date, "20210106");
+	assert_string_equal(db_of(PUB21)->date, fs->old_date);
 }
 
 /* ---- lookups */
@@ -211,7 +260,6 @@ static void test_case_insensitive(void **state)
 {
 	const struct tag_db *db;
 
-	NEED_FILES();
 	db = db_of(PUB25);
 	must(db, "AzureFrontDoor.FrontEnd", "AzureFrontDoor.Frontend", false);
 	must(db, "azurefrontdoor.frontend", "AzureFrontDoor.Frontend", false);
@@ -226,7 +274,6 @@ static void test_whole_names(void **state)
 	const struct tag_db *db;
 	bool alias;
 
-	NEED_FILES();
 	db = db_of(PUB25);
 	aml = must(db, "AzureMachineLearning", "AzureMachineLearning", false);
 	inf = must(db, "AzureMachineLearningInference", "AzureMachineLearningInference", false);
@@ -248,7 +295,6 @@ static void test_regional_subsets(void **state)
 	};
 	const struct tag_db *db;
 
-	NEED_FILES();
 	db = db_of(PUB25);
 	for (size_t i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		struct prefix_list reg = { 0 }, all = { 0 }, rest = { 0 };
@@ -272,7 +318,6 @@ static void test_aliases(void **state)
 {
 	const struct tag_db *db;
 
-	NEED_FILES();
 	db = db_of(PUB25);
 	must(db, "Keyvault.EastUS2", "AzureKeyVault.EastUS2", true);
 	must(db, "keyvault.eastus2", "AzureKeyVault.EastUS2", true);
@@ -300,7 +345,6 @@ static void explain(const struct tag_db *db, const char *name, const char *msg_h
 
 static void test_unknown_names(void **state)
 {
-	NEED_FILES();
 	explain(db_of(PUB25), "AzureMachineLearnin", "unknown service tag 'AzureMachineLearnin'",
 		"did you mean 'AzureMachineLearning'?");
 	explain(db_of(PUB25), "Storage.WestEuropa", "'Storage' has no region 'WestEuropa'",
@@ -323,7 +367,6 @@ static void test_ipv6_and_merge(void **state)
 	char buf[PREFIX_STRLEN];
 	size_t n6 = 0;
 
-	NEED_FILES();
 	e = must(db_of(PUB25), "AzureKeyVault.WestEurope", "AzureKeyVault.WestEurope", false);
 	assert_true(e->n6 > 0);
 	assert_int_equal(tags_prefixes(e, &l), 0);
@@ -398,17 +441,16 @@ static void test_broken_files(void **state)
 		   "\"properties\": {\"addressPrefixes\": [], \"networkFeatures\": 3}}]}",
 		   "networkFeatures", 0);
 	expect_bad("empty.json", "", "invalid JSON", 1);
-	if (dbs[0]) {
-		/* The real Public file cut in the middle: jansson says where it ended. */
-		f = fopen(PUB25, "r");
-		assert_non_null(f);
-		text = calloc(1, 200001);
-		len = fread(text, 1, 200000, f);
-		fclose(f);
-		assert_int_equal(len, 200000);
-		expect_bad("ServiceTags_Public_20251020.json", text, "invalid JSON", ANY_LINE);
-		free(text);
-	}
+	/* The Public file cut in the middle: jansson says where it ended. */
+	f = fopen(PUB25, "r");
+	assert_non_null(f);
+	text = calloc(1, 200001);
+	len = fread(text, 1, 200000, f);
+	fclose(f);
+	assert_true(len > 1000);
+	text[len / 2] = '\0';
+	expect_bad("ServiceTags_Public_20251020.json", text, "invalid JSON", ANY_LINE);
+	free(text);
 	assert_int_equal(tags_load(tmpdir, &db, &e), -EISDIR);
 	assert_null(db);
 	assert_int_equal(tags_load("/nonexistent/ServiceTags.json", &db, &e), -ENOENT);
@@ -510,7 +552,6 @@ static void test_resolver(void **state)
 	struct policy *p = NULL;
 	struct diag d;
 
-	NEED_FILES();
 	db = db_of(PUB25);
 	diag_init(&d);
 	c = compile_with("platform off\n"
@@ -524,10 +565,10 @@ static void test_resolver(void **state)
 	assert_string_equal(cr->res[0].note, "alias of AzureKeyVault.WestEurope");
 	assert_string_equal(cr->res[1].note, "as AzureFrontDoor.Frontend");
 	assert_null(cr->res[2].note);
-	assert_int_equal(cr->res[2].n4, 97); /* Storage.WestEurope, merged */
+	assert_int_equal(cr->res[2].n4, fs->storage_we_n4); /* Storage.WestEurope, merged */
 	assert_string_equal(c->tags_cloud, "Public");
-	assert_int_equal(c->tags_change, 374);
-	assert_string_equal(c->tags_date, "20251020");
+	assert_int_equal(c->tags_change, fs->pub_change);
+	assert_string_equal(c->tags_date, fs->pub_date);
 	assert_string_equal(c->tags_file, PUB25);
 	compiled_free(c);
 	policy_free(p);
@@ -606,7 +647,6 @@ static void test_diff(void **state)
 	const struct tag_db *old, *new;
 	struct tag_diff d;
 
-	NEED_FILES();
 	old = db_of(PUB21);
 	new = db_of(PUB25);
 	assert_int_equal(tags_diff(old, new, names, 4, &d), 0);
@@ -731,7 +771,6 @@ static void test_udr(void **state)
 	struct udr_plan u;
 	struct diag d;
 
-	NEED_FILES();
 	diag_init(&d);
 	assert_int_equal(
 		policy_parse_string("t",
@@ -784,9 +823,66 @@ static void test_udr(void **state)
 	prefix_list_free(&routes);
 }
 
+/*
+ * The awkward cases the generated files have on purpose: prefixes that overlap inside a tag,
+ * a region with the tag but no prefixes (a rule on it alone matches nothing: an error unless
+ * optional), the regional AzureCloud names in lower case, no FirstParty outside Public.
+ */
+static void test_generated_shapes(void **state)
+{
+	struct prefix_list l = { 0 };
+	const struct tag_entry *e;
+	struct compiled *c;
+	struct policy *p = NULL;
+	struct diag d;
+	bool alias;
+
+	e = must(db_of(PUB25), "Storage.EastUS2", "Storage.EastUS2", false);
+	assert_int_equal(e->n4, 2);
+	assert_int_equal(tags_prefixes(e, &l), 0);
+	assert_int_equal(prefix_list_count(&l, 4), 1); /* the /24 lies inside the /20 */
+	prefix_list_free(&l);
+	e = must(db_of(PUB25), "AzureMonitor.WestEurope", "AzureMonitor.WestEurope", false);
+	assert_int_equal(e->npfx, 0);
+	assert_string_equal(e->region, "westeurope");
+	must(db_of(GOV25), "AzureCloud.USGOVVIRGINIA", "AzureCloud.usgovvirginia", false);
+	assert_null(tags_lookup(db_of(CHINA25), "AzureFrontDoor.FirstParty", &alias));
+	diag_init(&d);
+	c = compile_with("allow out tcp port 443 to tag:AzureMonitor.WestEurope flow X\n",
+			 db_of(PUB25), &d, &p);
+	assert_null(c);
+	assert_true(d.nerrors >= 1);
+	policy_free(p);
+	diag_free(&d);
+	diag_init(&d);
+	p = NULL;
+	c = compile_with("allow out tcp port 443 to tag:AzureMonitor.WestEurope flow X optional\n",
+			 db_of(PUB25), &d, &p);
+	assert_non_null(c);
+	assert_int_equal(d.nerrors, 0);
+	compiled_free(c);
+	policy_free(p);
+	diag_free(&d);
+}
+
 int main(void)
 {
+	/* every file-based case, on Microsoft's real files too when they are there */
+	const struct CMUnitTest files[] = {
+		cmocka_unit_test(test_counts_match_python),
+		cmocka_unit_test(test_file_identity),
+		cmocka_unit_test(test_case_insensitive),
+		cmocka_unit_test(test_whole_names),
+		cmocka_unit_test(test_regional_subsets),
+		cmocka_unit_test(test_aliases),
+		cmocka_unit_test(test_unknown_names),
+		cmocka_unit_test(test_ipv6_and_merge),
+		cmocka_unit_test(test_resolver),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_udr),
+	};
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_generated_shapes),
 		cmocka_unit_test(test_counts_match_python),
 		cmocka_unit_test(test_file_identity),
 		cmocka_unit_test(test_case_insensitive),
@@ -806,6 +902,13 @@ int main(void)
 		cmocka_unit_test(test_has_addr),
 		cmocka_unit_test(test_udr),
 	};
+	int failed = cmocka_run_group_tests_name("generated tag files", tests, setup, teardown);
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	if (access(microsoft.files[2], R_OK)) {
+		print_message("no %s: the extra run on Microsoft's files is left out\n",
+			      microsoft.files[2]);
+		return failed;
+	}
+	return failed + cmocka_run_group_tests_name("Microsoft's tag files", files, setup_microsoft,
+						    teardown_microsoft);
 }
