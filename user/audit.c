@@ -467,7 +467,7 @@ static json_t *rule_ref(const struct az_set *sets, int set, int idx)
 struct flow_acc {
 	char flow[AMLG_ORIGIN_MAX + 4];
 	char origin[AMLG_ORIGIN_MAX];
-	size_t probes, blocked;
+	size_t probes, blocked, unjudged;
 	json_t *by; /* blocking rules, de-duplicated by name */
 	json_t *example;
 	json_t *notes;
@@ -660,6 +660,10 @@ static int judge_flow(struct runner *rn, const struct crule *r, struct az_set *s
 									 &set, &idx);
 							if (err)
 								return err;
+							if (set < 0) {
+								fa->unjudged++;
+								continue;
+							}
 							fa->probes++;
 							done++;
 							if (allow)
@@ -680,6 +684,9 @@ static int judge_flow(struct runner *rn, const struct crule *r, struct az_set *s
 								  "of the VNet given"));
 				break;
 			}
+	if (fa->unjudged && !fa->probes)
+		json_array_append_new(fa->notes, json_string("inbound: no rule set given judges it "
+							     "(a firewall judges outbound traffic)"));
 	if (r->nhosts)
 		judge_hosts(r, sets, nsets, fa);
 	return 0;
@@ -769,6 +776,24 @@ static int judge_az_rule(struct runner *rn, struct offline *po, const struct com
 			uint16_t ports[130];
 			size_t np = ports_of(&tmp, protos[pi], ports, 130);
 
+			/* and the policy's ports inside the rule's: what it documents there */
+			for (size_t i = 0; np && ports[0] && i < pc->nrules; i++) {
+				uint16_t pp[130];
+				size_t npp;
+
+				if (pc->rules[i].dir != ar->dir ||
+				    !explain_proto(&pc->rules[i], protos[pi]))
+					continue;
+				npp = ports_of(&pc->rules[i], protos[pi], pp, 130);
+				for (size_t k = 0; k < npp && np < 130; k++) {
+					bool dup = false;
+
+					for (size_t m = 0; m < np; m++)
+						dup |= ports[m] == pp[k];
+					if (!dup && explain_port(ar, protos[pi], pp[k]))
+						ports[np++] = pp[k];
+				}
+			}
 			for (size_t q = 0; q < np; q++) {
 				struct prefix_list doc = { 0 }, gap = { 0 }, fam = { 0 };
 				struct prefix_list cand = { 0 };
@@ -786,6 +811,15 @@ static int judge_az_rule(struct runner *rn, struct offline *po, const struct com
 					err = prefix_list_append(&cand, &fam);
 				for (size_t i = 0; !err && i < gap.n && i < GAP_SAMPLES_MAX; i++)
 					err = prefix_list_add(&cand, &gap.v[i]);
+				/* and what the policy documents inside them: the covering flows */
+				if (!err) {
+					struct prefix_list in = { 0 };
+
+					err = intersect(&fam, &doc, &in);
+					for (size_t i = 0; !err && i < in.n && i < GAP_SAMPLES_MAX; i++)
+						err = prefix_list_add(&cand, &in.v[i]);
+					prefix_list_free(&in);
+				}
 				for (size_t i = 0; !err && i < cand.n; i++) {
 					size_t m = ends(&cand.v[i], e);
 
@@ -979,6 +1013,7 @@ int audit_run(const struct compiled *c, struct az_set *sets, size_t nsets,
 					    json_string(a->dir == AMLG_DIR_OUT ? "out" : "in"));
 			json_object_set_new(ref, "verdict",
 					    json_string(ex.excess ? "allows more" :
+							!ex.probes ? "not judged" :
 							ex.shadowed == ex.probes ? "shadowed" :
 										   "within the policy"));
 			json_object_set_new(ref, "probes", json_integer((json_int_t)ex.probes));
@@ -1066,8 +1101,7 @@ void audit_print(FILE *f, const json_t *rep)
 		const json_t *fl;
 		size_t k;
 
-		if (strcmp(jstr(e, "verdict"), "allows more") &&
-		    strcmp(jstr(e, "verdict"), "shadowed"))
+		if (strcmp(jstr(e, "verdict"), "allows more"))
 			continue;
 		j++;
 		fprintf(f, "%s/%s (priority %s, %s): %s", jstr(e, "set"), jstr(e, "rule"),
@@ -1090,6 +1124,15 @@ void audit_print(FILE *f, const json_t *rep)
 	}
 	if (!j)
 		fprintf(f, "none\n");
+	j = 0;
+	json_array_foreach(json_object_get(rep, "rules"), i, e) {
+		if (strcmp(jstr(e, "verdict"), "shadowed"))
+			continue;
+		fprintf(f, "%s%s/%s (priority %s, %s)", j++ ? ", " : "\nAllow rules that earlier rules shadow entirely: ",
+			jstr(e, "set"), jstr(e, "rule"), prio(e, pb, sizeof(pb)), jstr(e, "direction"));
+	}
+	if (j)
+		fputc('\n', f);
 	json_array_foreach(json_object_get(rep, "notes"), i, e)
 		fprintf(f, "note: %s\n", json_string_value(e));
 	fprintf(f, "\n%lld documented flow%s blocked, %lld rule%s allowing more: %s\n",
