@@ -448,6 +448,7 @@ static json_t *probe_json(const struct probe *p)
 static json_t *rule_ref(const struct az_set *sets, int set, int idx)
 {
 	const struct az_rule *r;
+	json_t *ref;
 
 	if (set < 0)
 		return json_null();
@@ -457,9 +458,11 @@ static json_t *rule_ref(const struct az_set *sets, int set, int idx)
 						"(no rule)",
 				 "priority", "access", "Deny");
 	r = &sets[set].v[idx];
-	return json_pack("{s:s, s:s, s:i, s:s, s:s?}", "set", sets[set].name, "rule", r->name,
-			 "priority", r->priority, "access", r->allow ? "Allow" : "Deny",
-			 "collection", r->where);
+	ref = json_pack("{s:s, s:s, s:i, s:s}", "set", sets[set].name, "rule", r->name, "priority",
+			r->priority, "access", r->allow ? "Allow" : "Deny");
+	if (ref && r->where)
+		json_object_set_new(ref, "collection", json_string(r->where));
+	return ref;
 }
 
 /* ---- documented flows through the Azure rules */
