@@ -99,8 +99,8 @@ static void put_ports(FILE *f, const struct az_rule *r)
 }
 
 /* One Azure rule as policy rules: one per protocol the policy language separates. */
-static int put_rule(struct xlate *x, const struct az_rule *r, size_t idx, uint8_t dir,
-		    char *err, size_t errsz)
+static int put_rule(struct xlate *x, const struct az_rule *r, size_t idx, uint8_t dir, char *err,
+		    size_t errsz)
 {
 	const char *protos[4];
 	size_t np = 0;
@@ -423,10 +423,10 @@ static size_t ports_of(const struct crule *r, uint8_t proto, uint16_t *v, size_t
 static json_t *probe_json(const struct probe *p)
 {
 	char l[64], r[64], s[160];
-	const char *pn = p->proto == AMLG_PROTO_TCP   ? "tcp" :
-			 p->proto == AMLG_PROTO_UDP   ? "udp" :
-			 p->proto == AMLG_PROTO_ICMP  ? "icmp" :
-							"icmpv6";
+	const char *pn = p->proto == AMLG_PROTO_TCP  ? "tcp" :
+			 p->proto == AMLG_PROTO_UDP  ? "udp" :
+			 p->proto == AMLG_PROTO_ICMP ? "icmp" :
+						       "icmpv6";
 	bool v6 = p->family == 6, ported = p->dport != 0;
 
 	addr_str(p->family, p->local, l, sizeof(l));
@@ -606,8 +606,8 @@ static void judge_hosts(const struct crule *r, struct az_set *sets, size_t nsets
 	}
 }
 
-static int judge_flow(struct runner *rn, const struct crule *r, struct az_set *sets,
-		      size_t nsets, const struct audit_opts *o, struct flow_acc *fa)
+static int judge_flow(struct runner *rn, const struct crule *r, struct az_set *sets, size_t nsets,
+		      const struct audit_opts *o, struct flow_acc *fa)
 {
 	uint8_t locals[2][64][16], e[2][16];
 	size_t nloc[2] = { 0, 0 }, done = 0;
@@ -659,8 +659,8 @@ static int judge_flow(struct runner *rn, const struct crule *r, struct az_set *s
 
 							memcpy(p.local, locals[f][l], 16);
 							memcpy(p.remote, e[k], 16);
-							err = az_verdict(rn, sets, nsets, &p, &allow,
-									 &set, &idx);
+							err = az_verdict(rn, sets, nsets, &p,
+									 &allow, &set, &idx);
 							if (err)
 								return err;
 							if (set < 0) {
@@ -688,8 +688,9 @@ static int judge_flow(struct runner *rn, const struct crule *r, struct az_set *s
 				break;
 			}
 	if (fa->unjudged && !fa->probes)
-		json_array_append_new(fa->notes, json_string("inbound: no rule set given judges it "
-							     "(a firewall judges outbound traffic)"));
+		json_array_append_new(fa->notes,
+				      json_string("inbound: no rule set given judges it "
+						  "(a firewall judges outbound traffic)"));
 	if (r->nhosts)
 		judge_hosts(r, sets, nsets, fa);
 	return 0;
@@ -721,7 +722,8 @@ static int policy_remote(const struct compiled *pc, uint8_t dir, uint8_t proto, 
 	for (size_t i = 0; i < pc->nrules; i++) {
 		const struct crule *r = &pc->rules[i];
 
-		if (r->dir != dir || !(port ? explain_port(r, proto, port) : explain_proto(r, proto)))
+		if (r->dir != dir ||
+		    !(port ? explain_port(r, proto, port) : explain_proto(r, proto)))
 			continue;
 		if (prefix_list_append(out, &r->remote))
 			return -ENOMEM;
@@ -806,7 +808,8 @@ static int judge_az_rule(struct runner *rn, struct offline *po, const struct com
 					    prefix_list_add(&fam, &ar->remote.v[i]))
 						err = -ENOMEM;
 				if (!err)
-					err = policy_remote(pc, ar->dir, protos[pi], ports[q], &doc);
+					err = policy_remote(pc, ar->dir, protos[pi], ports[q],
+							    &doc);
 				if (!err)
 					err = prefix_list_subtract(&fam, &doc, &gap);
 				/* the rule's own prefixes, then the gaps the policy leaves in them */
@@ -819,7 +822,8 @@ static int judge_az_rule(struct runner *rn, struct offline *po, const struct com
 					struct prefix_list in = { 0 };
 
 					err = intersect(&fam, &doc, &in);
-					for (size_t i = 0; !err && i < in.n && i < GAP_SAMPLES_MAX; i++)
+					for (size_t i = 0; !err && i < in.n && i < GAP_SAMPLES_MAX;
+					     i++)
 						err = prefix_list_add(&cand, &in.v[i]);
 					prefix_list_free(&in);
 				}
@@ -847,8 +851,8 @@ static int judge_az_rule(struct runner *rn, struct offline *po, const struct com
 								ex->shadowed++;
 								continue;
 							}
-							err = az_verdict(rn, sets, nsets, &p, &allow,
-									 &set, &idx);
+							err = az_verdict(rn, sets, nsets, &p,
+									 &allow, &set, &idx);
 							if (err)
 								break;
 							if (!allow) {
@@ -859,7 +863,8 @@ static int judge_az_rule(struct runner *rn, struct offline *po, const struct com
 							if (err)
 								break;
 							pr = v.verdict == AMLG_VERDICT_ALLOW &&
-									     v.rule != AMLG_RULE_NONE ?
+									     v.rule !=
+										     AMLG_RULE_NONE ?
 								     compiled_rule(pc, v.rule) :
 								     NULL;
 							if (pr) {
@@ -946,7 +951,9 @@ int audit_run(const struct compiled *c, struct az_set *sets, size_t nsets,
 	}
 	for (size_t i = 0; i < nf && !err; i++) {
 		struct flow_acc *fa = &fv[i];
-		const char *verdict = fa->blocked ? "blocked" : fa->probes ? "allowed" : "not judged";
+		const char *verdict = fa->blocked ? "blocked" :
+				      fa->probes  ? "allowed" :
+						    "not judged";
 
 		nblocked += fa->blocked != 0;
 		json_array_append_new(flows,
@@ -959,9 +966,10 @@ int audit_run(const struct compiled *c, struct az_set *sets, size_t nsets,
 	for (size_t si = 0; si < nsets && !err; si++) {
 		struct az_set *s = &sets[si];
 
-		json_array_append_new(jsets, json_pack("{s:s, s:s, s:s, s:I}", "file", s->file, "name",
-						       s->name, "kind", s->fw ? "firewall" : "nsg",
-						       "rules", (json_int_t)s->n));
+		json_array_append_new(jsets,
+				      json_pack("{s:s, s:s, s:s, s:I}", "file", s->file, "name",
+						s->name, "kind", s->fw ? "firewall" : "nsg",
+						"rules", (json_int_t)s->n));
 		for (size_t ai = 0; ai < s->n && !err; ai++) {
 			const struct az_rule *a = &s->v[ai];
 			struct excess ex = { .covered = json_array() };
@@ -989,11 +997,11 @@ int audit_run(const struct compiled *c, struct az_set *sets, size_t nsets,
 			}
 			if (a->asg || a->src_ports)
 				json_array_append_new(
-					notes, json_sprintf("%s: %s: %s not modelled", s->name,
-							    a->name,
-							    a->asg ? "application security groups "
-								     "or IP groups" :
-								     "source port ranges"));
+					notes,
+					json_sprintf("%s: %s: %s not modelled", s->name, a->name,
+						     a->asg ? "application security groups "
+							      "or IP groups" :
+							      "source port ranges"));
 			for (size_t k = 0; k < s->c->nrules && !err; k++) {
 				const struct crule *ar = &s->c->rules[k];
 
@@ -1015,10 +1023,11 @@ int audit_run(const struct compiled *c, struct az_set *sets, size_t nsets,
 			json_object_set_new(ref, "direction",
 					    json_string(a->dir == AMLG_DIR_OUT ? "out" : "in"));
 			json_object_set_new(ref, "verdict",
-					    json_string(ex.excess ? "allows more" :
+					    json_string(ex.excess  ? "allows more" :
 							!ex.probes ? "not judged" :
-							ex.shadowed == ex.probes ? "shadowed" :
-										   "within the policy"));
+							ex.shadowed == ex.probes ?
+								     "shadowed" :
+								     "within the policy"));
 			json_object_set_new(ref, "probes", json_integer((json_int_t)ex.probes));
 			json_object_set_new(ref, "excess", json_integer((json_int_t)ex.excess));
 			json_object_set_new(ref, "shadowed", json_integer((json_int_t)ex.shadowed));
@@ -1131,8 +1140,10 @@ void audit_print(FILE *f, const json_t *rep)
 	json_array_foreach(json_object_get(rep, "rules"), i, e) {
 		if (strcmp(jstr(e, "verdict"), "shadowed"))
 			continue;
-		fprintf(f, "%s%s/%s (priority %s, %s)", j++ ? ", " : "\nAllow rules that earlier rules shadow entirely: ",
-			jstr(e, "set"), jstr(e, "rule"), prio(e, pb, sizeof(pb)), jstr(e, "direction"));
+		fprintf(f, "%s%s/%s (priority %s, %s)",
+			j++ ? ", " : "\nAllow rules that earlier rules shadow entirely: ",
+			jstr(e, "set"), jstr(e, "rule"), prio(e, pb, sizeof(pb)),
+			jstr(e, "direction"));
 	}
 	if (j)
 		fputc('\n', f);
@@ -1144,5 +1155,5 @@ void audit_print(FILE *f, const json_t *rep)
 		(long long)json_integer_value(json_object_get(sum, "rules_allowing_more")),
 		json_integer_value(json_object_get(sum, "rules_allowing_more")) == 1 ? "" : "s",
 		json_is_true(json_object_get(sum, "exact")) ? "the rules allow exactly the policy" :
-							     "the rules differ from the policy");
+							      "the rules differ from the policy");
 }

@@ -161,8 +161,7 @@ static unsigned nsg_proto(const char *p)
 	return 0;
 }
 
-static int nsg_rule(struct az_set *s, json_t *o, bool deflt, size_t idx, char *err,
-		    size_t errsz)
+static int nsg_rule(struct az_set *s, json_t *o, bool deflt, size_t idx, char *err, size_t errsz)
 {
 	json_t *p = props_of(o), *jn = json_object_get(o, "name");
 	const char *dir = json_string_value(json_object_get(p, "direction"));
@@ -196,7 +195,8 @@ static int nsg_rule(struct az_set *s, json_t *o, bool deflt, size_t idx, char *e
 	} else if (!strcasecmp(dir, "Outbound")) {
 		r->dir = AMLG_DIR_OUT;
 	} else {
-		set_err(err, errsz, "%s: direction '%s' is neither Inbound nor Outbound", what, dir);
+		set_err(err, errsz, "%s: direction '%s' is neither Inbound nor Outbound", what,
+			dir);
 		return -EINVAL;
 	}
 	if (!strcasecmp(acc, "Allow")) {
@@ -214,14 +214,14 @@ static int nsg_rule(struct az_set *s, json_t *o, bool deflt, size_t idx, char *e
 		set_err(err, errsz, "%s: priority %d is outside 100-4096", what, r->priority);
 		return -EINVAL;
 	}
-	e = strings(p, "sourceAddressPrefix", "sourceAddressPrefixes", &r->src, &r->nsrc, what,
-		    err, errsz);
+	e = strings(p, "sourceAddressPrefix", "sourceAddressPrefixes", &r->src, &r->nsrc, what, err,
+		    errsz);
 	if (!e)
 		e = strings(p, "destinationAddressPrefix", "destinationAddressPrefixes", &r->dst,
 			    &r->ndst, what, err, errsz);
 	if (!e)
-		e = strings(p, "destinationPortRange", "destinationPortRanges", &pv, &npv, what, err,
-			    errsz);
+		e = strings(p, "destinationPortRange", "destinationPortRanges", &pv, &npv, what,
+			    err, errsz);
 	if (!e)
 		e = ports(r, pv, npv, what, err, errsz);
 	strv_free(pv, npv);
@@ -253,10 +253,13 @@ static int add_defaults(struct az_set *s)
 		bool allow;
 		const char *src, *dst;
 	} d[] = {
-		{ "AllowVnetInBound", 65000, AMLG_DIR_IN, true, "VirtualNetwork", "VirtualNetwork" },
-		{ "AllowAzureLoadBalancerInBound", 65001, AMLG_DIR_IN, true, "AzureLoadBalancer", "*" },
+		{ "AllowVnetInBound", 65000, AMLG_DIR_IN, true, "VirtualNetwork",
+		  "VirtualNetwork" },
+		{ "AllowAzureLoadBalancerInBound", 65001, AMLG_DIR_IN, true, "AzureLoadBalancer",
+		  "*" },
 		{ "DenyAllInBound", 65500, AMLG_DIR_IN, false, "*", "*" },
-		{ "AllowVnetOutBound", 65000, AMLG_DIR_OUT, true, "VirtualNetwork", "VirtualNetwork" },
+		{ "AllowVnetOutBound", 65000, AMLG_DIR_OUT, true, "VirtualNetwork",
+		  "VirtualNetwork" },
 		{ "AllowInternetOutBound", 65001, AMLG_DIR_OUT, true, "*", "Internet" },
 		{ "DenyAllOutBound", 65500, AMLG_DIR_OUT, false, "*", "*" },
 	};
@@ -356,8 +359,8 @@ int az_nsg_load(const char *path, struct az_set *s, char *err, size_t errsz)
 	qsort(s->v, s->n, sizeof(*s->v), cmp_rule);
 	for (i = 1; i < s->n; i++)
 		if (s->v[i].dir == s->v[i - 1].dir && s->v[i].priority == s->v[i - 1].priority) {
-			set_err(err, errsz, "%s: rules '%s' and '%s' have the same priority %d", path,
-				s->v[i - 1].name, s->v[i].name, s->v[i].priority);
+			set_err(err, errsz, "%s: rules '%s' and '%s' have the same priority %d",
+				path, s->v[i - 1].name, s->v[i].name, s->v[i].priority);
 			ret = -EINVAL;
 			goto out;
 		}
@@ -390,8 +393,8 @@ static int fw_rule(struct az_set *s, const struct fw_coll *fc, json_t *o, size_t
 		   char *err, size_t errsz)
 {
 	const char *cname = json_string_value(json_object_get(fc->c, "name"));
-	const char *act = json_string_value(json_object_get(json_object_get(fc->c, "action"),
-							     "type"));
+	const char *act =
+		json_string_value(json_object_get(json_object_get(fc->c, "action"), "type"));
 	const char *name = json_string_value(json_object_get(o, "name"));
 	char what[256], **pv = NULL, where[200];
 	size_t npv = 0, i;
@@ -399,8 +402,8 @@ static int fw_rule(struct az_set *s, const struct fw_coll *fc, json_t *o, size_t
 	json_t *e;
 	int ret;
 
-	snprintf(what, sizeof(what), "%s: %s/%s rules[%zu] (%s)", s->file, fc->gname ? fc->gname : "",
-		 cname ? cname : "", idx, name ? name : "no name");
+	snprintf(what, sizeof(what), "%s: %s/%s rules[%zu] (%s)", s->file,
+		 fc->gname ? fc->gname : "", cname ? cname : "", idx, name ? name : "no name");
 	if (!name || !act) {
 		set_err(err, errsz, "%s: needs \"name\" and the collection's action.type", what);
 		return -EINVAL;
@@ -440,11 +443,11 @@ static int fw_rule(struct az_set *s, const struct fw_coll *fc, json_t *o, size_t
 			set_err(err, errsz, "%s: ipProtocols[%zu] is not a string", what, i);
 			return -EINVAL;
 		}
-		r->protos |= !strcasecmp(pr, "TCP")    ? AZ_P_TCP :
-			     !strcasecmp(pr, "UDP")    ? AZ_P_UDP :
-			     !strcasecmp(pr, "ICMP")   ? AZ_P_ICMP :
-			     !strcasecmp(pr, "Any")    ? AZ_P_ALL :
-							 0;
+		r->protos |= !strcasecmp(pr, "TCP")  ? AZ_P_TCP :
+			     !strcasecmp(pr, "UDP")  ? AZ_P_UDP :
+			     !strcasecmp(pr, "ICMP") ? AZ_P_ICMP :
+			     !strcasecmp(pr, "Any")  ? AZ_P_ALL :
+						       0;
 	}
 	if (!r->protos) {
 		set_err(err, errsz, "%s: no known ipProtocols (TCP, UDP, ICMP, Any)", what);
@@ -470,8 +473,10 @@ static int fw_group(json_t *g, struct fw_coll **cv, size_t *nc, char *err, size_
 	size_t i;
 
 	if (!json_is_array(colls)) {
-		set_err(err, errsz, "%s: not a firewall policy rule collection group (no "
-			"ruleCollections)", path);
+		set_err(err, errsz,
+			"%s: not a firewall policy rule collection group (no "
+			"ruleCollections)",
+			path);
 		return -EINVAL;
 	}
 	json_array_foreach(colls, i, c) {
@@ -532,8 +537,8 @@ int az_fw_load(const char *path, struct az_set *s, char *err, size_t errsz)
 	/* Network rules before application rules, each by group and collection priority. */
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t k = 0; k < nc; k++) {
-			const char *type = json_string_value(
-				json_object_get(cv[k].c, "ruleCollectionType"));
+			const char *type =
+				json_string_value(json_object_get(cv[k].c, "ruleCollectionType"));
 
 			if (!type || strcasecmp(type, "FirewallPolicyFilterRuleCollection"))
 				continue; /* NAT collections translate, they do not filter */
@@ -542,8 +547,10 @@ int az_fw_load(const char *path, struct az_set *s, char *err, size_t errsz)
 				bool app = rt && !strcasecmp(rt, "ApplicationRule");
 
 				if (!rt || (!app && strcasecmp(rt, "NetworkRule"))) {
-					set_err(err, errsz, "%s: rule %zu of a filter collection has "
-						"ruleType '%s'", path, i, rt ? rt : "(none)");
+					set_err(err, errsz,
+						"%s: rule %zu of a filter collection has "
+						"ruleType '%s'",
+						path, i, rt ? rt : "(none)");
 					ret = -EINVAL;
 					goto out;
 				}

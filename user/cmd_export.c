@@ -12,8 +12,14 @@
 #include "frontend.h"
 #include "log.h"
 
-enum { OPT_FORMAT = OPT_FIRST_FREE, OPT_DENY_REST, OPT_NAME, OPT_PRIO_STEP, OPT_GROUP_PRIO,
-       OPT_LOG };
+enum {
+	OPT_FORMAT = OPT_FIRST_FREE,
+	OPT_DENY_REST,
+	OPT_NAME,
+	OPT_PRIO_STEP,
+	OPT_GROUP_PRIO,
+	OPT_LOG
+};
 
 enum fmt { FMT_NSG, FMT_NSG_ARM, FMT_AZFW, FMT_NFT };
 
@@ -73,8 +79,9 @@ static void print_gaps(const struct export_ctx *x, const char *fmt)
 		else
 			pr_info("export: note: %s: %s", x->notes[i].what, x->notes[i].why);
 	for (size_t i = 0; i < x->ngaps; i++)
-		pr_warn("export: %s (%s): %s not exported: %s", x->gaps[i].flow[0] ? x->gaps[i].flow :
-			"no flow ID", x->gaps[i].origin, x->gaps[i].what, x->gaps[i].why);
+		pr_warn("export: %s (%s): %s not exported: %s",
+			x->gaps[i].flow[0] ? x->gaps[i].flow : "no flow ID", x->gaps[i].origin,
+			x->gaps[i].what, x->gaps[i].why);
 	if (x->ngaps)
 		pr_warn("export: the %s export is partial: %zu item%s not expressed", fmt, x->ngaps,
 			x->ngaps == 1 ? "" : "s");

@@ -165,10 +165,9 @@ static int app_rule(struct export_ctx *x, struct azfw_build *b, const struct cru
 			continue;
 		}
 		for (unsigned port = p->lo; port <= p->hi; port++)
-			json_array_append_new(protos,
-					      json_pack("{s:s, s:i}", "protocolType",
-							port == 80 ? "Http" : "Https", "port",
-							(int)port));
+			json_array_append_new(protos, json_pack("{s:s, s:i}", "protocolType",
+								port == 80 ? "Http" : "Https",
+								"port", (int)port));
 	}
 	if (!json_array_size(protos)) {
 		json_decref(protos);

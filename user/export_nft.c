@@ -30,8 +30,7 @@ static void print_set(FILE *f, const char *name, int family, const struct prefix
 	if (l->n) {
 		fprintf(f, "\t\telements = {");
 		for (size_t i = 0; i < l->n; i++)
-			fprintf(f, "%s%s", i ? ", " : " ",
-				prefix_str(&l->v[i], buf, sizeof(buf)));
+			fprintf(f, "%s%s", i ? ", " : " ", prefix_str(&l->v[i], buf, sizeof(buf)));
 		fprintf(f, " }\n");
 	}
 	fprintf(f, "\t}\n");
@@ -192,9 +191,8 @@ int export_nft(struct export_ctx *x, FILE *f, size_t *nrules, size_t *nelems)
 			fprintf(f, "\t\tcounter %sdrop comment \"amlguard: not allowed\"\n",
 				x->o->log_rest ? "log prefix \"amlguard-drop: \" " : "");
 		else
-			fprintf(f,
-				"\t\tcounter log prefix \"amlguard-audit: \" accept comment "
-				"\"amlguard: not allowed\"\n");
+			fprintf(f, "\t\tcounter log prefix \"amlguard-audit: \" accept comment "
+				   "\"amlguard: not allowed\"\n");
 		fprintf(f, "\t}\n");
 	}
 	fprintf(f, "}\n");

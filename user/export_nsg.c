@@ -123,10 +123,8 @@ static int add_rule(struct nsg_build *b, const struct crule *r, const char *prot
 	}
 	json_object_set_new(p, json_is_array(s) ? "sourceAddressPrefixes" : "sourceAddressPrefix",
 			    s);
-	json_object_set_new(p,
-			    json_is_array(d) ? "destinationAddressPrefixes" :
-					       "destinationAddressPrefix",
-			    d);
+	json_object_set_new(
+		p, json_is_array(d) ? "destinationAddressPrefixes" : "destinationAddressPrefix", d);
 	if (!ported) {
 		json_object_set_new(p, "destinationPortRange", json_string("*"));
 	} else if (r->nports == 1) {
@@ -233,12 +231,12 @@ static int deny_rest(struct nsg_build *b, uint8_t dir)
 		 dir == AMLG_DIR_OUT ? "out" : "in");
 	nr->dir = dir;
 	nr->nsrc = nr->ndst = 1;
-	nr->props = json_pack(
-		"{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "description",
-		"amlguard: everything the policy does not allow (export --deny-rest)", "protocol", "*",
-		"sourcePortRange", "*", "destinationPortRange", "*", "sourceAddressPrefix", "*",
-		"destinationAddressPrefix", "*", "access", "Deny", "direction",
-		dir == AMLG_DIR_OUT ? "Outbound" : "Inbound", "priority", NSG_PRIO_MAX, "name", "");
+	nr->props = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "description",
+			      "amlguard: everything the policy does not allow (export --deny-rest)",
+			      "protocol", "*", "sourcePortRange", "*", "destinationPortRange", "*",
+			      "sourceAddressPrefix", "*", "destinationAddressPrefix", "*", "access",
+			      "Deny", "direction", dir == AMLG_DIR_OUT ? "Outbound" : "Inbound",
+			      "priority", NSG_PRIO_MAX, "name", "");
 	if (!nr->props)
 		return -ENOMEM;
 	json_object_del(nr->props, "name");
@@ -304,9 +302,9 @@ int export_nsg(struct export_ctx *x, json_t **out, size_t *nrules, size_t *npref
 		if (n > 1 && (size_t)step * (n - 1) > (size_t)room)
 			dstep[d] = room / (int)(n - 1);
 		if (dstep[d] < 1) {
-			pr_err("export: %s: %zu %s rules do not fit the priorities %d-%d", x->c->path,
-			       n, d == AMLG_DIR_OUT ? "outbound" : "inbound", NSG_PRIO_MIN,
-			       NSG_PRIO_MAX);
+			pr_err("export: %s: %zu %s rules do not fit the priorities %d-%d",
+			       x->c->path, n, d == AMLG_DIR_OUT ? "outbound" : "inbound",
+			       NSG_PRIO_MIN, NSG_PRIO_MAX);
 			err = -E2BIG;
 			goto out;
 		}
@@ -320,9 +318,9 @@ int export_nsg(struct export_ctx *x, json_t **out, size_t *nrules, size_t *npref
 		struct nsg_rule *nr = &b.v[i];
 
 		if (!json_object_get(nr->props, "priority"))
-			json_object_set_new(nr->props, "priority",
-					    json_integer(NSG_PRIO_MIN +
-							 dstep[nr->dir] * (int)next[nr->dir]++));
+			json_object_set_new(
+				nr->props, "priority",
+				json_integer(NSG_PRIO_MIN + dstep[nr->dir] * (int)next[nr->dir]++));
 		json_array_append_new(rules, json_pack("{s:s, s:O}", "name", nr->name, "properties",
 						       nr->props));
 	}
@@ -344,9 +342,10 @@ json_t *export_nsg_template(const struct export_ctx *x, json_t *nsg)
 
 	return json_pack(
 		"{s:s, s:s, s:{s:{s:s, s:s}, s:{s:s, s:s}}, s:[{s:s, s:s, s:s, s:s, s:{s:O}}]}",
-		"$schema", "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
-		"contentVersion", "1.0.0.0", "parameters", "nsgName", "type", "string", "defaultValue",
-		x->o->name, "location", "type", "string", "defaultValue",
+		"$schema",
+		"https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+		"contentVersion", "1.0.0.0", "parameters", "nsgName", "type", "string",
+		"defaultValue", x->o->name, "location", "type", "string", "defaultValue",
 		"[resourceGroup().location]", "resources", "type",
 		"Microsoft.Network/networkSecurityGroups", "apiVersion", "2023-09-01", "name",
 		"[parameters('nsgName')]", "location", "[parameters('location')]", "properties",
