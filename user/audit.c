@@ -204,10 +204,8 @@ int az_compile(struct az_set *s, const struct audit_opts *o)
 			continue; /* judged by name, not resolvable, or no packet of ours */
 		if (r->fqdns && !r->ndst)
 			continue;
+		/* a firewall's rules judge outbound traffic: source local, destination remote */
 		ret = put_rule(&x, r, i, r->dir, err, sizeof(err));
-		/* A firewall has no direction: its rules also judge traffic from outside in. */
-		if (!ret && s->fw)
-			ret = put_rule(&x, r, i, AMLG_DIR_IN, err, sizeof(err));
 		if (ret == -EINVAL)
 			pr_err("audit: %s: rule '%s': %s", s->file, r->name, err);
 	}
@@ -1007,8 +1005,6 @@ int audit_run(const struct compiled *c, struct az_set *sets, size_t nsets,
 
 				if (strncmp(ar->flow, AZ_FLOW_PREFIX, strlen(AZ_FLOW_PREFIX)) ||
 				    (size_t)atoi(ar->flow + strlen(AZ_FLOW_PREFIX)) != ai)
-					continue;
-				if (s->fw && ar->dir == AMLG_DIR_IN)
 					continue;
 				any = true;
 				err = judge_az_rule(&rn, &po, c, sets, nsets, si, ar, ai, o, &ex);

@@ -20,9 +20,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: amlguard audit -p POLICY [--tags FILE] [--var NAME=VALUE]...\n"
 		"                      [--vnet CIDR[,CIDR...]] [-j]\n"
-		"                      --nsg FILE [--nsg FILE]... | --azfw FILE [--azfw FILE]...\n\n"
+		"                      --nsg FILE [--nsg FILE]... | --azfw FILE\n\n"
 		"Judges Azure's rules (the JSON of 'az network nsg show' or 'az network firewall\n"
-		"policy rule-collection-group show', ARM's shape or a template) against the\n"
+		"policy rule-collection-group show' or '... list', ARM's shape or a template)\n"
+		"against the\n"
 		"policy, with Azure's semantics: priority order, first match, the default rules,\n"
 		"stateful replies.  Give the subnet's NSG first, then the NIC's.  Service tags\n"
 		"resolve through the policy's tag file; VirtualNetwork is the VNet's ranges\n"
@@ -93,6 +94,14 @@ int do_audit(int argc, char **argv)
 		switch (opt) {
 		case OPT_NSG:
 		case OPT_AZFW:
+			if (opt == OPT_AZFW && nfw) {
+				pr_err("audit: --azfw given twice");
+				pr_hint("give every rule collection group of the firewall policy in "
+					"one file: az network firewall policy rule-collection-group "
+					"list -o json");
+				ret = -EINVAL;
+				goto out;
+			}
 			if ((opt == OPT_NSG ? nnsg : nfw) == AUDIT_SETS_MAX) {
 				pr_err("audit: more than %d --nsg or --azfw files", AUDIT_SETS_MAX);
 				ret = -EINVAL;
