@@ -185,10 +185,17 @@ static int export_rule(struct export_ctx *x, struct nsg_build *b, const struct c
 		np = 1;
 		break;
 	case AMLG_PROTO_ICMPV6:
-		/* An NSG's Icmp is both ICMP and ICMPv6; an IPv6-only rule keeps it to IPv6. */
+		/* An NSG's Icmp is both ICMP and ICMPv6; IPv6 prefixes keep it to IPv6. */
 		one[0] = "Icmp";
 		protos = one;
 		np = 1;
+		if (ra.any || ra.ntags || la.ntags || ra.pfx[0].n) {
+			err = export_gap(x, r, false, "icmpv6",
+					 "an NSG's Icmp takes ICMP of both families: with '*' or "
+					 "a tag it allows ICMPv4 too");
+			if (err)
+				goto out;
+		}
 		break;
 	default:
 		if (r->nports) {

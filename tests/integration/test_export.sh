@@ -8,6 +8,7 @@
 GENCAP=${GENCAP:-$(dirname "$AMLGUARD")/tests/tools/amlg-gencap}
 SRC=$(cd "$TESTDIR/../.." && pwd)
 MODELS="/usr/bin/python3 $TESTDIR/tools/azure_models.py"
+SHARED=${AMLG_SHARED_DIR:-$SRC/../shared}
 
 tags() {
 	python3 "$SRC/scripts/mktags-demo" "$WORK" EastUS2
@@ -45,6 +46,20 @@ test_models() {
 			$MODELS $fmt "$WORK/out.$fmt.json" || die "$fmt of $pol: not Microsoft's model"
 		done
 	done
+	# Microsoft's real tag file, when the shared data is there, adds a case.
+	local real=$SHARED/data/servicetags/ServiceTags_Public_20251020.json
+	if [ -r "$real" ]; then
+		for fmt in nsg nsg-arm azfw; do
+			rc=0
+			"$AMLGUARD" -q export -p "$SRC/policies/compute-instance.policy" --tags "$real" \
+				--var region=EastUS2 --var site=site/example.policy --format $fmt \
+				--deny-rest -o "$WORK/real.$fmt.json" 2>/dev/null || rc=$?
+			# host rules: partial as an NSG, whole as application rules
+			[ $rc -eq "$([ $fmt = azfw ] && echo 0 || echo 1)" ] ||
+				die "export $fmt with $real: exit $rc"
+			$MODELS $fmt "$WORK/real.$fmt.json" || die "$fmt with $real: not Microsoft's model"
+		done
+	fi
 	# The checker itself rejects what Azure would: a misspelled key, a bad enumeration.
 	python3 - "$WORK/out.nsg.json" "$WORK/bad.json" <<'PY'
 import json, sys
