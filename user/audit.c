@@ -49,7 +49,7 @@ static int put_side(struct xlate *x, char **v, size_t n, bool *any, char *err, s
 	for (size_t i = 0; i < n; i++) {
 		const char *a = v[i];
 
-		if (!strcmp(a, "*") || !strcasecmp(a, "Any") || !strcmp(a, "0.0.0.0/0")) {
+		if (!strcmp(a, "*") || !strcasecmp(a, "Any")) {
 			*any = true;
 			return 0;
 		}
@@ -530,6 +530,24 @@ static bool fqdn_covers(const char *fw, const char *pol)
 	return pl >= fl && !strcasecmp(ps + pl - fl, fs);
 }
 
+/* A network rule that takes TCP to that port for every destination, or for the name. */
+static bool net_rule_takes(const struct az_rule *r, const char *pattern, uint16_t port)
+{
+	bool dst = false, src = false, ported = !r->nports;
+
+	if (r->app || r->asg || !(r->protos & AZ_P_TCP))
+		return false;
+	for (size_t i = 0; i < r->nports; i++)
+		ported |= port >= r->ports[i].lo && port <= r->ports[i].hi;
+	for (size_t i = 0; i < r->ndst; i++)
+		dst |= !strcmp(r->dst[i], "*");
+	for (size_t i = 0; i < r->nfqdns; i++)
+		dst |= fqdn_covers(r->fqdns[i], pattern);
+	for (size_t i = 0; i < r->nsrc; i++)
+		src |= !strcmp(r->src[i], "*");
+	return ported && dst && src;
+}
+
 static bool app_has_port(const struct az_rule *r, uint16_t port)
 {
 	for (size_t i = 0; i < r->napp_ports; i++)
@@ -580,6 +598,10 @@ static void judge_hosts(const struct crule *r, struct az_set *sets, size_t nsets
 				if (!sets[k].fw)
 					continue;
 				set = (int)k;
+				/* network rules come first: one for every address decides */
+				for (size_t q = 0; q < sets[k].n && idx < 0; q++)
+					if (net_rule_takes(&sets[k].v[q], ir->item->name, ports[j]))
+						idx = (int)q;
 				for (size_t q = 0; q < sets[k].n && idx < 0; q++) {
 					const struct az_rule *a = &sets[k].v[q];
 

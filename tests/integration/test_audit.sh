@@ -183,6 +183,26 @@ assert f["verdict"] == "blocked", f
 assert f["blocked_by"][0]["rule"].startswith("(no rule: the firewall denies"), f
 allow_all = [r for r in rep["rules"] if r["rule"] == "AllowAll"][0]
 assert allow_all["verdict"] == "allows more" and allow_all["beyond"] == ["*"], allow_all'
+	# Network rules come before application rules: a deny of 443 to everything blocks the
+	# host rule too.
+	python3 - "$WORK/fw.json" "$WORK/fw-deny.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["properties"]["ruleCollections"].append({
+    "ruleCollectionType": "FirewallPolicyFilterRuleCollection", "name": "deny-web",
+    "priority": 50, "action": {"type": "Deny"},
+    "rules": [{"ruleType": "NetworkRule", "name": "DenyWeb", "ipProtocols": ["TCP"],
+               "sourceAddresses": ["*"], "destinationAddresses": ["*"],
+               "destinationPorts": ["443"]}]})
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+	audit fwd.out 1 --azfw "$WORK/fw-deny.json"
+	check_json fwd.out '
+for name in ("T-HOSTS", "T-OUT-STORAGE", "T-OUT-AAD"):
+    f = flows[name]
+    assert f["verdict"] == "blocked" and f["blocked_by"][0]["rule"] == "DenyWeb", f
+    assert f["blocked_by"][0]["collection"] == "amlguard/deny-web", f
+assert flows["T-DNS"]["verdict"] == "allowed"'
 }
 
 # audit_err EXPECTED-STATUS ARGS...: the text errors in $WORK/err
