@@ -128,7 +128,8 @@ int export_nft(struct export_ctx *x, FILE *f, size_t *nrules, size_t *nelems)
 		for (size_t k = 0; k < r->nres && !err; k++)
 			if (r->res[k].kind == EP_HOST)
 				err = export_gap(x, r, true, r->res[k].text,
-						 "nftables matches addresses, not names");
+						 "nftables matches addresses, not names or "
+						 "TLS server names (SNI)");
 		for (size_t k = 0; k < r->nres && !err; k++)
 			if (r->res[k].kind == EP_TAG && !r->res[k].pfx.n)
 				err = export_gap(x, r, false, r->res[k].text,

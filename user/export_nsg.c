@@ -162,8 +162,9 @@ static int export_rule(struct export_ctx *x, struct nsg_build *b, const struct c
 	for (size_t i = 0; i < r->nres && !err; i++)
 		if (r->res[i].kind == EP_HOST)
 			err = export_gap(x, r, true, r->res[i].text,
-					 "an NSG matches addresses, not names: use Azure Firewall "
-					 "application rules (export --format azfw)");
+					 "an NSG matches addresses, not names or TLS server names "
+					 "(SNI): use Azure Firewall application rules (export "
+					 "--format azfw)");
 	nl = addr_groups(&la, lg, sizeof(lg) / sizeof(lg[0]));
 	nr = addr_groups(&ra, rg, sizeof(rg) / sizeof(rg[0]));
 	if (err || !nr || !nl)
