@@ -69,8 +69,9 @@ d["properties"]["securityRules"][1]["properties"]["destinationPortRnage"] = "1"
 json.dump(d, open(sys.argv[2], "w"))
 PY
 	! $MODELS nsg "$WORK/bad.json" >"$WORK/bad.out" || die "a broken NSG passed the models"
-	grep -q "TCP-ish" "$WORK/bad.out" && grep -q "destinationPortRnage: lost" "$WORK/bad.out" ||
+	if ! grep -q "TCP-ish" "$WORK/bad.out" || ! grep -q "destinationPortRnage: lost" "$WORK/bad.out"; then
 		die "the model check did not name the broken fields"
+	fi
 }
 
 test_nsg_content() {
@@ -173,8 +174,10 @@ test_nft_syntax() {
 			nft -c -f "$WORK/r.nft" || die "nft refuses the export of $pol ($m)"
 		done
 	done
-	grep -q 'policy drop;' "$WORK/r.nft" && grep -q 'ct state established,related accept' "$WORK/r.nft" ||
+	if ! grep -q 'policy drop;' "$WORK/r.nft" ||
+		! grep -q 'ct state established,related accept' "$WORK/r.nft"; then
 		die "no drop policy or conntrack"
+	fi
 	grep -q 'counter log prefix "amlguard-drop: " drop' "$WORK/r.nft" || die "--log: no log rule"
 }
 
