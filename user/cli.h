@@ -27,5 +27,7 @@ int do_explain(int argc, char **argv);
 int do_fqdn(int argc, char **argv);
 int do_tags(int argc, char **argv);
 int do_udr(int argc, char **argv);
+int do_export(int argc, char **argv);
+int do_audit(int argc, char **argv);
 
 #endif

@@ -87,6 +87,12 @@ static void print_diags(const struct diag *d, bool json)
 int frontend_compile(const struct policy_args *a, bool json, struct compiled **out,
 		     struct policy **pol)
 {
+	return frontend_compile_db(a, json, out, pol, NULL);
+}
+
+int frontend_compile_db(const struct policy_args *a, bool json, struct compiled **out,
+			struct policy **pol, struct tag_db **db)
+{
 	struct compile_opts co = { .mode = a->mode };
 	struct tag_db *tags = NULL;
 	struct tag_resolver tr;
@@ -95,6 +101,8 @@ int frontend_compile(const struct policy_args *a, bool json, struct compiled **o
 	int err;
 
 	*out = NULL;
+	if (db)
+		*db = NULL;
 	if (!a->policy) {
 		pr_err("no policy given (-p POLICY)");
 		return -EINVAL;
@@ -112,6 +120,10 @@ int frontend_compile(const struct policy_args *a, bool json, struct compiled **o
 		err = compile_policy(p, &co, &d, out);
 	if (!err)
 		tags_record(tags, *out);
+	if (db && !err && !diag_failed(&d)) {
+		*db = tags;
+		tags = NULL;
+	}
 	tags_free(tags);
 	/* With -j a failure is the JSON diagnostics; warnings of a success go to stderr. */
 	if (d.n && (!a->quiet || err || diag_failed(&d)))

@@ -53,6 +53,10 @@ int frontend_compile(const struct policy_args *a, bool json, struct compiled **o
 		     struct policy **pol);
 
 struct tag_db;
+/* The same, handing back the tag file the policy resolved against (NULL without one). */
+int frontend_compile_db(const struct policy_args *a, bool json, struct compiled **out,
+			struct policy **pol, struct tag_db **db);
+
 /*
  * Parse the policy and open its tag file (--tags, else its 'tags' statement; *tags NULL when
  * there is none), without compiling: for commands that only need the policy's variables and

@@ -34,6 +34,8 @@ static const struct cmd cmds[] = {
 	{ "fqdn", do_fqdn, "names learned from DNS, their addresses and rules" },
 	{ "tags", do_tags, "list, show and diff Azure service-tag files (no kernel)" },
 	{ "udr", do_udr, "the forced-tunneling routes (next hop Internet) of a policy's region" },
+	{ "export", do_export, "the policy as NSG rules, Azure Firewall rules or nftables" },
+	{ "audit", do_audit, "an NSG or Azure Firewall policy against the policy's flows" },
 };
 
 void json_print(json_t *v)
