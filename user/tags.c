@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "safe_io.h"
 #include "tags.h"
 
 #define TAGS_FILE_MAX (512u << 20) /* the 2025 Public file is 4 MB */
@@ -41,23 +42,14 @@ static void set_error(struct tag_error *e, unsigned line, unsigned col, const ch
 static int read_file(const char *path, char **text, size_t *len, struct tag_error *e)
 {
 	size_t cap = 1 << 20, n = 0;
-	struct stat st;
-	char *buf = NULL, *nb;
+	char *buf = NULL, *nb, why[256];
 	gzFile gz;
 	int fd, r, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st)) {
-		err = -errno;
-		set_error(e, 0, 0, "cannot read it: %s", strerror(-err));
-		if (fd >= 0)
-			close(fd);
-		return err;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		set_error(e, 0, 0, "cannot read it: %s", strerror(EISDIR));
-		return -EISDIR;
+	fd = open_input_regular(path, why, sizeof(why));
+	if (fd < 0) {
+		set_error(e, 0, 0, "cannot read it: %s", why);
+		return fd;
 	}
 	gz = gzdopen(fd, "rb");
 	if (!gz) {
@@ -85,10 +77,15 @@ static int read_file(const char *path, char **text, size_t *len, struct tag_erro
 		r = gzread(gz, buf + n, (unsigned)(cap - n));
 		if (r < 0) {
 			int zerr, saved = errno;
-			const char *why = gzerror(gz, &zerr);
+			const char *zwhy = gzerror(gz, &zerr), *p = strstr(zwhy, ">: ");
 
-			set_error(e, 0, 0, "cannot read it: %s",
-				  zerr == Z_ERRNO ? strerror(saved) : why);
+			/* zlib puts "<fd:3>: " in front of its reason */
+			if (!strncmp(zwhy, "<fd:", 4) && p)
+				zwhy = p + 3;
+			if (zerr == Z_ERRNO)
+				set_error(e, 0, 0, "cannot read it: %s", strerror(saved));
+			else
+				set_error(e, 0, 0, "corrupt gzip data: %s", zwhy);
 			err = zerr == Z_ERRNO ? -saved : -EINVAL;
 			break;
 		}

@@ -747,9 +747,28 @@ static void test_include_missing(void **state)
 	free(out);
 	teardown(state);
 	setup(state);
-	parse_fails("include \"inc\"\n", "t.policy:1:9: error: cannot read 'inc': Is a directory\n"
-					 "include \"inc\"\n"
-					 "        ^~~~~\n");
+	parse_fails("include \"inc\"\n",
+		    "t.policy:1:9: error: cannot read 'inc': it is a directory, not a regular file\n"
+		    "include \"inc\"\n"
+		    "        ^~~~~\n");
+	/* a FIFO would block the parser (and the daemon's SIGHUP) forever: refused at once */
+	{
+		char fifo[64], text[128], expect[512], caret[64];
+
+		snprintf(fifo, sizeof(fifo), "/tmp/amlg-fifo-%d.policy", (int)getpid());
+		snprintf(text, sizeof(text), "include \"%s\"\n", fifo);
+		memset(caret, '~', sizeof(caret));
+		snprintf(expect, sizeof(expect),
+			 "t.policy:1:9: error: cannot read '%s': it is a FIFO, not a regular file\n"
+			 "%s        ^%.*s\n",
+			 fifo, text, (int)strlen(fifo) + 1, caret);
+		teardown(state);
+		setup(state);
+		unlink(fifo);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		parse_fails(text, expect);
+		unlink(fifo);
+	}
 }
 
 static void test_include_cycle(void **state)
