@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "fqdn.h"
 #include "log.h"
+#include "state.h"
 #include "maps.h"
 #include "prefix.h"
 #include "tables.h"
@@ -79,7 +80,7 @@ int do_fqdn(int argc, char **argv)
 		return err;
 	err = maps_open_pinned(ifname, &m);
 	if (err) {
-		pr_err("%s: amlguard is not attached (%s)", ifname, strerror(-err));
+		state_report_open_error(ifname, err);
 		return err;
 	}
 	err = tables_active(&m, &slot, NULL);

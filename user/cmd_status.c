@@ -196,12 +196,7 @@ static int show(const char *ifname, json_t *arr)
 	int err = state_read(ifname, &st);
 
 	if (err) {
-		if (err == -ENOENT) {
-			pr_err("%s: amlguard is not attached", ifname);
-			pr_hint("attach it with: amlguard attach -i %s -p POLICY", ifname);
-		} else {
-			pr_err("%s: cannot read the pinned state: %s", ifname, strerror(-err));
-		}
+		state_report_open_error(ifname, err);
 		return err;
 	}
 	if (arr)

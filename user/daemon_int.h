@@ -44,6 +44,7 @@ struct ifrun {
 	bool filters_gone; /* reported once */
 	unsigned retried_ifindex; /* the interface index a re-attach was last tried on */
 	bool repin_failed; /* reported once */
+	bool lock_lost; /* another process holds its lock now: hands off */
 	uint64_t events_received, events_malformed;
 };
 
@@ -72,6 +73,7 @@ struct daemon {
 	uint64_t watchdog_ns, next_watchdog_ns;
 	unsigned ticks;
 	bool stop;
+	int exit_err; /* why the loop stopped on its own (-errno), 0 for a signal */
 };
 
 /* daemon_events.c: the ring buffers to the sinks and alerts. */
