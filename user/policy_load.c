@@ -109,11 +109,19 @@ static int parse_source(struct parser *p, const char *path, const char *text, si
 			const struct stat *st, const char *dir)
 {
 	const char *name = diag_add_source(p->d, path, text, len);
+	size_t n = strlen(path);
 	char *own = NULL;
 	int err;
 
 	if (!name)
 		return -ENOMEM;
+	/*
+	 * Errors quote the lines of the file they are about.  A file not named *.policy (a site
+	 * file that is really /etc/shadow) may be anything: it is refused without being shown.
+	 * Strings parsed from the command line or a test (no stat) are shown as they are.
+	 */
+	if (st && (n < 7 || strcmp(path + n - 7, ".policy")))
+		diag_set_opaque(p->d, name, "not a policy file (its name does not end in .policy)");
 	err = record_file(p, path, text, len);
 	if (err)
 		return err;
