@@ -22,7 +22,14 @@
 #include "safe_io.h"
 #include "tags.h"
 
-#define TAGS_FILE_MAX (512u << 20) /* the 2025 Public file is 4 MB */
+/*
+ * Bounds, for a file of someone else's making (a gzip of 1 MB can inflate to gigabytes): the
+ * 2025 Public file is 4 MB with 93 362 prefixes and takes 26 MB to load.  Eight times its size
+ * keeps the parsed JSON within a few hundred MB whatever it holds; ten times its prefixes is
+ * still far above any real file.
+ */
+#define TAGS_FILE_MAX (32u << 20)
+#define TAGS_PREFIX_MAX 1000000u
 
 static void set_error(struct tag_error *e, unsigned line, unsigned col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -276,6 +283,23 @@ static int parse_root(struct tag_db *db, const json_t *root, struct tag_error *e
 	if (!chg || get_change(chg, &db->change)) {
 		set_error(e, 0, 0, "no \"changeNumber\" at the top, or it is not a number");
 		return -EINVAL;
+	}
+	{
+		size_t total = 0;
+
+		json_array_foreach(values, i, v) {
+			const json_t *pv = json_object_get(json_object_get(v, "properties"),
+							   "addressPrefixes");
+
+			total += json_is_array(pv) ? json_array_size(pv) : 0;
+		}
+		if (total > TAGS_PREFIX_MAX) {
+			set_error(e, 0, 0,
+				  "%zu prefixes, more than %u: not a service-tag file (the "
+				  "Public cloud's has about 100 000)",
+				  total, TAGS_PREFIX_MAX);
+			return -EFBIG;
+		}
 	}
 	db->v = calloc(json_array_size(values) + 1, sizeof(*db->v));
 	if (!db->v) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -485,6 +486,59 @@ static void test_gzip_and_bom(void **state)
 	assert_null(db);
 }
 
+/*
+ * A small gzip that inflates to far more than any tag file, and one within the size bound
+ * with more prefixes than any: both refused, and quickly, not after gigabytes.  A corrupt
+ * stream says so, and a FIFO is refused at once.
+ */
+static void test_hostile_files(void **state)
+{
+	static const char head[] = "{\"changeNumber\":1,\"cloud\":\"Public\",\"values\":[{\"name\":"
+				   "\"X\",\"properties\":{\"addressPrefixes\":[";
+	char path[256], *blank = calloc(1, 1 << 20);
+	struct tag_db *db = NULL;
+	struct tag_error e;
+	gzFile gz;
+	FILE *f;
+
+	assert_non_null(blank);
+	memset(blank, ' ', 1 << 20);
+	snprintf(path, sizeof(path), "%s/bomb.json.gz", tmpdir);
+	gz = gzopen(path, "wb9");
+	assert_non_null(gz);
+	gzputs(gz, head);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(gzwrite(gz, blank, 1 << 20), 1 << 20);
+	gzputs(gz, "]}}]}");
+	gzclose(gz);
+	assert_int_equal(tags_load(path, &db, &e), -EFBIG);
+	assert_string_equal(e.msg, "larger than 32 MiB: not a service-tag file");
+	free(blank);
+	snprintf(path, sizeof(path), "%s/many.json.gz", tmpdir);
+	gz = gzopen(path, "wb1");
+	assert_non_null(gz);
+	gzputs(gz, head);
+	for (unsigned i = 0; i < 1000001; i++)
+		gzprintf(gz, "%s\"10.%u.%u.%u/32\"", i ? "," : "", (i >> 16) & 255, (i >> 8) & 255,
+			 i & 255);
+	gzputs(gz, "]}}]}");
+	gzclose(gz);
+	assert_int_equal(tags_load(path, &db, &e), -EFBIG);
+	assert_non_null(strstr(e.msg, "1000001 prefixes, more than 1000000"));
+	snprintf(path, sizeof(path), "%s/corrupt.json.gz", tmpdir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fwrite("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbagegarbage", 1, 24, f);
+	fclose(f);
+	assert_int_equal(tags_load(path, &db, &e), -EINVAL);
+	assert_string_equal(e.msg, "corrupt gzip data: invalid block type");
+	snprintf(path, sizeof(path), "%s/fifo.json", tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(tags_load(path, &db, &e), -EINVAL);
+	assert_string_equal(e.msg, "cannot read it: it is a FIFO, not a regular file");
+	assert_null(db);
+}
+
 /* ---- the resolver inside the compiler */
 
 static struct compiled *compile_with(const char *text, const struct tag_db *db, struct diag *d,
@@ -798,6 +852,7 @@ int main(void)
 		cmocka_unit_test(test_broken_files),
 		cmocka_unit_test(test_az_cli_shape),
 		cmocka_unit_test(test_gzip_and_bom),
+		cmocka_unit_test(test_hostile_files),
 		cmocka_unit_test(test_resolver),
 		cmocka_unit_test(test_open_for_policy),
 		cmocka_unit_test(test_diff),
