@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "frontend.h"
+#include "log.h"
 
 static void usage(FILE *f)
 {
@@ -56,8 +58,10 @@ int do_compile(int argc, char **argv)
 	err = frontend_compile(&a, json_output, &c, &p);
 	if (err)
 		return err;
-	compiled_print(c, stdout, json_output, verbose);
+	err = compiled_print(c, stdout, json_output, verbose);
+	if (err)
+		pr_err("compile: cannot print the tables: %s", strerror(-err));
 	compiled_free(c);
 	policy_free(p);
-	return 0;
+	return err;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "explain.h"
+#include "json_text.h"
 #include "names.h"
 #include "prefix.h"
 
@@ -364,13 +365,13 @@ static json_t *cover_json(int family, const uint8_t *addr, const struct item_res
 	char a[48], pb[PREFIX_STRLEN];
 	json_t *o = json_pack("{s:s}", "address", addr_str(family, addr, a, sizeof(a)));
 
-	json_object_set_new(o, "item", ir ? json_string(ir->text) : json_null());
+	json_object_set_new(o, "item", json_str_escaped(ir ? ir->text : NULL));
 	json_object_set_new(o, "set",
-			    ir && ir->item && ir->item->set ? json_string(ir->item->set) :
+			    ir && ir->item && ir->item->set ? json_str_escaped(ir->item->set) :
 							      json_null());
 	json_object_set_new(o, "prefix",
 			    p ? json_string(prefix_str(p, pb, sizeof(pb))) : json_null());
-	json_object_set_new(o, "note", ir && ir->note ? json_string(ir->note) : json_null());
+	json_object_set_new(o, "note", json_str_escaped(ir ? ir->note : NULL));
 	return o;
 }
 
@@ -378,8 +379,9 @@ static json_t *rule_json(const struct crule *r)
 {
 	char pb[8], ports[128];
 
-	return json_pack("{s:i, s:s?, s:s, s:s, s:s}", "id", AMLG_RULE_ID(r->dir, r->bit), "flow",
-			 r->flow[0] ? r->flow : NULL, "origin", r->origin, "proto",
+	return json_pack("{s:i, s:o, s:o, s:s, s:s}", "id", AMLG_RULE_ID(r->dir, r->bit), "flow",
+			 json_str_escaped(r->flow[0] ? r->flow : NULL), "origin",
+			 json_str_escaped(r->origin), "proto",
 			 rule_proto(r, pb, sizeof(pb)), "ports",
 			 ports_str(r, ports, sizeof(ports)));
 }
@@ -416,7 +418,7 @@ json_t *explain_json(const struct compiled *c, const struct explain_query *q,
 		    explain_cover(r, AMLG_SIDE_LOCAL, q->family, local_of(q), &ir, &p))
 			json_object_set_new(jr, "local", cover_json(q->family, local_of(q), ir, p));
 		json_object_set_new(o, "rule", jr);
-		json_object_set_new(o, "flow", r->flow[0] ? json_string(r->flow) : json_null());
+		json_object_set_new(o, "flow", json_str_escaped(r->flow[0] ? r->flow : NULL));
 	} else {
 		struct nearest nr;
 		json_t *a = json_array(), *pt = json_array();
