@@ -631,7 +631,13 @@ int config_parse(struct config *c, const char *name, const char *text, const cha
 		}
 		lx.p++;
 		v = value(&lx);
-		if (v && repeated(&seen, &nseen, in_section ? cur_name : NULL, key, var)) {
+		/*
+		 * A rejected section's keys belong to no interface: two of them are not one
+		 * section, and their keys are not "set twice".
+		 */
+		if (v && in_section && !cur) {
+			/* reported with its section */
+		} else if (v && repeated(&seen, &nseen, in_section ? cur_name : NULL, key, var)) {
 			diag_error(d, at(&lx, ks, strlen(key)), "'%s%s%s' is set twice", key,
 				   *var ? " " : "", var);
 		} else if (v && (cur || !in_section)) {
