@@ -317,6 +317,30 @@ static bool opaque_filter(const struct diag *d, const struct diag_msg *m, bool *
 	return false;
 }
 
+/* "  the same at t.policy:16:41, t.policy:17:45": where a collapsed error was said again. */
+static void print_repeats(const struct diag *d, size_t i, FILE *f)
+{
+	const struct diag_msg *m = &d->msgs[i];
+	size_t n = 0;
+
+	if (m->level != DIAG_ERROR || !m->msg)
+		return;
+	for (size_t j = i + 1; j < d->n; j++) {
+		const struct srcloc *l = &d->msgs[j].loc;
+
+		if (d->msgs[j].level != DIAG_ERROR || !d->msgs[j].msg ||
+		    strcmp(d->msgs[j].msg, m->msg))
+			continue;
+		fprintf(f, "%s", n++ ? ", " : "  the same at ");
+		if (l->file && l->line)
+			fprintf(f, "%s:%u:%u", l->file, l->line, l->col);
+		else
+			fprintf(f, "%s", l->file ? l->file : "?");
+	}
+	if (n)
+		fputc('\n', f);
+}
+
 static void print_msg(const struct diag *d, const struct diag_msg *m, FILE *f)
 {
 	const struct srcloc *l = &m->loc;
@@ -333,10 +357,28 @@ static void print_msg(const struct diag *d, const struct diag_msg *m, FILE *f)
 		fprintf(f, "  hint: %s\n", m->hint);
 }
 
-/* Calls fn for every message to show, opaque sources' replaced; false when out of memory. */
-static bool each_shown(const struct diag *d, void (*fn)(const struct diag *, const struct diag_msg *,
-							 void *),
-		       void *arg)
+/* Is m an error said before, in the same words (the same undefined variable on five lines)? */
+static bool repeated_error(const struct diag *d, size_t i)
+{
+	const struct diag_msg *m = &d->msgs[i];
+
+	if (m->level != DIAG_ERROR || !m->msg)
+		return false;
+	for (size_t j = 0; j < i; j++)
+		if (d->msgs[j].level == DIAG_ERROR && d->msgs[j].msg &&
+		    !strcmp(d->msgs[j].msg, m->msg))
+			return true;
+	return false;
+}
+
+/*
+ * Calls fn for every message to show, opaque sources' replaced; false when out of memory.
+ * collapse: an error said before in the same words is not said again; the first one gets a
+ * note with the other places instead.
+ */
+static bool each_shown(const struct diag *d,
+		       void (*fn)(const struct diag *, const struct diag_msg *, void *), void *arg,
+		       bool collapse)
 {
 	bool *told = calloc(d->nsrc + 1, sizeof(*told));
 	struct diag_msg subst;
@@ -347,12 +389,15 @@ static bool each_shown(const struct diag *d, void (*fn)(const struct diag *, con
 	for (size_t i = 0; i < d->n; i++) {
 		const struct diag_msg *m = &d->msgs[i];
 
-		if (!shown_level(m->level))
+		if (!shown_level(m->level) || (collapse && repeated_error(d, i)))
 			continue;
-		if (opaque_filter(d, m, told, &subst, buf, sizeof(buf)))
+		if (opaque_filter(d, m, told, &subst, buf, sizeof(buf))) {
 			fn(d, m, arg);
-		else if (subst.msg)
+			if (collapse)
+				print_repeats(d, i, arg);
+		} else if (subst.msg) {
 			fn(d, &subst, arg);
+		}
 	}
 	free(told);
 	return true;
@@ -385,7 +430,7 @@ void diag_print(const struct diag *d, FILE *f)
 {
 	char more[128];
 
-	if (!each_shown(d, print_one, f)) {
+	if (!each_shown(d, print_one, f, true)) {
 		for (size_t i = 0; i < d->n; i++)
 			if (shown_level(d->msgs[i].level))
 				print_msg(d, &d->msgs[i], f);
@@ -422,7 +467,7 @@ char *diag_json(const struct diag *d)
 
 	if (!arr)
 		return NULL;
-	if (!each_shown(d, json_one, arr))
+	if (!each_shown(d, json_one, arr, false))
 		goto out;
 	if (more_line(d, more, sizeof(more)))
 		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I}", "level", "note",
@@ -505,8 +550,14 @@ const char *diag_suggest(const char *word, const char *const *cands, size_t n)
 		if (!cands[i] || !strcmp(word, cands[i]))
 			continue;
 		dist = diag_edit_distance(word, cands[i]);
-		/* Strictly smaller: on a tie the candidate listed first wins. */
-		if (dist <= limit && dist < best_d) {
+		/*
+		 * Strictly smaller; on a tie the one as long as the word (a mistyped character
+		 * rather than one too many: EastUS3 is nearer EastUS2 than EastUS), then the one
+		 * listed first.
+		 */
+		if (dist <= limit &&
+		    (dist < best_d || (dist == best_d && strlen(cands[i]) == strlen(word) &&
+				       strlen(best) != strlen(word)))) {
 			best_d = dist;
 			best = cands[i];
 		}
