@@ -331,12 +331,16 @@ static void print_repeats(const struct diag *d, size_t i, FILE *f)
 		if (d->msgs[j].level != DIAG_ERROR || !d->msgs[j].msg ||
 		    strcmp(d->msgs[j].msg, m->msg))
 			continue;
-		fprintf(f, "%s", n++ ? ", " : "  the same at ");
+		if (++n > 5)
+			continue;
+		fprintf(f, "%s", n > 1 ? ", " : "  the same at ");
 		if (l->file && l->line)
 			fprintf(f, "%s:%u:%u", l->file, l->line, l->col);
 		else
 			fprintf(f, "%s", l->file ? l->file : "?");
 	}
+	if (n > 5)
+		fprintf(f, " and %zu more place%s", n - 5, n - 5 == 1 ? "" : "s");
 	if (n)
 		fputc('\n', f);
 }
