@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "fqdn.h"
+#include "json_text.h"
 #include "log.h"
 #include "state.h"
 #include "maps.h"
@@ -108,15 +109,18 @@ int do_fqdn(int argc, char **argv)
 			for (unsigned k = 0; k < v[i].nrules; k++) {
 				const struct amlg_rule_info *r = &rules[v[i].rules[k]];
 
-				json_array_append_new(fl, json_pack("{s:s?, s:s}", "flow",
-								    r->flow[0] ? r->flow : NULL,
-								    "rule", r->origin));
+				json_array_append_new(
+					fl, json_pack("{s:o, s:o}", "flow",
+						      json_str_escaped(r->flow[0] ? r->flow : NULL),
+						      "rule", json_str_escaped(r->origin)));
 			}
 			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:f, s:b, s:s?, s:o}", "name", v[i].name,
-					       "address", a, "ttl_left", v[i].ttl_left_ms / 1000.0,
-					       "expired", v[i].ttl_left_ms < 0, "pattern",
-					       v[i].pattern[0] ? v[i].pattern : NULL, "rules", fl));
+				arr, json_pack("{s:o, s:s, s:f, s:b, s:o, s:o}", "name",
+					       json_str_escaped(v[i].name), "address", a, "ttl_left",
+					       v[i].ttl_left_ms / 1000.0, "expired",
+					       v[i].ttl_left_ms < 0, "pattern",
+					       json_str_escaped(v[i].pattern[0] ? v[i].pattern : NULL),
+					       "rules", fl));
 			continue;
 		}
 		if (v[i].ttl_left_ms < 0)
