@@ -487,6 +487,13 @@ static void watch_interfaces(struct daemon *d)
  * no second daemon takes the interface; one that another process holds by now means that this
  * daemon has lost the interface: it says so and stops, touching nothing.
  */
+/*
+ * Ticks in a row that another process must hold the file at the lock's name before this daemon
+ * gives the interface up: one that is about to be refused (it finds this daemon through
+ * /proc/locks) holds the file it made for a moment only.
+ */
+#define LOCK_BUSY_TICKS 5
+
 static void verify_locks(struct daemon *d)
 {
 	for (size_t i = 0; i < d->nifs; i++) {
@@ -494,10 +501,16 @@ static void verify_locks(struct daemon *d)
 		struct lock_holder h = { 0 };
 		int r = lock_verify(&ifr->lock, &h);
 
+		if (r != -EBUSY)
+			ifr->lock_busy = 0;
 		if (r == 1) {
 			pr_warn("%s: the lock file %s was removed or replaced under this daemon; "
 				"it holds it again",
 				ifr->name, ifr->lock.path);
+		} else if (r == -EBUSY && ++ifr->lock_busy < LOCK_BUSY_TICKS) {
+			/* an amlguard that is finding out it must not take the interface */
+			pr_debug("%s: %s is held by pid %ld for now", ifr->name, ifr->lock.path,
+				 (long)h.pid);
 		} else if (r == -EBUSY) {
 			pr_err("%s: the lock file %s was replaced and pid %ld ('%s') holds it: "
 			       "another amlguard has taken this interface over; stopping",

@@ -45,6 +45,7 @@ struct ifrun {
 	unsigned retried_ifindex; /* the interface index a re-attach was last tried on */
 	bool repin_failed; /* reported once */
 	bool lock_lost; /* another process holds its lock now: hands off */
+	unsigned lock_busy; /* ticks in a row another process held the file at the lock's name */
 	uint64_t events_received, events_malformed;
 };
 
