@@ -115,12 +115,13 @@ int do_fqdn(int argc, char **argv)
 						      "rule", json_str_escaped(r->origin)));
 			}
 			json_array_append_new(
-				arr, json_pack("{s:o, s:s, s:f, s:b, s:o, s:o}", "name",
-					       json_str_escaped(v[i].name), "address", a, "ttl_left",
-					       v[i].ttl_left_ms / 1000.0, "expired",
-					       v[i].ttl_left_ms < 0, "pattern",
-					       json_str_escaped(v[i].pattern[0] ? v[i].pattern : NULL),
-					       "rules", fl));
+				arr,
+				json_pack("{s:o, s:s, s:f, s:b, s:o, s:o}", "name",
+					  json_str_escaped(v[i].name), "address", a, "ttl_left",
+					  v[i].ttl_left_ms / 1000.0, "expired",
+					  v[i].ttl_left_ms < 0, "pattern",
+					  json_str_escaped(v[i].pattern[0] ? v[i].pattern : NULL),
+					  "rules", fl));
 			continue;
 		}
 		if (v[i].ttl_left_ms < 0)

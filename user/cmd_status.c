@@ -70,9 +70,8 @@ static json_t *tags_json(const struct amlg_pcfg *pc)
 	if (!pc->tags_file[0])
 		return json_null();
 	return json_pack("{s:o, s:o, s:I, s:s?}", "file", json_str_escaped(pc->tags_file), "cloud",
-			 json_str_escaped(pc->tags_cloud),
-			 "change", (json_int_t)pc->tags_change, "date",
-			 pc->tags_date[0] ? pc->tags_date : NULL);
+			 json_str_escaped(pc->tags_cloud), "change", (json_int_t)pc->tags_change,
+			 "date", pc->tags_date[0] ? pc->tags_date : NULL);
 }
 
 static json_t *state_json(const struct amlg_state *st)
@@ -92,8 +91,8 @@ static json_t *state_json(const struct amlg_state *st)
 				  r->info.dir == AMLG_DIR_OUT ? "out" : "in", "proto",
 				  r->info.proto ? l4_str(r->info.proto, p, sizeof(p)) : "any",
 				  "flow", json_str_escaped(r->info.flow[0] ? r->info.flow : NULL),
-				  "origin", json_str_escaped(r->info.origin), "packets", (json_int_t)r->packets, "bytes",
-				  (json_int_t)r->bytes));
+				  "origin", json_str_escaped(r->info.origin), "packets",
+				  (json_int_t)r->packets, "bytes", (json_int_t)r->bytes));
 	}
 	o = json_pack("{s:o, s:b, s:s, s:s, s:{s:o, s:s, s:I, s:s, s:b}, s:o, s:o, s:{s:I, s:I}}",
 		      "iface", json_str_escaped(st->ifname), "attached",

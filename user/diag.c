@@ -453,9 +453,9 @@ static json_t *msg_json(const struct diag_msg *m)
 	/* a file name or a message that is not UTF-8: escaped, never an empty answer */
 	if (!o)
 		o = json_pack("{s:s, s:o, s:I, s:I, s:o, s:o}", "level", level_name(m->level),
-			      "file", json_str_escaped(l->file), "line", (json_int_t)l->line,
-			      "col", (json_int_t)l->col, "message", json_str_escaped(m->msg),
-			      "hint", json_str_escaped(m->hint));
+			      "file", json_str_escaped(l->file), "line", (json_int_t)l->line, "col",
+			      (json_int_t)l->col, "message", json_str_escaped(m->msg), "hint",
+			      json_str_escaped(m->hint));
 	return o;
 }
 
@@ -474,10 +474,10 @@ char *diag_json(const struct diag *d)
 	if (!each_shown(d, json_one, arr, false))
 		goto out;
 	if (more_line(d, more, sizeof(more)))
-		json_array_append_new(arr, json_pack("{s:s, s:s, s:I, s:I}", "level", "note",
-						     "message", more, "errors",
-						     (json_int_t)d->dropped_errors, "warnings",
-						     (json_int_t)d->dropped_warnings));
+		json_array_append_new(arr,
+				      json_pack("{s:s, s:s, s:I, s:I}", "level", "note", "message",
+						more, "errors", (json_int_t)d->dropped_errors,
+						"warnings", (json_int_t)d->dropped_warnings));
 	s = json_dumps(arr, JSON_COMPACT);
 out:
 	json_decref(arr);

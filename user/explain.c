@@ -423,9 +423,8 @@ static json_t *rule_json(const struct crule *r)
 
 	return json_pack("{s:i, s:o, s:o, s:s, s:s}", "id", AMLG_RULE_ID(r->dir, r->bit), "flow",
 			 json_str_escaped(r->flow[0] ? r->flow : NULL), "origin",
-			 json_str_escaped(r->origin), "proto",
-			 rule_proto(r, pb, sizeof(pb)), "ports",
-			 ports_str(r, ports, sizeof(ports)));
+			 json_str_escaped(r->origin), "proto", rule_proto(r, pb, sizeof(pb)),
+			 "ports", ports_str(r, ports, sizeof(ports)));
 }
 
 json_t *explain_json(const struct compiled *c, const struct explain_query *q,

@@ -94,7 +94,9 @@ static void check_cloud(const struct policy *p, const struct tag_db *tags, struc
 {
 	static const struct {
 		const char *file, *var;
-	} clouds[] = { { "Public", "public" }, { "AzureGovernment", "usgov" }, { "China", "china" } };
+	} clouds[] = { { "Public", "public" },
+		       { "AzureGovernment", "usgov" },
+		       { "China", "china" } };
 	const char *want = NULL, *have = NULL;
 
 	if (!p || !tags)
@@ -108,12 +110,14 @@ static void check_cloud(const struct policy *p, const struct tag_db *tags, struc
 	if (!want || !have || !strcasecmp(want, have))
 		return;
 	if (failed)
-		diag_note(d, (struct srcloc){ 0 }, "the tag file is the %s cloud's, the policy's "
-						   "cloud variable is '%s'",
+		diag_note(d, (struct srcloc){ 0 },
+			  "the tag file is the %s cloud's, the policy's "
+			  "cloud variable is '%s'",
 			  tags->cloud, have);
 	else
-		diag_warning(d, (struct srcloc){ 0 }, "the tag file is the %s cloud's, the "
-						      "policy's cloud variable is '%s'",
+		diag_warning(d, (struct srcloc){ 0 },
+			     "the tag file is the %s cloud's, the "
+			     "policy's cloud variable is '%s'",
 			     tags->cloud, have);
 	diag_hint(d, "pass --var cloud=%s", want);
 }

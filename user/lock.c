@@ -120,9 +120,8 @@ static bool orphaned_holder(const struct iface_lock *l, struct lock_holder *h)
 		long pid;
 		int fd;
 
-		if (strstr(line, "->") ||
-		    sscanf(line, "%*d: %15s %15s %15s %ld %x:%x:%llu", kind, mode, rw, &pid, &maj,
-			   &min, &ino) != 7)
+		if (strstr(line, "->") || sscanf(line, "%*d: %15s %15s %15s %ld %x:%x:%llu", kind,
+						 mode, rw, &pid, &maj, &min, &ino) != 7)
 			continue;
 		if (strcmp(kind, "FLOCK") || strcmp(rw, "WRITE") || pid <= 0 ||
 		    makedev(maj, min) != own.st_dev || (ino_t)ino == own.st_ino)

@@ -38,7 +38,8 @@ static void refused(const char *path, int want, const char *msg)
 
 static void test_not_captures(void **state)
 {
-	static const unsigned char bad_gz[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbagegarbage";
+	static const unsigned char bad_gz[] =
+		"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbagegarbage";
 	char path[128];
 
 	/* a device that never ends was "an empty file" */

@@ -276,10 +276,14 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_one_holder),     cmocka_unit_test(test_bad_names),
-		cmocka_unit_test(test_wait_and_death), cmocka_unit_test(test_cloexec),
-		cmocka_unit_test(test_modes),	       cmocka_unit_test(test_release_removes),
-		cmocka_unit_test(test_deleted_under_holder), cmocka_unit_test(test_dir_checked),
+		cmocka_unit_test(test_one_holder),
+		cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_wait_and_death),
+		cmocka_unit_test(test_cloexec),
+		cmocka_unit_test(test_modes),
+		cmocka_unit_test(test_release_removes),
+		cmocka_unit_test(test_deleted_under_holder),
+		cmocka_unit_test(test_dir_checked),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

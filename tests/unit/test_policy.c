@@ -749,10 +749,11 @@ static void test_include_missing(void **state)
 	free(out);
 	teardown(state);
 	setup(state);
-	parse_fails("include \"inc\"\n",
-		    "t.policy:1:9: error: cannot read 'inc': it is a directory, not a regular file\n"
-		    "include \"inc\"\n"
-		    "        ^~~~~\n");
+	parse_fails(
+		"include \"inc\"\n",
+		"t.policy:1:9: error: cannot read 'inc': it is a directory, not a regular file\n"
+		"include \"inc\"\n"
+		"        ^~~~~\n");
 	/* a FIFO would block the parser (and the daemon's SIGHUP) forever: refused at once */
 	{
 		char fifo[64], text[128], expect[512], caret[64];
@@ -827,8 +828,8 @@ static void test_expansion_limits(void **state)
 		o += (size_t)sprintf(text + o, "set s%d = { @s%d }\n", i, i - 1);
 	assert_int_equal(policy_parse_string("t.policy", text, NULL, 0, &dg, &pol), -EINVAL);
 	out = printed();
-	assert_non_null(
-		strstr(out, "t.policy:17:13: error: sets nested more than 16 deep through '@s15'\n"));
+	assert_non_null(strstr(
+		out, "t.policy:17:13: error: sets nested more than 16 deep through '@s15'\n"));
 	free(out);
 	free(text);
 }
@@ -875,8 +876,7 @@ static void test_opaque_file(void **state)
 	assert_non_null(f);
 	fputs("root:SECRETHASH:19000:0:99999:7:::\nbin:OTHERSECRET:19000:0:99999:7:::\n", f);
 	fclose(f);
-	snprintf(text, sizeof(text), "include \"%s\"\nallow out tcp port 443 to 192.0.2.1\n",
-		 path);
+	snprintf(text, sizeof(text), "include \"%s\"\nallow out tcp port 443 to 192.0.2.1\n", path);
 	assert_int_equal(policy_parse_string("t.policy", text, NULL, 0, &dg, &pol), -EINVAL);
 	out = printed();
 	assert_null(strstr(out, "SECRET"));

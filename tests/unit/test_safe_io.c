@@ -185,9 +185,9 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_output_plain),	  cmocka_unit_test(test_output_symlink),
-		cmocka_unit_test(test_output_hardlink),	  cmocka_unit_test(test_output_shared_dir),
-		cmocka_unit_test(test_output_fifo),	  cmocka_unit_test(test_input),
+		cmocka_unit_test(test_output_plain),	cmocka_unit_test(test_output_symlink),
+		cmocka_unit_test(test_output_hardlink), cmocka_unit_test(test_output_shared_dir),
+		cmocka_unit_test(test_output_fifo),	cmocka_unit_test(test_input),
 		cmocka_unit_test(test_secure_dir),
 	};
 
