@@ -92,11 +92,16 @@ static int pin_maps(struct amlguard_bpf *s, const char *dir)
 	char path[320];
 	int err;
 
-	err = pin_root_check(true);
-	if (err)
-		return err;
-	if (mkdir(dir, 0700))
-		return -errno;
+	/* the pin root goes with the last attachment: a detach elsewhere may just remove it */
+	for (int i = 0;; i++) {
+		err = pin_root_check(true);
+		if (err)
+			return err;
+		if (!mkdir(dir, 0700))
+			break;
+		if (errno != ENOENT || i == 3)
+			return -errno;
+	}
 	for (int i = 0; i < M_COUNT; i++) {
 		map = bpf_object__find_map_by_name(s->obj, amlg_map_names[i]);
 		if (!map)

@@ -79,11 +79,16 @@ int maps_repin(const char *ifname, const struct amlg_maps *m)
 			continue;
 		if (errno != ENOENT)
 			return -errno;
-		n = n ?: pin_root_check(true);
-		if (n)
-			return n;
-		if (mkdir(dir, 0700) && errno != EEXIST)
-			return -errno;
+		for (int k = 0;; k++) {
+			int err = pin_root_check(true);
+
+			if (err)
+				return err;
+			if (!mkdir(dir, 0700) || errno == EEXIST)
+				break;
+			if (errno != ENOENT || k == 3)
+				return -errno;
+		}
 		if (bpf_obj_pin(m->fd[i], path) || chmod(path, 0600))
 			return -errno;
 		n++;
