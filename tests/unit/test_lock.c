@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -250,6 +251,51 @@ static void test_deleted_under_holder(void **state)
 	close(q[1]);
 }
 
+/* The file at the name held by another process: the holder learns it has lost the interface. */
+static void test_taken_over(void **state)
+{
+	char path[128], c, rec[64];
+	int p[2], q[2], fd, status;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/eth10.lock", dir);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct lock_holder hh = { 0 };
+		struct iface_lock l;
+
+		if (lock_acquire(&l, dir, "eth10", AMLG_LOCK_DAEMON, 0, NULL))
+			_exit(1);
+		if (write(p[1], "x", 1) != 1 || read(q[0], &c, 1) != 1)
+			_exit(2);
+		if (lock_verify(&l, &hh) != -EBUSY)
+			_exit(3);
+		if (hh.pid != getppid() || strcmp(hh.what, "attach"))
+			_exit(4);
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	/* what a careless rm and another process would do */
+	assert_int_equal(unlink(path), 0);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	snprintf(rec, sizeof(rec), "%ld attach\n", (long)getpid());
+	assert_int_equal(write(fd, rec, strlen(rec)), (ssize_t)strlen(rec));
+	assert_int_equal(write(q[1], "go", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(fd);
+	unlink(path);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+}
+
 /* A lock directory someone else made, or that others can write, is refused. */
 static void test_dir_checked(void **state)
 {
@@ -284,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_release_removes),
 		cmocka_unit_test(test_deleted_under_holder),
 		cmocka_unit_test(test_dir_checked),
+		cmocka_unit_test(test_taken_over),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
