@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "capture.h"
+#include "safe_io.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -33,18 +34,41 @@ struct capture {
 	uint8_t *frame;
 	char err[PCAP_ERRBUF_SIZE + 320];
 	char trunc[PCAP_ERRBUF_SIZE + 320];
+	char gzerr[128]; /* zlib's reason when the gzip stream is corrupt */
 };
+
+/* zlib's message without the "<fd:3>: " it puts in front */
+static const char *gz_reason(gzFile gz, int *zerr)
+{
+	const char *m = gzerror(gz, zerr);
+	const char *p = strncmp(m, "<fd:", 4) ? NULL : strstr(m, ">: ");
+
+	return p ? p + 3 : m;
+}
 
 static ssize_t gz_read(void *cookie, char *buf, size_t n)
 {
-	int r = gzread(cookie, buf, n > 1u << 30 ? 1u << 30 : (unsigned)n);
+	struct capture *c = cookie;
+	int r = gzread(c->gz, buf, n > 1u << 30 ? 1u << 30 : (unsigned)n);
+	int zerr, saved = errno;
 
-	return r < 0 ? -1 : r;
+	if (r >= 0)
+		return r;
+	/* libpcap then says strerror(errno): keep zlib's own words for the message */
+	snprintf(c->gzerr, sizeof(c->gzerr), "%s", gz_reason(c->gz, &zerr));
+	errno = zerr == Z_ERRNO ? saved : EBADMSG;
+	if (zerr == Z_ERRNO)
+		c->gzerr[0] = '\0';
+	return -1;
 }
 
 static int gz_close(void *cookie)
 {
-	return gzclose(cookie) == Z_OK ? 0 : EOF;
+	struct capture *c = cookie;
+	int r = gzclose(c->gz) == Z_OK ? 0 : EOF;
+
+	c->gz = NULL;
+	return r;
 }
 
 static bool supported(int dlt)
@@ -76,12 +100,17 @@ static int open_stream(struct capture *c, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: %s", c->path, strerror(errno));
 		return -errno;
 	}
-	if (fstat(fileno(f), &st) == 0)
-		c->size = st.st_size;
-	if (S_ISDIR(st.st_mode)) {
+	if (fstat(fileno(f), &st)) {
+		snprintf(err, errsz, "%s: %s", c->path, strerror(errno));
 		fclose(f);
-		snprintf(err, errsz, "%s: is a directory", c->path);
-		return -EISDIR;
+		return -EIO;
+	}
+	c->size = st.st_size;
+	/* a file, or a pipe (tcpdump -w - | ..., <(zcat ...)); /dev/zero is no capture */
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		fclose(f);
+		snprintf(err, errsz, "%s: %s, not a capture file", c->path, file_kind(st.st_mode));
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
 	}
 	n = fread(magic, 1, 2, f);
 	if (n == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
@@ -99,7 +128,7 @@ static int open_stream(struct capture *c, char *err, size_t errsz)
 			snprintf(err, errsz, "%s: cannot read the gzip stream", c->path);
 			return -EIO;
 		}
-		c->f = fopencookie(c->gz, "rb", io);
+		c->f = fopencookie(c, "rb", io);
 		if (!c->f) {
 			gzclose(c->gz);
 			c->gz = NULL;
@@ -131,7 +160,9 @@ int capture_open(const char *path, struct capture **out, char *err, size_t errsz
 	c->p = pcap_fopen_offline_with_tstamp_precision(c->f, PCAP_TSTAMP_PRECISION_NANO, ebuf);
 	if (!c->p) {
 		/* libpcap's own words for an empty file are about header bytes: say it plainly. */
-		if (c->size == 0)
+		if (c->gzerr[0])
+			snprintf(err, errsz, "%s: corrupt gzip data: %s", path, c->gzerr);
+		else if (c->size == 0 && !c->gz)
 			snprintf(err, errsz, "%s: empty file, not a capture", path);
 		else
 			snprintf(err, errsz, "%s: not a readable pcap or pcapng capture: %s", path,
@@ -246,8 +277,12 @@ int capture_next(struct capture *c, struct capture_pkt *p)
 				 (unsigned long long)c->number + 1, msg);
 			return 0;
 		}
-		snprintf(c->err, sizeof(c->err), "%s: packet %llu: %s", c->path,
-			 (unsigned long long)c->number + 1, msg);
+		if (c->gzerr[0])
+			snprintf(c->err, sizeof(c->err), "%s: packet %llu: corrupt gzip data: %s",
+				 c->path, (unsigned long long)c->number + 1, c->gzerr);
+		else
+			snprintf(c->err, sizeof(c->err), "%s: packet %llu: %s", c->path,
+				 (unsigned long long)c->number + 1, msg);
 		return -EINVAL;
 	}
 	c->number++;

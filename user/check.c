@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "event.h"
+#include "json_text.h"
 #include "names.h"
 #include "prefix.h"
 
@@ -355,8 +356,8 @@ static json_t *flow_json(const struct check_report *r, const struct check_flow *
 	json_object_set_new(o, "verdict", json_string(viol ? "violation" : "allow"));
 	json_object_set_new(o, "reason", viol ? json_string(reason_str(fl->reason)) : json_null());
 	json_object_set_new(o, "match", json_string(match_str(fl->match)));
-	json_object_set_new(o, "rule", cr ? json_string(cr->origin) : json_null());
-	json_object_set_new(o, "flow", cr && cr->flow[0] ? json_string(cr->flow) : json_null());
+	json_object_set_new(o, "rule", json_str_escaped(cr ? cr->origin : NULL));
+	json_object_set_new(o, "flow", json_str_escaped(cr && cr->flow[0] ? cr->flow : NULL));
 	json_object_set_new(o, "packets", json_integer((json_int_t)fl->packets));
 	json_object_set_new(o, "bytes", json_integer((json_int_t)fl->bytes));
 	json_object_set_new(o, "violating_packets",
@@ -393,7 +394,7 @@ void check_print_json(const struct check_report *r, FILE *f)
 					    json_pack("{s:I, s:I}", "flows", (json_int_t)u[j].flows,
 						      "packets", (json_int_t)u[j].packets));
 		else if (!u[j].platform)
-			json_array_append_new(never, json_string(u[j].flow));
+			json_array_append_new(never, json_str_escaped(u[j].flow));
 	}
 	free(u);
 	s = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "packets",

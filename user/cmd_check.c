@@ -68,9 +68,13 @@ static int flush(struct run *r)
 
 		err = check_add(&r->rep, &r->res[i], h->len, h->ts_ns, r->number[i]);
 		if (!err && r->viol && r->res[i].verdict == AMLG_VERDICT_VIOLATION &&
-		    !r->res[i].foreign)
+		    !r->res[i].foreign) {
 			err = sink_pcap_write_raw(r->viol, h->ts_ns, batch_data(&r->b, i), h->cap,
 						  h->len);
+			if (err)
+				pr_err("%s: cannot write the violating packets: %s", r->viol->path,
+				       strerror(-err));
+		}
 	}
 	r->n = 0;
 	return err;
@@ -225,8 +229,18 @@ int do_check(int argc, char **argv)
 	}
 	for (int i = optind; !err && i < argc; i++)
 		err = check_file(r, argv[i]);
-	if (r->viol)
-		sink_pcap_close(r->viol);
+	if (r->viol) {
+		char *path = strdup(r->viol->path);
+		int cerr = sink_pcap_close(r->viol);
+
+		/* a capture cut short is no result: say so, and exit 2 */
+		if (cerr && !err) {
+			pr_err("%s: cannot write the violating packets: %s", path ?: write_path,
+			       strerror(-cerr));
+			err = cerr;
+		}
+		free(path);
+	}
 	if (!err) {
 		if (json_output)
 			check_print_json(&r->rep, stdout);

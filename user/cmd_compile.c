@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "frontend.h"
+#include "log.h"
 #include "whatif.h"
 
 enum { OPT_WHAT_IF = OPT_FIRST_FREE };
@@ -98,8 +100,11 @@ int do_compile(int argc, char **argv)
 	err = frontend_compile(&a, json_output, &c, &p);
 	if (!err && nset)
 		err = frontend_whatif(&a, set, nset, json_output, c, &w, &c2, &p2);
-	if (!err)
+	if (!err) {
 		err = print(c, p, set, nset, nset ? &w : NULL, verbose);
+		if (err)
+			pr_err("compile: cannot print the tables: %s", strerror(-err));
+	}
 	whatif_free(&w);
 	compiled_free(c2);
 	policy_free(p2);

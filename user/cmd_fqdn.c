@@ -8,7 +8,9 @@
 
 #include "cli.h"
 #include "fqdn.h"
+#include "json_text.h"
 #include "log.h"
+#include "state.h"
 #include "maps.h"
 #include "prefix.h"
 #include "tables.h"
@@ -79,7 +81,7 @@ int do_fqdn(int argc, char **argv)
 		return err;
 	err = maps_open_pinned(ifname, &m);
 	if (err) {
-		pr_err("%s: amlguard is not attached (%s)", ifname, strerror(-err));
+		state_report_open_error(ifname, err);
 		return err;
 	}
 	err = tables_active(&m, &slot, NULL);
@@ -107,15 +109,19 @@ int do_fqdn(int argc, char **argv)
 			for (unsigned k = 0; k < v[i].nrules; k++) {
 				const struct amlg_rule_info *r = &rules[v[i].rules[k]];
 
-				json_array_append_new(fl, json_pack("{s:s?, s:s}", "flow",
-								    r->flow[0] ? r->flow : NULL,
-								    "rule", r->origin));
+				json_array_append_new(
+					fl, json_pack("{s:o, s:o}", "flow",
+						      json_str_escaped(r->flow[0] ? r->flow : NULL),
+						      "rule", json_str_escaped(r->origin)));
 			}
 			json_array_append_new(
-				arr, json_pack("{s:s, s:s, s:f, s:b, s:s?, s:o}", "name", v[i].name,
-					       "address", a, "ttl_left", v[i].ttl_left_ms / 1000.0,
-					       "expired", v[i].ttl_left_ms < 0, "pattern",
-					       v[i].pattern[0] ? v[i].pattern : NULL, "rules", fl));
+				arr,
+				json_pack("{s:o, s:s, s:f, s:b, s:o, s:o}", "name",
+					  json_str_escaped(v[i].name), "address", a, "ttl_left",
+					  v[i].ttl_left_ms / 1000.0, "expired",
+					  v[i].ttl_left_ms < 0, "pattern",
+					  json_str_escaped(v[i].pattern[0] ? v[i].pattern : NULL),
+					  "rules", fl));
 			continue;
 		}
 		if (v[i].ttl_left_ms < 0)

@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "event.h"
 #include "log.h"
+#include "state.h"
 #include "maps.h"
 #include "rulecache.h"
 
@@ -107,7 +108,7 @@ int do_log(int argc, char **argv)
 		return err;
 	err = maps_open_pinned(ifname, &m);
 	if (err) {
-		pr_err("%s: amlguard is not attached (%s)", ifname, strerror(-err));
+		state_report_open_error(ifname, err);
 		return err;
 	}
 	lc.m = &m;

@@ -62,12 +62,15 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: amlguard run -c CONFIG [OPTIONS]\n"
 		"       amlguard run -i IFACE -p POLICY [--mode audit|enforce] [--role host|gateway]\n"
-		"                    [--var NAME=VALUE]... [--tags FILE] [--ct-size N] [OPTIONS]\n\n"
+		"                    [--var NAME=VALUE]... [--tags FILE] [--ct-size N]\n"
+		"                    [-i IFACE -p POLICY ...]... [OPTIONS]\n\n"
 		"Attaches to the configured interfaces, or adopts the datapath a previous run left\n"
 		"there (counters and connection tracking continue), and stays in the foreground.\n"
 		"SIGHUP re-reads the configuration and the policies and swaps them atomically (a\n"
 		"policy with errors changes nothing) and reopens the log files; SIGTERM stops,\n"
-		"leaving the datapath enforcing.  One daemon per interface.\n\n"
+		"leaving the datapath enforcing.  One daemon per interface.  Several -i are\n"
+		"several interfaces, as [interface] sections are: each takes the -p, --mode,\n"
+		"--role, --var, --tags and --ct-size that follow it.\n\n"
 		"Options (each is also a configuration key of the same name):\n"
 		"  -c, --config FILE          the configuration file (amlguard(8), CONFIGURATION)\n"
 		"      --log-file FILE        violations as JSON lines, appended to FILE\n"
@@ -113,14 +116,23 @@ static const char *key_of(int opt)
 	return NULL;
 }
 
+/*
+ * Several interfaces, as in a configuration file: each -i starts one, and -p, --mode, --role,
+ * --var, --tags and --ct-size after it are its own.  Those given before the first -i belong
+ * to the first one.
+ */
+struct cli_iface {
+	const char *name;
+	size_t first, n; /* its options in ifopts[] */
+};
+
 int do_run(int argc, char **argv)
 {
-	/* Interface options may come before -i: kept, then put in its section. */
 	struct cli_setting ifopts[MAX_SETTINGS];
+	struct cli_iface ifs[MAX_SETTINGS];
 	struct daemon_opts o = { 0 };
 	static struct settings s;
-	const char *ifname = NULL;
-	size_t nif = 0;
+	size_t nopt = 0, nifs = 0;
 	int opt, err = 0;
 
 	s.n = 0;
@@ -132,7 +144,17 @@ int do_run(int argc, char **argv)
 			o.config_path = optarg;
 			break;
 		case 'i':
-			ifname = optarg;
+			for (size_t i = 0; i < nifs; i++) {
+				if (!strcmp(ifs[i].name, optarg)) {
+					pr_err("run: -i %s is given twice", optarg);
+					return -EINVAL;
+				}
+			}
+			if (nifs && !ifs[nifs - 1].name) {
+				ifs[nifs - 1].name = optarg; /* the options before the first -i */
+				break;
+			}
+			ifs[nifs++] = (struct cli_iface){ optarg, nopt, 0 };
 			break;
 		case 'p':
 		case OPT_VAR:
@@ -140,9 +162,12 @@ int do_run(int argc, char **argv)
 		case OPT_MODE:
 		case OPT_RUN_ROLE:
 		case OPT_RUN_CT_SIZE:
-			if (nif == MAX_SETTINGS)
+			if (nopt == MAX_SETTINGS)
 				return -E2BIG;
-			ifopts[nif++] = (struct cli_setting){ NULL, key, optarg };
+			if (!nifs)
+				ifs[nifs++] = (struct cli_iface){ NULL, nopt, 0 };
+			ifopts[nopt++] = (struct cli_setting){ NULL, key, optarg };
+			ifs[nifs - 1].n++;
 			break;
 		case OPT_STDOUT:
 		case OPT_JOURNAL:
@@ -166,23 +191,34 @@ int do_run(int argc, char **argv)
 		pr_err("run: unexpected argument '%s'", argv[optind]);
 		return -EINVAL;
 	}
-	if (ifname && !nif) {
-		pr_err("run: -i %s needs -p POLICY", ifname);
-		return -EINVAL;
-	}
-	if (nif && !ifname) {
+	if (nifs && !ifs[0].name) {
 		pr_err("run: -p, --mode, --role, --var, --tags and --ct-size need -i IFACE");
 		return -EINVAL;
 	}
-	if (!o.config_path && !ifname) {
+	for (size_t i = 0; i < nifs; i++) {
+		bool policy = false;
+
+		for (size_t k = ifs[i].first; k < ifs[i].first + ifs[i].n; k++)
+			policy |= !strcmp(ifopts[k].key, "policy");
+		/* a -p for it may be in the configuration file */
+		if (!policy && !o.config_path) {
+			pr_err("run: -i %s needs -p POLICY", ifs[i].name);
+			if (i + 1 < nifs)
+				pr_hint("each -i takes the -p, --mode, --var ... that follow it");
+			return -EINVAL;
+		}
+	}
+	if (!o.config_path && !nifs) {
 		pr_err("run: no configuration (-c FILE) and no interface (-i IFACE -p POLICY)");
 		usage(stderr);
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < nif; i++) {
-		err = add(&s, ifname, ifopts[i].key, ifopts[i].value);
-		if (err)
-			return err;
+	for (size_t i = 0; i < nifs; i++) {
+		for (size_t k = ifs[i].first; k < ifs[i].first + ifs[i].n; k++) {
+			err = add(&s, ifs[i].name, ifopts[k].key, ifopts[k].value);
+			if (err)
+				return err;
+		}
 	}
 	err = require_root("run");
 	if (err)

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "event.h"
+#include "json_text.h"
 #include "log.h"
 #include "names.h"
 #include "state.h"
@@ -68,9 +69,9 @@ static json_t *tags_json(const struct amlg_pcfg *pc)
 {
 	if (!pc->tags_file[0])
 		return json_null();
-	return json_pack("{s:s, s:s, s:I, s:s?}", "file", pc->tags_file, "cloud", pc->tags_cloud,
-			 "change", (json_int_t)pc->tags_change, "date",
-			 pc->tags_date[0] ? pc->tags_date : NULL);
+	return json_pack("{s:o, s:o, s:I, s:s?}", "file", json_str_escaped(pc->tags_file), "cloud",
+			 json_str_escaped(pc->tags_cloud), "change", (json_int_t)pc->tags_change,
+			 "date", pc->tags_date[0] ? pc->tags_date : NULL);
 }
 
 static json_t *state_json(const struct amlg_state *st)
@@ -86,17 +87,18 @@ static json_t *state_json(const struct amlg_state *st)
 			continue;
 		json_array_append_new(
 			rules,
-			json_pack("{s:i, s:s, s:s, s:s?, s:s, s:I, s:I}", "id", id, "dir",
+			json_pack("{s:i, s:s, s:s, s:o, s:o, s:I, s:I}", "id", id, "dir",
 				  r->info.dir == AMLG_DIR_OUT ? "out" : "in", "proto",
 				  r->info.proto ? l4_str(r->info.proto, p, sizeof(p)) : "any",
-				  "flow", r->info.flow[0] ? r->info.flow : NULL, "origin",
-				  r->info.origin, "packets", (json_int_t)r->packets, "bytes",
-				  (json_int_t)r->bytes));
+				  "flow", json_str_escaped(r->info.flow[0] ? r->info.flow : NULL),
+				  "origin", json_str_escaped(r->info.origin), "packets",
+				  (json_int_t)r->packets, "bytes", (json_int_t)r->bytes));
 	}
-	o = json_pack("{s:s, s:b, s:s, s:s, s:{s:s, s:s, s:I, s:s, s:b}, s:o, s:o, s:{s:I, s:I}}",
-		      "iface", st->ifname, "attached", st->prog_id[0] && st->prog_id[1], "role",
-		      role_str(st->cfg.role), "mode", mode_str(st->pcfg.mode), "policy", "path",
-		      st->pcfg.path, "sha256", hex_str(st->pcfg.hash, 32, hash), "generation",
+	o = json_pack("{s:o, s:b, s:s, s:s, s:{s:o, s:s, s:I, s:s, s:b}, s:o, s:o, s:{s:I, s:I}}",
+		      "iface", json_str_escaped(st->ifname), "attached",
+		      st->prog_id[0] && st->prog_id[1], "role", role_str(st->cfg.role), "mode",
+		      mode_str(st->pcfg.mode), "policy", "path", json_str_escaped(st->pcfg.path),
+		      "sha256", hex_str(st->pcfg.hash, 32, hash), "generation",
 		      (json_int_t)st->pcfg.generation, "loaded",
 		      time_str(st->pcfg.load_time_ns, ts, sizeof(ts)), "platform",
 		      (st->pcfg.flags & AMLG_PF_PLATFORM) != 0, "counters",
@@ -196,12 +198,7 @@ static int show(const char *ifname, json_t *arr)
 	int err = state_read(ifname, &st);
 
 	if (err) {
-		if (err == -ENOENT) {
-			pr_err("%s: amlguard is not attached", ifname);
-			pr_hint("attach it with: amlguard attach -i %s -p POLICY", ifname);
-		} else {
-			pr_err("%s: cannot read the pinned state: %s", ifname, strerror(-err));
-		}
+		state_report_open_error(ifname, err);
 		return err;
 	}
 	if (arr)

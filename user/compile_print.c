@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "compile.h"
+#include "json_text.h"
 
 /*
  * Kernel LPM trie node header (rcu head, two children, prefix length, flags); a trie of n
@@ -243,9 +244,10 @@ static int print_plain(const struct compiled *c, FILE *f, bool verbose)
  */
 static json_t *json_item(const struct item_res *res)
 {
-	return json_pack("{s:s, s:s, s:s?, s:I, s:I, s:s?}", "kind", ep_kind_name(res->kind),
-			 "text", res->text, "set", item_set(res), "prefixes4", (json_int_t)res->n4,
-			 "prefixes6", (json_int_t)res->n6, "note", res->note);
+	return json_pack("{s:s, s:o, s:o, s:I, s:I, s:o}", "kind", ep_kind_name(res->kind), "text",
+			 json_str_escaped(res->text), "set", json_str_escaped(item_set(res)),
+			 "prefixes4", (json_int_t)res->n4, "prefixes6", (json_int_t)res->n6, "note",
+			 json_str_escaped(res->note));
 }
 
 static json_t *json_prefixes(const struct prefix_list *l)
@@ -297,11 +299,12 @@ static json_t *json_rule(const struct crule *cr, bool verbose)
 {
 	json_t *local = cr->has_local ? json_side(cr, AMLG_SIDE_LOCAL, verbose) : json_null();
 
-	return json_pack("{s:i, s:s, s:s, s:o, s:s, s:s, s:b, s:I, s:o, s:o}", "id",
+	return json_pack("{s:i, s:s, s:s, s:o, s:o, s:o, s:b, s:I, s:o, s:o}", "id",
 			 (int)AMLG_RULE_ID(cr->dir, cr->bit), "dir", dir_name(cr->dir), "proto",
-			 proto_name(cr->proto), "ports", json_ports(cr), "flow", cr->flow, "origin",
-			 cr->origin, "platform", cr->platform, "hosts", (json_int_t)cr->nhosts,
-			 "remote", json_side(cr, AMLG_SIDE_REMOTE, verbose), "local", local);
+			 proto_name(cr->proto), "ports", json_ports(cr), "flow",
+			 json_str_escaped(cr->flow), "origin", json_str_escaped(cr->origin),
+			 "platform", cr->platform, "hosts", (json_int_t)cr->nhosts, "remote",
+			 json_side(cr, AMLG_SIDE_REMOTE, verbose), "local", local);
 }
 
 static json_t *json_kinds(const size_t *n)
@@ -334,9 +337,9 @@ static json_t *json_tags(const struct compiled *c)
 {
 	if (!c->tags_file[0])
 		return json_null();
-	return json_pack("{s:s, s:s, s:I, s:s?}", "file", c->tags_file, "cloud", c->tags_cloud,
-			 "change", (json_int_t)c->tags_change, "date",
-			 c->tags_date[0] ? c->tags_date : NULL);
+	return json_pack("{s:o, s:o, s:I, s:s?}", "file", json_str_escaped(c->tags_file), "cloud",
+			 json_str_escaped(c->tags_cloud), "change", (json_int_t)c->tags_change,
+			 "date", c->tags_date[0] ? c->tags_date : NULL);
 }
 
 static json_t *json_noflows(const struct compiled *c)
@@ -346,9 +349,10 @@ static json_t *json_noflows(const struct compiled *c)
 	for (size_t i = 0; a && i < c->nnoflows; i++) {
 		const struct noflow *nf = &c->noflows[i];
 
-		if (json_array_append_new(a,
-					  json_pack("{s:s, s:s, s:s}", "flow", nf->flow, "comment",
-						    nf->comment, "origin", nf->origin))) {
+		if (json_array_append_new(a, json_pack("{s:o, s:o, s:o}", "flow",
+						       json_str_escaped(nf->flow), "comment",
+						       json_str_escaped(nf->comment), "origin",
+						       json_str_escaped(nf->origin)))) {
 			json_decref(a);
 			return NULL;
 		}
@@ -363,8 +367,9 @@ static json_t *json_hosts(const struct compiled *c)
 
 	for (size_t i = 0; i < c->nhosts; i++) {
 		host_rules(c, &c->hosts[i], rules, sizeof(rules));
-		json_array_append_new(pats, json_pack("{s:s, s:s}", "pattern", c->hosts[i].pattern,
-						      "rules", rules));
+		json_array_append_new(pats, json_pack("{s:o, s:o}", "pattern",
+						      json_str_escaped(c->hosts[i].pattern),
+						      "rules", json_str_escaped(rules)));
 	}
 	for (size_t i = 0; i < c->nresolvers; i++)
 		json_array_append_new(res,
@@ -390,11 +395,11 @@ json_t *compiled_json(const struct compiled *c, bool verbose)
 		}
 	}
 	hex(c->sha256, sizeof(c->sha256), sha);
-	return json_pack("{s:s, s:b, s:s, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "mode",
+	return json_pack("{s:s, s:b, s:o, s:s, s:I, s:o, s:o, s:o, s:o, s:o}", "mode",
 			 mode_name(c->mode), "platform", !!(c->flags & AMLG_PF_PLATFORM), "path",
-			 c->path, "sha256", sha, "compile_us", (json_int_t)c->compile_us, "tags",
-			 json_tags(c), "rules", rules, "noflow", json_noflows(c), "hosts",
-			 json_hosts(c), "tables", json_tables(c));
+			 json_str_escaped(c->path), "sha256", sha, "compile_us",
+			 (json_int_t)c->compile_us, "tags", json_tags(c), "rules", rules, "noflow",
+			 json_noflows(c), "hosts", json_hosts(c), "tables", json_tables(c));
 }
 
 int compiled_print(const struct compiled *c, FILE *f, bool json, bool verbose)

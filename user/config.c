@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "safe_io.h"
 #include "names.h"
 
 enum ktype { K_PATH, K_STR, K_BOOL, K_UINT, K_RATE, K_LISTEN, K_MODE, K_ROLE, K_VAR };
@@ -629,7 +631,13 @@ int config_parse(struct config *c, const char *name, const char *text, const cha
 		}
 		lx.p++;
 		v = value(&lx);
-		if (v && repeated(&seen, &nseen, in_section ? cur_name : NULL, key, var)) {
+		/*
+		 * A rejected section's keys belong to no interface: two of them are not one
+		 * section, and their keys are not "set twice".
+		 */
+		if (v && in_section && !cur) {
+			/* reported with its section */
+		} else if (v && repeated(&seen, &nseen, in_section ? cur_name : NULL, key, var)) {
 			diag_error(d, at(&lx, ks, strlen(key)), "'%s%s%s' is set twice", key,
 				   *var ? " " : "", var);
 		} else if (v && (cur || !in_section)) {
@@ -644,16 +652,21 @@ int config_parse(struct config *c, const char *name, const char *text, const cha
 
 int config_load(struct config *c, const char *path, struct diag *d)
 {
-	char *text = NULL, *dir, *slash;
+	char *text = NULL, *dir, *slash, why[256];
 	size_t len = 0;
 	ssize_t n;
-	FILE *f = fopen(path, "re");
+	int fd = open_input_regular(path, why, sizeof(why));
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	int err;
 
 	if (!f) {
-		err = -errno;
+		err = fd < 0 ? fd : -errno;
+		if (fd >= 0) {
+			snprintf(why, sizeof(why), "%s", strerror(-err));
+			close(fd);
+		}
 		diag_error(d, (struct srcloc){ .file = diag_intern(d, path) }, "cannot read it: %s",
-			   strerror(-err));
+			   why);
 		return err;
 	}
 	n = getdelim(&text, &len, '\0', f);

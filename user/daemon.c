@@ -175,7 +175,9 @@ static void iface_down(struct daemon *d, struct ifrun *ifr)
 	maps_close(&ifr->maps);
 	free(ifr->vc);
 	ifr->vc = NULL;
-	if (d->cfg.detach_on_exit) {
+	if (ifr->lock_lost) {
+		pr_err("%s: left as it is: another process owns it now", ifr->name);
+	} else if (d->cfg.detach_on_exit) {
 		if (amlg_detach(ifr->name) == 0)
 			pr_info("%s: detached", ifr->name);
 	} else {
@@ -486,6 +488,50 @@ static void watch_interfaces(struct daemon *d)
 	}
 }
 
+/*
+ * The interface locks: a lock file deleted (or replaced) under the daemon is put back, so that
+ * no second daemon takes the interface; one that another process holds by now means that this
+ * daemon has lost the interface: it says so and stops, touching nothing.
+ */
+/*
+ * Ticks in a row that another process must hold the file at the lock's name before this daemon
+ * gives the interface up: one that is about to be refused (it finds this daemon through
+ * /proc/locks) holds the file it made for a moment only.
+ */
+#define LOCK_BUSY_TICKS 5
+
+static void verify_locks(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nifs; i++) {
+		struct ifrun *ifr = &d->ifs[i];
+		struct lock_holder h = { 0 };
+		int r = lock_verify(&ifr->lock, &h);
+
+		if (r != -EBUSY)
+			ifr->lock_busy = 0;
+		if (r == 1) {
+			pr_warn("%s: the lock file %s was removed or replaced under this daemon; "
+				"it holds it again",
+				ifr->name, ifr->lock.path);
+		} else if (r == -EBUSY && ++ifr->lock_busy < LOCK_BUSY_TICKS) {
+			/* an amlguard that is finding out it must not take the interface */
+			pr_debug("%s: %s is held by pid %ld for now", ifr->name, ifr->lock.path,
+				 (long)h.pid);
+		} else if (r == -EBUSY) {
+			pr_err("%s: the lock file %s was replaced and pid %ld ('%s') holds it: "
+			       "another amlguard has taken this interface over; stopping",
+			       ifr->name, ifr->lock.path, (long)h.pid, h.what[0] ? h.what : "?");
+			pr_hint("one daemon per interface: stop the other one, then restart this one");
+			ifr->lock_lost = true;
+			d->exit_err = -EBUSY;
+			d->stop = true;
+		} else if (r < 0) {
+			pr_debug("%s: cannot check its lock file %s: %s", ifr->name, ifr->lock.path,
+				 strerror(-r));
+		}
+	}
+}
+
 static void tick(struct daemon *d)
 {
 	uint64_t now = mono_ns(), expirations;
@@ -496,6 +542,7 @@ static void tick(struct daemon *d)
 	sinks_tick(d, now);
 	metrics_tick(d, now);
 	watch_interfaces(d);
+	verify_locks(d);
 	if (++d->ticks % LOSS_CHECK_TICKS == 0)
 		check_losses(d);
 	if (d->watchdog_ns && now >= d->next_watchdog_ns) {
@@ -654,6 +701,8 @@ int daemon_run(const struct daemon_opts *o)
 	notify_status(&d, "READY=1\n");
 	pr_info("running (pid %ld); SIGHUP reloads, SIGTERM stops", (long)getpid());
 	err = loop(&d);
+	if (!err)
+		err = d.exit_err;
 	teardown(&d);
 	return err;
 }

@@ -45,6 +45,8 @@ struct ifrun {
 	bool filters_gone; /* reported once */
 	unsigned retried_ifindex; /* the interface index a re-attach was last tried on */
 	bool repin_failed; /* reported once */
+	bool lock_lost; /* another process holds its lock now: hands off */
+	unsigned lock_busy; /* ticks in a row another process held the file at the lock's name */
 	uint64_t events_received, events_malformed;
 	struct vcount *vc; /* violations counted for the metrics */
 };
@@ -75,6 +77,7 @@ struct daemon {
 	uint64_t watchdog_ns, next_watchdog_ns;
 	unsigned ticks;
 	bool stop;
+	int exit_err; /* why the loop stopped on its own (-errno), 0 for a signal */
 };
 
 /* daemon_events.c: the ring buffers to the sinks and alerts. */

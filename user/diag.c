@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "diag.h"
+#include "json_text.h"
+#include "log.h"
 
 void diag_init(struct diag *d)
 {
@@ -32,6 +34,8 @@ void diag_free(struct diag *d)
 	for (size_t i = 0; i < d->nsrc; i++) {
 		free(d->src[i].name);
 		free(d->src[i].text);
+		free(d->src[i].line_at);
+		free(d->src[i].what);
 	}
 	free(d->src);
 	diag_init(d);
@@ -89,6 +93,38 @@ const char *diag_add_source(struct diag *d, const char *name, const char *text, 
 	return s->name;
 }
 
+void diag_set_opaque(struct diag *d, const char *name, const char *what)
+{
+	struct diag_source *s = find_source(d, name);
+
+	if (!s)
+		s = add_source(d, name);
+	if (!s)
+		return;
+	s->opaque = true;
+	free(s->what);
+	s->what = strdup(what);
+}
+
+/* The start of every line, once per source. */
+static void index_lines(struct diag_source *s)
+{
+	size_t n = 1, k = 0;
+
+	if (s->line_at || !s->text)
+		return;
+	for (size_t i = 0; i < s->len; i++)
+		n += s->text[i] == '\n';
+	s->line_at = malloc(n * sizeof(*s->line_at));
+	if (!s->line_at)
+		return;
+	s->line_at[k++] = 0;
+	for (size_t i = 0; i < s->len; i++)
+		if (s->text[i] == '\n')
+			s->line_at[k++] = i + 1;
+	s->nlines = n;
+}
+
 const char *diag_intern(struct diag *d, const char *name)
 {
 	return diag_add_source(d, name, NULL, 0);
@@ -104,6 +140,14 @@ add_msg(struct diag *d, enum diag_level level, struct srcloc loc, const char *fm
 		d->nerrors++;
 	else if (level == DIAG_WARNING)
 		d->nwarnings++;
+	d->last_dropped = d->n >= DIAG_MAX_MSGS;
+	if (d->last_dropped) {
+		if (level == DIAG_ERROR)
+			d->dropped_errors++;
+		else if (level == DIAG_WARNING)
+			d->dropped_warnings++;
+		return;
+	}
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
 
@@ -156,7 +200,7 @@ void diag_hint(struct diag *d, const char *fmt, ...)
 	va_list ap;
 	char *h;
 
-	if (!d->n)
+	if (!d->n || d->last_dropped)
 		return;
 	m = &d->msgs[d->n - 1];
 	va_start(ap, fmt);
@@ -180,16 +224,14 @@ static const char *level_name(enum diag_level level)
 }
 
 /* Find line n (1-based) of a source; *len excludes the newline and a CR before it. */
-static const char *source_line(const struct diag_source *s, unsigned n, size_t *len)
+static const char *source_line(struct diag_source *s, unsigned n, size_t *len)
 {
-	const char *p = s->text, *end = s->text + s->len, *nl;
+	const char *p, *end = s->text + s->len, *nl;
 
-	for (unsigned i = 1; i < n; i++) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (!nl)
-			return NULL;
-		p = nl + 1;
-	}
+	index_lines(s);
+	if (!s->line_at || n < 1 || n > s->nlines)
+		return NULL;
+	p = s->text + s->line_at[n - 1];
 	if (p == end && n > 1)
 		return NULL;
 	nl = memchr(p, '\n', (size_t)(end - p));
@@ -211,7 +253,7 @@ static bool utf8_cont(unsigned char c)
  */
 static void print_excerpt(const struct diag *d, const struct diag_msg *m, FILE *f)
 {
-	const struct diag_source *s;
+	struct diag_source *s;
 	const char *line;
 	size_t len, start, ulen;
 
@@ -243,6 +285,66 @@ static void print_excerpt(const struct diag *d, const struct diag_msg *m, FILE *
 	fputc('\n', f);
 }
 
+static bool shown_level(enum diag_level level)
+{
+	return level == DIAG_ERROR || log_get_level() >= LOGL_WARN;
+}
+
+/*
+ * An opaque source's messages: only its first error, in words of our own.  Returns true when
+ * m is to be printed as it is.
+ */
+static bool opaque_filter(const struct diag *d, const struct diag_msg *m, bool *told,
+			  struct diag_msg *subst, char *buf, size_t sz)
+{
+	const struct diag_source *s = m->loc.file ? find_source(d, m->loc.file) : NULL;
+	size_t i;
+
+	if (!s || !s->opaque)
+		return true;
+	i = (size_t)(s - d->src);
+	if (m->level != DIAG_ERROR || told[i]) {
+		subst->msg = NULL;
+		return false;
+	}
+	told[i] = true;
+	memset(subst, 0, sizeof(*subst));
+	subst->level = DIAG_ERROR;
+	subst->loc = (struct srcloc){ .file = m->loc.file, .line = m->loc.line };
+	snprintf(buf, sz, "%s: none of its lines are shown",
+		 s->what ? s->what : "does not look like the file expected");
+	subst->msg = buf;
+	return false;
+}
+
+/* "  the same at t.policy:16:41, t.policy:17:45": where a collapsed error was said again. */
+static void print_repeats(const struct diag *d, size_t i, FILE *f)
+{
+	const struct diag_msg *m = &d->msgs[i];
+	size_t n = 0;
+
+	if (m->level != DIAG_ERROR || !m->msg)
+		return;
+	for (size_t j = i + 1; j < d->n; j++) {
+		const struct srcloc *l = &d->msgs[j].loc;
+
+		if (d->msgs[j].level != DIAG_ERROR || !d->msgs[j].msg ||
+		    strcmp(d->msgs[j].msg, m->msg))
+			continue;
+		if (++n > 5)
+			continue;
+		fprintf(f, "%s", n > 1 ? ", " : "  the same at ");
+		if (l->file && l->line)
+			fprintf(f, "%s:%u:%u", l->file, l->line, l->col);
+		else
+			fprintf(f, "%s", l->file ? l->file : "?");
+	}
+	if (n > 5)
+		fprintf(f, " and %zu more place%s", n - 5, n - 5 == 1 ? "" : "s");
+	if (n)
+		fputc('\n', f);
+}
+
 static void print_msg(const struct diag *d, const struct diag_msg *m, FILE *f)
 {
 	const struct srcloc *l = &m->loc;
@@ -259,31 +361,123 @@ static void print_msg(const struct diag *d, const struct diag_msg *m, FILE *f)
 		fprintf(f, "  hint: %s\n", m->hint);
 }
 
+/* Is m an error said before, in the same words (the same undefined variable on five lines)? */
+static bool repeated_error(const struct diag *d, size_t i)
+{
+	const struct diag_msg *m = &d->msgs[i];
+
+	if (m->level != DIAG_ERROR || !m->msg)
+		return false;
+	for (size_t j = 0; j < i; j++)
+		if (d->msgs[j].level == DIAG_ERROR && d->msgs[j].msg &&
+		    !strcmp(d->msgs[j].msg, m->msg))
+			return true;
+	return false;
+}
+
+/*
+ * Calls fn for every message to show, opaque sources' replaced; false when out of memory.
+ * collapse: an error said before in the same words is not said again; the first one gets a
+ * note with the other places instead.
+ */
+static bool each_shown(const struct diag *d,
+		       void (*fn)(const struct diag *, const struct diag_msg *, void *), void *arg,
+		       bool collapse)
+{
+	bool *told = calloc(d->nsrc + 1, sizeof(*told));
+	struct diag_msg subst;
+	char buf[512];
+
+	if (!told)
+		return false;
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag_msg *m = &d->msgs[i];
+
+		if (!shown_level(m->level) || (collapse && repeated_error(d, i)))
+			continue;
+		if (opaque_filter(d, m, told, &subst, buf, sizeof(buf))) {
+			fn(d, m, arg);
+			if (collapse)
+				print_repeats(d, i, arg);
+		} else if (subst.msg) {
+			fn(d, &subst, arg);
+		}
+	}
+	free(told);
+	return true;
+}
+
+static void print_one(const struct diag *d, const struct diag_msg *m, void *f)
+{
+	print_msg(d, m, f);
+}
+
+/* "and 12 more errors", "and 1 more warning": what was counted but not kept. */
+static bool more_line(const struct diag *d, char *buf, size_t sz)
+{
+	size_t w = log_get_level() >= LOGL_WARN ? d->dropped_warnings : 0;
+
+	if (!d->dropped_errors && !w)
+		return false;
+	if (d->dropped_errors && w)
+		snprintf(buf, sz, "and %zu more error%s and %zu more warning%s", d->dropped_errors,
+			 d->dropped_errors == 1 ? "" : "s", w, w == 1 ? "" : "s");
+	else if (w)
+		snprintf(buf, sz, "and %zu more warning%s", w, w == 1 ? "" : "s");
+	else
+		snprintf(buf, sz, "and %zu more error%s", d->dropped_errors,
+			 d->dropped_errors == 1 ? "" : "s");
+	return true;
+}
+
 void diag_print(const struct diag *d, FILE *f)
 {
-	for (size_t i = 0; i < d->n; i++)
-		print_msg(d, &d->msgs[i], f);
+	char more[128];
+
+	if (!each_shown(d, print_one, f, true)) {
+		for (size_t i = 0; i < d->n; i++)
+			if (shown_level(d->msgs[i].level))
+				print_msg(d, &d->msgs[i], f);
+	}
+	if (more_line(d, more, sizeof(more)))
+		fprintf(f, "%s (not shown)\n", more);
 }
 
 static json_t *msg_json(const struct diag_msg *m)
 {
 	const struct srcloc *l = &m->loc;
+	json_t *o = json_pack("{s:s, s:s?, s:I, s:I, s:s?, s:s?}", "level", level_name(m->level),
+			      "file", l->file, "line", (json_int_t)l->line, "col",
+			      (json_int_t)l->col, "message", m->msg, "hint", m->hint);
 
-	return json_pack("{s:s, s:s?, s:I, s:I, s:s?, s:s?}", "level", level_name(m->level), "file",
-			 l->file, "line", (json_int_t)l->line, "col", (json_int_t)l->col, "message",
-			 m->msg, "hint", m->hint);
+	/* a file name or a message that is not UTF-8: escaped, never an empty answer */
+	if (!o)
+		o = json_pack("{s:s, s:o, s:I, s:I, s:o, s:o}", "level", level_name(m->level),
+			      "file", json_str_escaped(l->file), "line", (json_int_t)l->line, "col",
+			      (json_int_t)l->col, "message", json_str_escaped(m->msg), "hint",
+			      json_str_escaped(m->hint));
+	return o;
+}
+
+static void json_one(const struct diag *d, const struct diag_msg *m, void *arr)
+{
+	json_array_append_new(arr, msg_json(m));
 }
 
 char *diag_json(const struct diag *d)
 {
 	json_t *arr = json_array();
-	char *s = NULL;
+	char *s = NULL, more[128];
 
 	if (!arr)
 		return NULL;
-	for (size_t i = 0; i < d->n; i++)
-		if (json_array_append_new(arr, msg_json(&d->msgs[i])))
-			goto out;
+	if (!each_shown(d, json_one, arr, false))
+		goto out;
+	if (more_line(d, more, sizeof(more)))
+		json_array_append_new(arr,
+				      json_pack("{s:s, s:s, s:I, s:I}", "level", "note", "message",
+						more, "errors", (json_int_t)d->dropped_errors,
+						"warnings", (json_int_t)d->dropped_warnings));
 	s = json_dumps(arr, JSON_COMPACT);
 out:
 	json_decref(arr);
@@ -360,8 +554,14 @@ const char *diag_suggest(const char *word, const char *const *cands, size_t n)
 		if (!cands[i] || !strcmp(word, cands[i]))
 			continue;
 		dist = diag_edit_distance(word, cands[i]);
-		/* Strictly smaller: on a tie the candidate listed first wins. */
-		if (dist <= limit && dist < best_d) {
+		/*
+		 * Strictly smaller; on a tie the one as long as the word (a mistyped character
+		 * rather than one too many: EastUS3 is nearer EastUS2 than EastUS), then the one
+		 * listed first.
+		 */
+		if (dist <= limit &&
+		    (dist < best_d || (dist == best_d && strlen(cands[i]) == strlen(word) &&
+				       strlen(best) != strlen(word)))) {
 			best_d = dist;
 			best = cands[i];
 		}

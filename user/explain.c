@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "explain.h"
+#include "json_text.h"
 #include "names.h"
 #include "prefix.h"
 
@@ -227,8 +228,8 @@ static const char *rule_proto(const struct crule *r, char *buf, unsigned sz)
 
 /* The rules that came nearest: address covered but not port/protocol, or the reverse. */
 struct nearest {
-	const struct crule *addr[NEAR_MAX], *port[NEAR_MAX];
-	size_t naddr, nport;
+	const struct crule *addr[NEAR_MAX], *port[NEAR_MAX], *local[NEAR_MAX];
+	size_t naddr, nport, nlocal;
 };
 
 static void find_nearest(const struct compiled *c, const struct explain_query *q,
@@ -250,7 +251,12 @@ static void find_nearest(const struct compiled *c, const struct explain_query *q
 			if (nr->naddr < NEAR_MAX)
 				nr->addr[nr->naddr] = r;
 			nr->naddr++;
-		} else if (pt && !(a && l)) {
+		} else if (pt && a && !l) {
+			/* the remote side and the port fit: it is this host's address that does not */
+			if (nr->nlocal < NEAR_MAX)
+				nr->local[nr->nlocal] = r;
+			nr->nlocal++;
+		} else if (pt && !a) {
 			if (nr->nport < NEAR_MAX)
 				nr->port[nr->nport] = r;
 			nr->nport++;
@@ -287,6 +293,29 @@ static void print_cover(FILE *f, const char *what, int family, const uint8_t *ad
 	if (ir->note)
 		fprintf(f, " [%s]", ir->note);
 	fputc('\n', f);
+}
+
+/* The items of one side of a rule, or what an empty one means. */
+static void print_side(FILE *f, const struct crule *n, int side)
+{
+	size_t k = 0;
+
+	for (size_t j = 0; j < n->nres; j++) {
+		if (n->res[j].side != side)
+			continue;
+		fprintf(f, " %s", n->res[j].text);
+		k++;
+	}
+	if (!k)
+		fprintf(f, " nothing (an empty set: the rule matches no address)");
+	fputc('\n', f);
+}
+
+/* After the first NEAR_MAX of a list: how many were left out. */
+static void print_more(FILE *f, size_t n)
+{
+	if (n > NEAR_MAX)
+		fprintf(f, "  and %zu more\n", n - NEAR_MAX);
 }
 
 void explain_print(FILE *f, const struct compiled *c, const struct explain_query *q,
@@ -329,11 +358,11 @@ void explain_print(FILE *f, const struct compiled *c, const struct explain_query
 		struct nearest nr;
 
 		find_nearest(c, q, &nr);
-		if (!nr.naddr && !nr.nport)
+		if (!nr.naddr && !nr.nport && !nr.nlocal)
 			fprintf(f, "no rule in this direction covers the address or the port\n");
 		if (nr.naddr)
-			fprintf(f, "address matched, protocol or port did not (%zu rules):\n",
-				nr.naddr);
+			fprintf(f, "address matched, protocol or port did not (%zu rule%s):\n",
+				nr.naddr, nr.naddr == 1 ? "" : "s");
 		for (size_t i = 0; i < nr.naddr && i < NEAR_MAX; i++) {
 			const struct crule *n = nr.addr[i];
 
@@ -342,19 +371,33 @@ void explain_print(FILE *f, const struct compiled *c, const struct explain_query
 			if (explain_cover(n, AMLG_SIDE_REMOTE, q->family, remote_of(q), &ir, &p))
 				print_cover(f, "  remote", q->family, remote_of(q), ir, p);
 		}
+		print_more(f, nr.naddr);
+		if (nr.nlocal)
+			fprintf(f,
+				"protocol, port and remote address matched, the local address did "
+				"not (%zu rule%s):\n",
+				nr.nlocal, nr.nlocal == 1 ? "" : "s");
+		for (size_t i = 0; i < nr.nlocal && i < NEAR_MAX; i++) {
+			const struct crule *n = nr.local[i];
+
+			fprintf(f, "  %s %s: %s port %s, local", n->flow[0] ? n->flow : "-",
+				n->origin, rule_proto(n, pb, sizeof(pb)),
+				ports_str(n, ports, sizeof(ports)));
+			print_side(f, n, AMLG_SIDE_LOCAL);
+		}
+		print_more(f, nr.nlocal);
 		if (nr.nport)
-			fprintf(f, "protocol and port matched, address did not (%zu rules):\n",
-				nr.nport);
+			fprintf(f, "protocol and port matched, address did not (%zu rule%s):\n",
+				nr.nport, nr.nport == 1 ? "" : "s");
 		for (size_t i = 0; i < nr.nport && i < NEAR_MAX; i++) {
 			const struct crule *n = nr.port[i];
 
-			fprintf(f, "  %s %s: %s port %s to", n->flow[0] ? n->flow : "-", n->origin,
-				rule_proto(n, pb, sizeof(pb)), ports_str(n, ports, sizeof(ports)));
-			for (size_t j = 0; j < n->nres; j++)
-				if (n->res[j].side == AMLG_SIDE_REMOTE)
-					fprintf(f, " %s", n->res[j].text);
-			fputc('\n', f);
+			fprintf(f, "  %s %s: %s port %s %s", n->flow[0] ? n->flow : "-", n->origin,
+				rule_proto(n, pb, sizeof(pb)), ports_str(n, ports, sizeof(ports)),
+				q->dir == AMLG_DIR_OUT ? "to" : "from");
+			print_side(f, n, AMLG_SIDE_REMOTE);
 		}
+		print_more(f, nr.nport);
 	}
 }
 
@@ -364,13 +407,13 @@ static json_t *cover_json(int family, const uint8_t *addr, const struct item_res
 	char a[48], pb[PREFIX_STRLEN];
 	json_t *o = json_pack("{s:s}", "address", addr_str(family, addr, a, sizeof(a)));
 
-	json_object_set_new(o, "item", ir ? json_string(ir->text) : json_null());
+	json_object_set_new(o, "item", json_str_escaped(ir ? ir->text : NULL));
 	json_object_set_new(o, "set",
-			    ir && ir->item && ir->item->set ? json_string(ir->item->set) :
+			    ir && ir->item && ir->item->set ? json_str_escaped(ir->item->set) :
 							      json_null());
 	json_object_set_new(o, "prefix",
 			    p ? json_string(prefix_str(p, pb, sizeof(pb))) : json_null());
-	json_object_set_new(o, "note", ir && ir->note ? json_string(ir->note) : json_null());
+	json_object_set_new(o, "note", json_str_escaped(ir ? ir->note : NULL));
 	return o;
 }
 
@@ -378,10 +421,10 @@ static json_t *rule_json(const struct crule *r)
 {
 	char pb[8], ports[128];
 
-	return json_pack("{s:i, s:s?, s:s, s:s, s:s}", "id", AMLG_RULE_ID(r->dir, r->bit), "flow",
-			 r->flow[0] ? r->flow : NULL, "origin", r->origin, "proto",
-			 rule_proto(r, pb, sizeof(pb)), "ports",
-			 ports_str(r, ports, sizeof(ports)));
+	return json_pack("{s:i, s:o, s:o, s:s, s:s}", "id", AMLG_RULE_ID(r->dir, r->bit), "flow",
+			 json_str_escaped(r->flow[0] ? r->flow : NULL), "origin",
+			 json_str_escaped(r->origin), "proto", rule_proto(r, pb, sizeof(pb)),
+			 "ports", ports_str(r, ports, sizeof(ports)));
 }
 
 json_t *explain_json(const struct compiled *c, const struct explain_query *q,
@@ -416,10 +459,10 @@ json_t *explain_json(const struct compiled *c, const struct explain_query *q,
 		    explain_cover(r, AMLG_SIDE_LOCAL, q->family, local_of(q), &ir, &p))
 			json_object_set_new(jr, "local", cover_json(q->family, local_of(q), ir, p));
 		json_object_set_new(o, "rule", jr);
-		json_object_set_new(o, "flow", r->flow[0] ? json_string(r->flow) : json_null());
+		json_object_set_new(o, "flow", json_str_escaped(r->flow[0] ? r->flow : NULL));
 	} else {
 		struct nearest nr;
-		json_t *a = json_array(), *pt = json_array();
+		json_t *a = json_array(), *pt = json_array(), *lc = json_array();
 
 		find_nearest(c, q, &nr);
 		for (size_t i = 0; i < nr.naddr && i < NEAR_MAX; i++) {
@@ -433,12 +476,17 @@ json_t *explain_json(const struct compiled *c, const struct explain_query *q,
 		}
 		for (size_t i = 0; i < nr.nport && i < NEAR_MAX; i++)
 			json_array_append_new(pt, rule_json(nr.port[i]));
+		for (size_t i = 0; i < nr.nlocal && i < NEAR_MAX; i++)
+			json_array_append_new(lc, rule_json(nr.local[i]));
 		json_object_set_new(o, "rule", r ? rule_json(r) : json_null());
 		json_object_set_new(o, "flow", json_null());
 		json_object_set_new(o, "address_matched_port_did_not", a);
 		json_object_set_new(o, "port_matched_address_did_not", pt);
 		json_object_set_new(o, "address_matched_total", json_integer((json_int_t)nr.naddr));
 		json_object_set_new(o, "port_matched_total", json_integer((json_int_t)nr.nport));
+		json_object_set_new(o, "remote_matched_local_did_not", lc);
+		json_object_set_new(o, "remote_matched_local_did_not_total",
+				    json_integer((json_int_t)nr.nlocal));
 	}
 	return o;
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "frontend.h"
 #include "log.h"
@@ -84,6 +85,44 @@ static void print_diags(const struct diag *d, bool json)
 	diag_print(d, stderr);
 }
 
+/*
+ * The shipped policies pick their cloud with --var cloud=public|usgov|china (public by
+ * default): with another cloud's tag file the errors are about tags that cloud lacks, when
+ * the fix is the variable.  Say so.
+ */
+static void check_cloud(const struct policy *p, const struct tag_db *tags, struct diag *d,
+			bool failed)
+{
+	static const struct {
+		const char *file, *var;
+	} clouds[] = { { "Public", "public" },
+		       { "AzureGovernment", "usgov" },
+		       { "China", "china" } };
+	const char *want = NULL, *have = NULL;
+
+	if (!p || !tags)
+		return;
+	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++)
+		if (!strcasecmp(tags->cloud, clouds[i].file))
+			want = clouds[i].var;
+	for (size_t i = 0; i < p->nvars; i++)
+		if (!strcmp(p->vars[i].name, "cloud"))
+			have = p->vars[i].value;
+	if (!want || !have || !strcasecmp(want, have))
+		return;
+	if (failed)
+		diag_note(d, (struct srcloc){ 0 },
+			  "the tag file is the %s cloud's, the policy's "
+			  "cloud variable is '%s'",
+			  tags->cloud, have);
+	else
+		diag_warning(d, (struct srcloc){ 0 },
+			     "the tag file is the %s cloud's, the "
+			     "policy's cloud variable is '%s'",
+			     tags->cloud, have);
+	diag_hint(d, "pass --var cloud=%s", want);
+}
+
 int frontend_compile(const struct policy_args *a, bool json, struct compiled **out,
 		     struct policy **pol)
 {
@@ -120,6 +159,7 @@ int frontend_compile_db(const struct policy_args *a, bool json, struct compiled 
 		err = compile_policy(p, &co, &d, out);
 	if (!err)
 		tags_record(tags, *out);
+	check_cloud(p, tags, &d, err || diag_failed(&d));
 	if (db && !err && !diag_failed(&d)) {
 		*db = tags;
 		tags = NULL;

@@ -92,10 +92,16 @@ static int pin_maps(struct amlguard_bpf *s, const char *dir)
 	char path[320];
 	int err;
 
-	if (mkdir(AMLG_PIN_ROOT, 0700) && errno != EEXIST)
-		return -errno;
-	if (mkdir(dir, 0700))
-		return -errno;
+	/* the pin root goes with the last attachment: a detach elsewhere may just remove it */
+	for (int i = 0;; i++) {
+		err = pin_root_check(true);
+		if (err)
+			return err;
+		if (!mkdir(dir, 0700))
+			break;
+		if (errno != ENOENT || i == 3)
+			return -errno;
+	}
 	for (int i = 0; i < M_COUNT; i++) {
 		map = bpf_object__find_map_by_name(s->obj, amlg_map_names[i]);
 		if (!map)
@@ -119,6 +125,8 @@ static void unpin_dir(const char *dir)
 		unlink(path);
 	}
 	rmdir(dir);
+	/* and the pin root with its last attachment: nothing stays behind */
+	rmdir(AMLG_PIN_ROOT);
 }
 
 static void hook_init(struct bpf_tc_hook *h, int ifindex, enum bpf_tc_attach_point where)
@@ -167,6 +175,12 @@ int amlg_attach(const struct attach_opts *o, const struct compiled *c, uint64_t 
 		}
 		return err;
 	}
+	err = pin_root_check(false);
+	if (err && err != -ENOENT)
+		return err;
+	/* an empty directory (a crash between mkdir and the pins) attaches nothing: remove it */
+	if (access(dir, F_OK) == 0 && rmdir(dir) == 0)
+		pr_debug("%s: removed the empty pin directory %s", o->ifname, dir);
 	if (access(dir, F_OK) == 0) {
 		pr_err("%s: amlguard is already attached (state pinned in %s)", o->ifname, dir);
 		pr_hint("use 'amlguard reload -i %s -p POLICY' to change the policy, or "

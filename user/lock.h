@@ -4,6 +4,12 @@
  * its whole life; attach, reload and detach hold it for the moment they change the interface.
  * The kernel drops the lock when its holder dies, kill -9 included, so a lock is never stale.
  * The file records who holds it ("<pid> <what>"), for the message of the one refused.
+ *
+ * The file is removed on release (and the directory with its last lock): nothing stays behind.
+ * The lock is the file at the name: one taken on a file that was unlinked meanwhile is taken
+ * again.  A file deleted under its holder (rm /run/amlguard/IFACE.lock) does not make the interface
+ * free: the holder is found in /proc/locks, and the daemon puts its file back (lock_verify()).
+ * The directory must be root's and nobody else's (created 0700).
  */
 #ifndef AMLG_LOCK_H
 #define AMLG_LOCK_H
@@ -18,6 +24,7 @@
 struct iface_lock {
 	int fd; /* -1: not held */
 	char path[320];
+	char dir[256];
 };
 
 struct lock_holder {
@@ -33,6 +40,13 @@ struct lock_holder {
 int lock_acquire(struct iface_lock *l, const char *dir, const char *ifname, const char *what,
 		 unsigned wait_ms, struct lock_holder *holder);
 void lock_release(struct iface_lock *l);
+
+/*
+ * For the holder, from time to time: is the file at the name still the one held?  0 when it
+ * is, 1 when it was deleted or replaced and is held again, -EBUSY (with *holder) when
+ * another process holds the file now at the name: this one has lost the interface.
+ */
+int lock_verify(struct iface_lock *l, struct lock_holder *holder);
 
 /*
  * For the commands: take the interface's lock and print what to do when it is busy.  0, or

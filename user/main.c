@@ -38,11 +38,18 @@ static const struct cmd cmds[] = {
 	{ "audit", do_audit, "an NSG or Azure Firewall policy against the policy's flows" },
 };
 
+static bool output_failed;
+
 void json_print(json_t *v)
 {
-	json_dumpf(v, stdout, pretty_output ? JSON_INDENT(2) : JSON_COMPACT);
-	fputc('\n', stdout);
-	fflush(stdout);
+	/* NULL: a json_pack() that failed (no memory, or text that is not UTF-8) */
+	if (!v || json_dumpf(v, stdout, pretty_output ? JSON_INDENT(2) : JSON_COMPACT) ||
+	    fputc('\n', stdout) == EOF || fflush(stdout)) {
+		if (!output_failed)
+			pr_err("cannot print the JSON output%s",
+			       v ? "" : ": a value could not be represented");
+		output_failed = true;
+	}
 	json_decref(v);
 }
 
@@ -126,7 +133,7 @@ int main(int argc, char **argv)
 			log_set_level(LOGL_DEBUG);
 			break;
 		case 'q':
-			log_set_level(LOGL_WARN);
+			log_set_level(LOGL_QUIET); /* errors only */
 			break;
 		case 'V':
 			printf("amlguard %s\n", AMLG_VERSION);
@@ -163,7 +170,12 @@ int main(int argc, char **argv)
 	optind = 0; /* a full reset for the command's own getopt_long */
 	ret = c->fn(argc, argv);
 	log_libbpf_reset();
-	if (ret < 0)
+	/* an answer that could not be printed whole is no answer: never exit 0 after it */
+	if ((fflush(stdout) || ferror(stdout)) && !output_failed) {
+		pr_err("cannot write the output: %s", strerror(errno));
+		output_failed = true;
+	}
+	if (ret < 0 || output_failed)
 		return 2;
 	return ret;
 }

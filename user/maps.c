@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "maps.h"
+#include "safe_io.h"
 
 #define BPFFS "/sys/fs/bpf"
 
@@ -48,6 +49,22 @@ int pin_dir(const char *ifname, char *buf, size_t sz)
 	return 0;
 }
 
+int pin_root_check(bool create)
+{
+	static bool told;
+	char why[160];
+	int err = secure_dir(AMLG_PIN_ROOT, create, why, sizeof(why));
+
+	if (err && err != -ENOENT && !told) {
+		/* someone else's directory could hide, rename or replace the pins */
+		pr_err("%s: refusing it as amlguard's pin directory: %s", AMLG_PIN_ROOT, why);
+		pr_hint("look at what is in it, remove it, and attach again (amlguard creates it, "
+			"0700 and root's)");
+		told = true;
+	}
+	return err;
+}
+
 int maps_repin(const char *ifname, const struct amlg_maps *m)
 {
 	char dir[256], path[320];
@@ -62,9 +79,16 @@ int maps_repin(const char *ifname, const struct amlg_maps *m)
 			continue;
 		if (errno != ENOENT)
 			return -errno;
-		if ((mkdir(AMLG_PIN_ROOT, 0700) && errno != EEXIST) ||
-		    (mkdir(dir, 0700) && errno != EEXIST))
-			return -errno;
+		for (int k = 0;; k++) {
+			int err = pin_root_check(true);
+
+			if (err)
+				return err;
+			if (!mkdir(dir, 0700) || errno == EEXIST)
+				break;
+			if (errno != ENOENT || k == 3)
+				return -errno;
+		}
 		if (bpf_obj_pin(m->fd[i], path) || chmod(path, 0600))
 			return -errno;
 		n++;
@@ -94,6 +118,8 @@ int maps_open_pinned(const char *ifname, struct amlg_maps *m)
 	maps_init(m);
 	m->owned = true;
 	err = pin_dir(ifname, dir, sizeof(dir));
+	if (!err)
+		err = pin_root_check(false);
 	if (err)
 		return err;
 	for (int i = 0; i < M_COUNT; i++) {

@@ -51,6 +51,12 @@ void maps_close(struct amlg_maps *m);
 /* "/sys/fs/bpf/amlguard/<ifname>", or "" if the name does not fit. */
 int pin_dir(const char *ifname, char *buf, size_t sz);
 /*
+ * The pin root must be root's and nobody else's: a directory others can write lets them hide
+ * (rename) an attachment's pins or block attach.  create: make it (0700) when missing.  0, or
+ * -errno (-ENOENT when missing and not created; other refusals printed, once).
+ */
+int pin_root_check(bool create);
+/*
  * Pin again, from m, every map whose pin under ifname's pin directory is missing (someone
  * removed /sys/fs/bpf/amlguard under a running daemon).  Returns how many were pinned, or
  * -errno.

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_text.h"
 #include "metrics.h"
 
 void mbuf_init(struct mbuf *b)
@@ -94,9 +95,25 @@ bool metrics_valid_label(const char *s)
 	return true;
 }
 
+/*
+ * The format is UTF-8 throughout: a byte that is not part of valid UTF-8 (a policy's file name
+ * can hold any) would make promtool and Prometheus refuse the whole text.  It is written as the
+ * four characters \xNN, its backslash escaped as the format wants.
+ */
 void metrics_escape(struct mbuf *b, const char *s, bool label_value)
 {
-	for (const char *p = s; *p; p++) {
+	size_t n = strlen(s);
+
+	for (const char *p = s; *p;) {
+		size_t k = utf8_seq((const unsigned char *)p, n - (size_t)(p - s));
+		char hex[8];
+
+		if (!k) {
+			snprintf(hex, sizeof(hex), "\\\\x%02x", (unsigned char)*p);
+			puts_(b, hex);
+			p++;
+			continue;
+		}
 		if (*p == '\\')
 			puts_(b, "\\\\");
 		else if (*p == '\n')
@@ -104,7 +121,8 @@ void metrics_escape(struct mbuf *b, const char *s, bool label_value)
 		else if (*p == '"' && label_value)
 			puts_(b, "\\\"");
 		else
-			put(b, p, 1);
+			put(b, p, k);
+		p += k;
 	}
 }
 

@@ -79,6 +79,7 @@ int pol_set_add(struct parser *p, const char *name, struct srcloc loc, struct ep
 	v->loc = loc;
 	v->items = items->v;
 	v->n = items->n;
+	v->depth = items->depth + 1;
 	memset(items, 0, sizeof(*items));
 	p->nsets++;
 	return 0;
@@ -270,7 +271,22 @@ static int parse_set_ref(struct pctx *c, const char *name, struct ep_buf *b)
 		return -EINVAL;
 	}
 	s = pol_set_find(p, name);
+	if (s && s->depth >= POLICY_SET_DEPTH_MAX) {
+		diag_error(p->d, c->tok.loc, "sets nested more than %u deep through '@%s'",
+			   POLICY_SET_DEPTH_MAX, name);
+		diag_hint(p->d, "list the endpoints of the inner sets directly");
+		return -EINVAL;
+	}
+	if (s && b->n + s->n > POLICY_LIST_MAX) {
+		diag_error(p->d, c->tok.loc,
+			   "'@%s' makes this list longer than %u endpoints (%zu + %zu)", name,
+			   POLICY_LIST_MAX, b->n, s->n);
+		diag_hint(p->d, "does a set use another one twice, line after line?");
+		return -EINVAL;
+	}
 	if (s) {
+		if (s->depth > b->depth)
+			b->depth = s->depth;
 		for (size_t i = 0; i < s->n; i++) {
 			int err = ep_buf_add(b, &s->items[i], s->items[i].set);
 

@@ -17,11 +17,19 @@
 #define POLICY_INCLUDE_MAX 16 /* nested includes below the top file */
 #define POLICY_FLOW_MAX 47 /* AMLG_FLOW_MAX less the NUL */
 #define POLICY_FILE_MAX (16u << 20) /* no policy is this large; a mistyped path might be */
+/*
+ * Expansion limits: a variable holding its own value twice, redefined line after line, doubles
+ * with every line (and a set listing another twice): 30 lines would take gigabytes.
+ */
+#define POLICY_VAR_VALUE_MAX 65536u /* bytes of a variable's (or a word's) expanded value */
+#define POLICY_LIST_MAX 65536u /* endpoints in one list or set, sets expanded */
+#define POLICY_SET_DEPTH_MAX 16u /* sets made of sets made of sets ... */
 
 /* A growing list of endpoint items, moved into a struct endpoint when complete. */
 struct ep_buf {
 	struct ep_item *v;
 	size_t n, cap;
+	unsigned depth; /* of the deepest set used in it, 0 when none */
 };
 
 struct pset {
@@ -29,6 +37,7 @@ struct pset {
 	struct srcloc loc; /* the name in the set statement */
 	struct ep_item *items;
 	size_t n;
+	unsigned depth; /* 1 + the depth of the sets it uses */
 };
 
 /* A file being read, for include-cycle detection. */

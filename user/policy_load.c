@@ -14,9 +14,14 @@
 
 #include "../bpf/amlguard_abi.h"
 #include "policy_int.h"
+#include "safe_io.h"
 
-/* The whole file, NUL-terminated; -errno on failure. */
-static int read_all(const char *path, char **text, size_t *len, struct stat *st)
+/*
+ * The whole file, NUL-terminated; -errno on failure, with the reason in why.  Regular files
+ * only: a FIFO would hang compile, and the daemon on SIGHUP.
+ */
+static int read_all(const char *path, char **text, size_t *len, struct stat *st, char *why,
+		    size_t whysz)
 {
 	size_t cap = 4096, n = 0;
 	char *buf = NULL, *nb;
@@ -24,18 +29,14 @@ static int read_all(const char *path, char **text, size_t *len, struct stat *st)
 	int fd, err = 0;
 
 	*text = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open_input_regular(path, why, whysz);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, st)) {
 		err = -errno;
 		goto out;
 	}
-	if (S_ISDIR(st->st_mode)) {
-		err = -EISDIR;
-		goto out;
-	}
-	/* st_size is only a hint: pipes and /proc files report 0. */
+	/* st_size is only a hint: /proc files report 0. */
 	for (;;) {
 		if (n + 1 >= cap || !buf) {
 			cap = buf ? cap * 2 : cap;
@@ -66,6 +67,8 @@ static int read_all(const char *path, char **text, size_t *len, struct stat *st)
 	*len = n;
 	buf = NULL;
 out:
+	if (err)
+		snprintf(why, whysz, "%s", strerror(-err));
 	free(buf);
 	close(fd);
 	return err;
@@ -106,11 +109,19 @@ static int parse_source(struct parser *p, const char *path, const char *text, si
 			const struct stat *st, const char *dir)
 {
 	const char *name = diag_add_source(p->d, path, text, len);
+	size_t n = strlen(path);
 	char *own = NULL;
 	int err;
 
 	if (!name)
 		return -ENOMEM;
+	/*
+	 * Errors quote the lines of the file they are about.  A file not named *.policy (a site
+	 * file that is really /etc/shadow) may be anything: it is refused without being shown.
+	 * Strings parsed from the command line or a test (no stat) are shown as they are.
+	 */
+	if (st && (n < 7 || strcmp(path + n - 7, ".policy")))
+		diag_set_opaque(p->d, name, "not a policy file (its name does not end in .policy)");
 	err = record_file(p, path, text, len);
 	if (err)
 		return err;
@@ -166,14 +177,15 @@ static void empty_file(struct diag *d, struct srcloc loc, const char *path)
 
 int pol_parse_include(struct parser *p, const char *path, struct srcloc loc)
 {
+	char why[256];
 	struct stat st;
 	size_t len;
 	char *text;
 	int err;
 
-	err = read_all(path, &text, &len, &st);
+	err = read_all(path, &text, &len, &st, why, sizeof(why));
 	if (err) {
-		diag_error(p->d, loc, "cannot read '%s': %s", path, strerror(-err));
+		diag_error(p->d, loc, "cannot read '%s': %s", path, why);
 		p->incomplete = true;
 		return err == -ENOMEM ? err : 0;
 	}
@@ -249,16 +261,15 @@ int policy_load(const char *path, const struct var_def *vars, size_t nvars, stru
 	size_t nerrors0 = d->nerrors, len;
 	struct parser p;
 	struct stat st;
-	char *text = NULL;
+	char *text = NULL, why[256];
 	int err;
 
 	*out = NULL;
 	err = parser_init(&p, d, path, vars, nvars);
 	if (!err) {
-		err = read_all(path, &text, &len, &st);
+		err = read_all(path, &text, &len, &st, why, sizeof(why));
 		if (err) {
-			diag_error(d, (struct srcloc){ 0 }, "cannot read '%s': %s", path,
-				   strerror(-err));
+			diag_error(d, (struct srcloc){ 0 }, "cannot read '%s': %s", path, why);
 			p.incomplete = true;
 			err = err == -ENOMEM ? err : 0;
 		} else if (!len) {

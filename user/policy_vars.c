@@ -198,6 +198,12 @@ static int expand_ref(struct parser *p, const char **q, const char *e, struct sr
 		return -EINVAL;
 	}
 	mark_used(v, loc);
+	if (b->n + strlen(v->value) > POLICY_VAR_VALUE_MAX) {
+		diag_error(p->d, loc, "'%.*s' makes this value longer than %u bytes (%zu + %zu)",
+			   (int)loc.len, *q, POLICY_VAR_VALUE_MAX, b->n, strlen(v->value));
+		diag_hint(p->d, "does a variable use another one twice, line after line?");
+		return -EINVAL;
+	}
 	*q = ne + braced;
 	return sb_add(b, v->value, strlen(v->value));
 }

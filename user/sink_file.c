@@ -7,17 +7,21 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "safe_io.h"
 #include "sink_file.h"
 
-static FILE *open_append(const char *path)
+static FILE *open_append(const char *path, char *why, size_t whysz)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	int fd = open_output_nofollow(path, O_APPEND, 0640, why, whysz);
 	FILE *f;
 
-	if (fd < 0)
+	if (fd < 0) {
+		errno = -fd;
 		return NULL;
+	}
 	f = fdopen(fd, "a");
 	if (!f) {
+		snprintf(why, whysz, "%s", strerror(errno));
 		close(fd);
 		return NULL;
 	}
@@ -28,6 +32,7 @@ static FILE *open_append(const char *path)
 
 int sink_file_open(struct sink_file *s, const char *path)
 {
+	char why[512];
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -39,10 +44,10 @@ int sink_file_open(struct sink_file *s, const char *path)
 	s->path = strdup(path);
 	if (!s->path)
 		return -ENOMEM;
-	s->f = open_append(path);
+	s->f = open_append(path, why, sizeof(why));
 	if (!s->f) {
 		err = -errno;
-		pr_err("%s: cannot open the violation log: %s", path, strerror(-err));
+		pr_err("%s: cannot open the violation log: %s", path, why);
 		if (err == -ENOENT)
 			pr_hint("create its directory first");
 		free(s->path);
@@ -54,16 +59,17 @@ int sink_file_open(struct sink_file *s, const char *path)
 
 int sink_file_reopen(struct sink_file *s)
 {
+	char why[512];
 	FILE *f;
 	int err;
 
 	if (!s->path)
 		return 0;
-	f = open_append(s->path);
+	f = open_append(s->path, why, sizeof(why));
 	if (!f) {
 		err = -errno;
 		pr_err("%s: cannot reopen the violation log: %s; still writing to the old file",
-		       s->path, strerror(-err));
+		       s->path, why);
 		return err;
 	}
 	fclose(s->f);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "safe_io.h"
 #include "sink_pcap.h"
 
 static bool is_gz(const char *path)
@@ -56,15 +57,24 @@ static int move_aside(const char *path)
 	return err;
 }
 
-static int open_plain(struct sink_pcap *s, bool append)
+static int open_plain(struct sink_pcap *s, bool append, char *why, size_t whysz)
 {
 	FILE *f;
 	int fd;
 
+	fd = open_output_nofollow(s->path, append ? O_APPEND : O_TRUNC, 0640, why, whysz);
+	if (fd < 0)
+		return fd;
 	if (append) {
-		char errbuf[PCAP_ERRBUF_SIZE];
+		char errbuf[PCAP_ERRBUF_SIZE], self[64];
 
-		s->dump = pcap_dump_open_append(s->pd, s->path);
+		/*
+		 * libpcap appends by name only: give it the file just checked, through its
+		 * descriptor, so that it cannot open another one put there since.
+		 */
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		s->dump = pcap_dump_open_append(s->pd, self);
+		close(fd);
 		if (!s->dump) {
 			snprintf(errbuf, sizeof(errbuf), "%s", pcap_geterr(s->pd));
 			pr_err("%s: cannot append to the capture: %s", s->path, errbuf);
@@ -75,31 +85,31 @@ static int open_plain(struct sink_pcap *s, bool append)
 		fcntl(fd, F_SETFD, FD_CLOEXEC);
 		return 0;
 	}
-	fd = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return -errno;
 	f = fdopen(fd, "w");
 	if (!f) {
 		close(fd);
+		snprintf(why, whysz, "out of memory");
 		return -ENOMEM;
 	}
 	s->dump = pcap_dump_fopen(s->pd, f);
 	if (!s->dump) {
 		fclose(f);
+		snprintf(why, whysz, "%s", pcap_geterr(s->pd));
 		return -EIO;
 	}
 	return 0;
 }
 
-static int open_gz(struct sink_pcap *s)
+static int open_gz(struct sink_pcap *s, char *why, size_t whysz)
 {
 	cookie_io_functions_t io = { .write = gz_write, .close = gz_close };
 	FILE *f;
 	int fd;
 
-	fd = open(s->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	fd = open_output_nofollow(s->path, O_TRUNC, 0640, why, whysz);
 	if (fd < 0)
-		return -errno;
+		return fd;
+	snprintf(why, whysz, "out of memory");
 	s->gz = gzdopen(fd, "wb6");
 	if (!s->gz) {
 		close(fd);
@@ -113,6 +123,7 @@ static int open_gz(struct sink_pcap *s)
 	}
 	s->dump = pcap_dump_fopen(s->pd, f);
 	if (!s->dump) {
+		snprintf(why, whysz, "%s", pcap_geterr(s->pd));
 		fclose(f);
 		s->gz = NULL;
 		return -EIO;
@@ -120,10 +131,13 @@ static int open_gz(struct sink_pcap *s)
 	return 0;
 }
 
+static int do_close(struct sink_pcap *s);
+
 static int do_open(struct sink_pcap *s)
 {
 	struct stat st;
-	bool exists = stat(s->path, &st) == 0 && st.st_size > 0;
+	bool exists = lstat(s->path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0;
+	char why[512] = "";
 	int err;
 
 	s->pd = pcap_open_dead_with_tstamp_precision(DLT_EN10MB, AMLG_SNAP_MAX,
@@ -132,22 +146,29 @@ static int do_open(struct sink_pcap *s)
 		return -ENOMEM;
 	if (is_gz(s->path)) {
 		err = exists ? move_aside(s->path) : 0;
-		if (!err)
-			err = open_gz(s);
+		if (err)
+			snprintf(why, sizeof(why), "cannot move the existing file aside: %s",
+				 strerror(-err));
+		else
+			err = open_gz(s, why, sizeof(why));
 	} else {
-		err = open_plain(s, exists);
+		err = open_plain(s, exists, why, sizeof(why));
 	}
 	if (err) {
-		if (err != -EINVAL)
-			pr_err("%s: cannot write the capture: %s", s->path, strerror(-err));
+		if (why[0])
+			pr_err("%s: cannot write the capture: %s", s->path, why);
 		pcap_close(s->pd);
 		s->pd = NULL;
 		return err;
 	}
 	/* Written at once: the header is there even before the first packet. */
-	pcap_dump_flush(s->dump);
-	if (s->gz)
-		gzflush(s->gz, Z_SYNC_FLUSH);
+	errno = EIO;
+	if (pcap_dump_flush(s->dump) || (s->gz && gzflush(s->gz, Z_SYNC_FLUSH) != Z_OK)) {
+		err = -errno;
+		pr_err("%s: cannot write the capture: %s", s->path, strerror(-err));
+		do_close(s);
+		return err;
+	}
 	if (stat(s->path, &st) == 0) {
 		s->dev = st.st_dev;
 		s->ino = st.st_ino;
@@ -171,15 +192,28 @@ int sink_pcap_open(struct sink_pcap *s, const char *path)
 	return err;
 }
 
-static void do_close(struct sink_pcap *s)
+/* 0, or -errno when what was buffered could not be written out (a full disk). */
+static int do_close(struct sink_pcap *s)
 {
-	if (s->dump)
+	int err = 0;
+
+	if (s->dump) {
+		FILE *f = pcap_dump_file(s->dump);
+
+		errno = EIO;
+		if (fflush(f) || ferror(f))
+			err = -errno;
+		/* the gzip trailer now, while a failure can still be seen */
+		if (!err && s->gz && gzflush(s->gz, Z_FINISH) != Z_OK)
+			err = -(errno ? errno : EIO);
 		pcap_dump_close(s->dump); /* closes the stream, and so the gzip file */
+	}
 	if (s->pd)
 		pcap_close(s->pd);
 	s->dump = NULL;
 	s->pd = NULL;
 	s->gz = NULL;
+	return err;
 }
 
 int sink_pcap_reopen(struct sink_pcap *s)
@@ -190,7 +224,8 @@ int sink_pcap_reopen(struct sink_pcap *s)
 		return 0;
 	if (stat(s->path, &st) == 0 && st.st_dev == s->dev && st.st_ino == s->ino)
 		return 0;
-	do_close(s);
+	if (do_close(s))
+		s->errors++;
 	return do_open(s);
 }
 
@@ -207,7 +242,15 @@ int sink_pcap_write_raw(struct sink_pcap *s, uint64_t real_ns, const uint8_t *fr
 	h.ts.tv_usec = (suseconds_t)(real_ns % 1000000000);
 	h.caplen = cap;
 	h.len = len > cap ? len : cap;
+	errno = EIO;
 	pcap_dump((u_char *)s->dump, &h, frame);
+	if (ferror(pcap_dump_file(s->dump))) {
+		s->errors++;
+		if (!s->err)
+			s->err = -errno;
+		clearerr(pcap_dump_file(s->dump));
+		return s->err;
+	}
 	s->packets++;
 	s->dirty = true;
 	return 0;
@@ -223,16 +266,23 @@ int sink_pcap_flush(struct sink_pcap *s)
 	if (!s->dump || !s->dirty)
 		return 0;
 	s->dirty = false;
+	errno = EIO;
 	if (pcap_dump_flush(s->dump) || (s->gz && gzflush(s->gz, Z_SYNC_FLUSH) != Z_OK)) {
 		s->errors++;
+		if (!s->err)
+			s->err = -errno;
 		return -EIO;
 	}
 	return 0;
 }
 
-void sink_pcap_close(struct sink_pcap *s)
+int sink_pcap_close(struct sink_pcap *s)
 {
-	do_close(s);
+	int err = do_close(s);
+
+	if (!err)
+		err = s->err;
 	free(s->path);
 	memset(s, 0, sizeof(*s));
+	return err;
 }

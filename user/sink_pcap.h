@@ -31,19 +31,21 @@ struct sink_pcap {
 	ino_t ino;
 	bool dirty;
 	unsigned long packets, errors;
+	int err; /* the first write error, -errno */
 };
 
 /* 0 or -errno (message printed). */
 int sink_pcap_open(struct sink_pcap *s, const char *path);
 /* After a rotation: reopen when path is no longer the file being written. */
 int sink_pcap_reopen(struct sink_pcap *s);
-/* One event's packet bytes; real_ns is its wall-clock time. */
+/* One event's packet bytes; real_ns is its wall-clock time.  0, or -errno: not written. */
 int sink_pcap_write(struct sink_pcap *s, const struct amlg_event *ev, uint64_t real_ns);
 /* One Ethernet frame: cap bytes at frame of a len-byte packet, at wall-clock real_ns. */
 int sink_pcap_write_raw(struct sink_pcap *s, uint64_t real_ns, const uint8_t *frame, uint32_t cap,
 			uint32_t len);
 /* Push what is buffered to the file (a gzip stream is sync-flushed: readable up to here). */
 int sink_pcap_flush(struct sink_pcap *s);
-void sink_pcap_close(struct sink_pcap *s);
+/* 0, or the first write error (-errno): a capture that was not written whole. */
+int sink_pcap_close(struct sink_pcap *s);
 
 #endif

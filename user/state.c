@@ -7,7 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <net/if.h>
+
+#include "ifname.h"
 #include "loader.h"
+#include "log.h"
 #include "state.h"
 #include "tables.h"
 
@@ -136,13 +140,17 @@ void state_free(struct amlg_state *st)
 
 int state_list(char ***names, int *n)
 {
-	DIR *d = opendir(AMLG_PIN_ROOT);
 	struct dirent *e;
 	char **v = NULL;
-	int cnt = 0;
+	int cnt = 0, err;
+	DIR *d;
 
 	*names = NULL;
 	*n = 0;
+	err = pin_root_check(false);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	d = opendir(AMLG_PIN_ROOT);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((e = readdir(d))) {
@@ -162,4 +170,23 @@ int state_list(char ***names, int *n)
 	*names = v;
 	*n = cnt;
 	return 0;
+}
+
+void state_report_open_error(const char *ifname, int err)
+{
+	char why[96];
+
+	if (!ifname_valid(ifname, why, sizeof(why))) {
+		pr_err("%s: %s", ifname, why);
+		pr_hint("'ip link' lists the interfaces");
+	} else if (err == -ENOENT) {
+		pr_err("%s: amlguard is not attached", ifname);
+		if (!if_nametoindex(ifname))
+			pr_hint("there is no interface named %s here ('ip link' lists them)",
+				ifname);
+		else
+			pr_hint("attach it with: amlguard attach -i %s -p POLICY", ifname);
+	} else if (err != -EPERM && err != -ENOTDIR) { /* those: pin_root_check() said why */
+		pr_err("%s: cannot read the pinned state: %s", ifname, strerror(-err));
+	}
 }

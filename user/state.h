@@ -35,5 +35,10 @@ void stats_sum(const struct amlg_stats *percpu, int n, struct amlg_stats *out);
 
 /* Names of the interfaces amlguard is attached to (pin directories); caller frees each. */
 int state_list(char ***names, int *n);
+/*
+ * What status, log and fqdn say when an interface's pinned state cannot be opened (err from
+ * state_read() or maps_open_pinned()): the same message and hint for all three.
+ */
+void state_report_open_error(const char *ifname, int err);
 
 #endif

@@ -61,6 +61,21 @@ static bool is_regional_of(const struct tag_entry *e, const char *base, size_t b
 	       !strncasecmp(e->name, base, blen);
 }
 
+/* Does any tag of the file end in ".<region>" (any case)? */
+static bool region_anywhere(const struct tag_db *db, const char *region)
+{
+	size_t rl = strlen(region);
+
+	for (size_t i = 0; i < db->n; i++) {
+		const char *nm = db->v[i].name;
+		size_t nl = strlen(nm);
+
+		if (nl > rl + 1 && nm[nl - rl - 1] == '.' && !strcasecmp(nm + nl - rl, region))
+			return true;
+	}
+	return false;
+}
+
 /*
  * An unknown "Name.Part" where other "Name.*" tags exist (an unknown region of a known tag, or
  * a sub-tag this cloud lacks, like AzureFrontDoor.FirstParty in Azure Government): suggest
@@ -93,13 +108,27 @@ static bool explain_region(const struct tag_db *db, const char *name, char *msg,
 	}
 	snprintf(top_name, sizeof(top_name), "%.*s", (int)blen, base);
 	top = tags_find(db, top_name);
-	if (top)
+	best = diag_suggest(dot + 1, parts, n);
+	if (top && !region_anywhere(db, dot + 1)) {
+		/*
+		 * No tag at all has this region: it is the region that is wrong (a --var region
+		 * mistyped), and every regional tag would say so.  Said in the same words each
+		 * time, the diagnostics print it once.
+		 */
+		snprintf(msg, msz, "no service tag in %s (cloud %s) has the region '%s'", db->path,
+			 db->cloud, dot + 1);
+		if (best) {
+			snprintf(hint, hsz, "did you mean the region '%s'?", best);
+			free(parts);
+			return true;
+		}
+	} else if (top) {
 		snprintf(msg, msz, "service tag '%s' has no region '%s' in %s (cloud %s)",
 			 top->name, dot + 1, db->path, db->cloud);
-	else
+	} else {
 		snprintf(msg, msz, "unknown service tag '%s' in %s (cloud %s)", name, db->path,
 			 db->cloud);
-	best = diag_suggest(dot + 1, parts, n);
+	}
 	if (best) {
 		snprintf(hint, hsz, "did you mean '%.*s.%s'?", (int)blen, base, best);
 	} else {

@@ -412,7 +412,13 @@ EOF
 		[ -s "$WORK/v.json" ] && [ -e "$WORK/prom/amlguard.prom" ] && break
 		sleep 0.1
 	done
+	# the lock file lives as long as its holder
+	mode=$(stat -c %a /run/amlguard/"$IF_HOST".lock)
+	printf '  %-40s %s\n' "/run/amlguard/$IF_HOST.lock" "$mode"
+	[ "$mode" = 600 ] || die "the lock file has mode $mode, expected 600"
+	[ -z "$(find /run/amlguard/"$IF_HOST".lock -perm /077)" ] || die "the lock readable by others"
 	stop_daemon
+	[ ! -e /run/amlguard/"$IF_HOST".lock ] || die "the lock file stayed after the daemon stopped"
 	while read -r f want; do
 		mode=$(stat -c %a "$f")
 		printf '  %-40s %s\n' "${f#"$WORK"/}" "$mode"
@@ -426,15 +432,14 @@ EOF
 /sys/fs/bpf/amlguard/$IF_HOST/amlg_cfg 600
 /sys/fs/bpf/amlguard/$IF_HOST/amlg_events 600
 /sys/fs/bpf/amlguard/$IF_HOST/amlg_ct 600
-/run/amlguard/$IF_HOST.lock 600
 $WORK/v.json 640
 $WORK/v.pcap 640
 $WORK/prom/amlguard.prom 644
 EOF
 	[ "$bad" -eq 0 ] || die "a file with a mode that lets others in"
 	# nothing under the pin root or the lock directory that another user may write or read
-	[ -z "$(find /sys/fs/bpf/amlguard/"$IF_HOST" /run/amlguard/"$IF_HOST".lock -perm /077)" ] ||
-		die "pins or the lock readable or writable by others"
+	[ -z "$(find /sys/fs/bpf/amlguard/"$IF_HOST" -perm /077)" ] ||
+		die "pins readable or writable by others"
 	[ -z "$(find "$WORK/prom" -name '*.tmp')" ] || die "a temporary textfile left behind"
 }
 

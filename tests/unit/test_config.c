@@ -188,6 +188,24 @@ static void test_all_errors(void **state)
 	done(&c, &d);
 }
 
+/* Two rejected sections are not one: their keys are not "set twice". */
+static void test_rejected_sections(void **state)
+{
+	struct config c;
+	struct diag d;
+
+	assert_int_equal(parse(&c, &d,
+			       "[interface bad/one]\npolicy = a.policy\n"
+			       "[interface bad/two]\npolicy = b.policy\n"
+			       "[interface eth1]\npolicy = c.policy\n"),
+			 -EINVAL);
+	assert_int_equal(d.nerrors, 2);
+	assert_string_equal(d.msgs[0].msg, "'bad/one' is not an interface name");
+	assert_string_equal(d.msgs[1].msg, "'bad/two' is not an interface name");
+	assert_int_equal(c.nifaces, 1);
+	done(&c, &d);
+}
+
 static void test_interface_without_policy(void **state)
 {
 	struct config c;
@@ -321,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_all_errors),
 		cmocka_unit_test(test_interface_without_policy),
+		cmocka_unit_test(test_rejected_sections),
 		cmocka_unit_test(test_layers),
 		cmocka_unit_test(test_listen),
 		cmocka_unit_test(test_load_file),

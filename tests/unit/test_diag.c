@@ -96,6 +96,42 @@ static void test_suggest(void **state)
 	assert_string_equal(diag_suggest("aa", tie, 3), "ac");
 	/* Nothing to choose from. */
 	assert_null(diag_suggest("tcp", protos, 0));
+	/* A tie goes to the one as long as the word: a mistyped digit, not one too many. */
+	{
+		static const char *const regions[] = { "EastUS", "EastUS2", "WestUS" };
+
+		assert_string_equal(diag_suggest("EastUS3", regions, 3), "EastUS2");
+		assert_string_equal(diag_suggest("EastU", regions, 3), "EastUS");
+	}
+}
+
+/* The same error on five lines is printed once, with the other places. */
+static void test_collapse(void **state)
+{
+	static const char text[] = "a $x\nb $x\nc $x\n";
+	struct diag d;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	const char *name;
+
+	diag_init(&d);
+	name = diag_add_source(&d, "t.policy", text, strlen(text));
+	for (unsigned i = 1; i <= 3; i++) {
+		diag_error(&d, (struct srcloc){ name, i, 3, 2 }, "undefined variable 'x'");
+		diag_hint(&d, "pass --var x=VALUE");
+	}
+	f = open_memstream(&buf, &len);
+	diag_print(&d, f);
+	fclose(f);
+	assert_string_equal(buf, "t.policy:1:3: error: undefined variable 'x'\n"
+				 "a $x\n"
+				 "  ^~\n"
+				 "  hint: pass --var x=VALUE\n"
+				 "  the same at t.policy:2:3, t.policy:3:3\n");
+	assert_int_equal(d.nerrors, 3);
+	free(buf);
+	diag_free(&d);
 }
 
 static void test_print_caret(void **state)
@@ -306,6 +342,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_edit_distance),
 		cmocka_unit_test(test_suggest),
+		cmocka_unit_test(test_collapse),
 		cmocka_unit_test(test_print_caret),
 		cmocka_unit_test(test_print_tabs),
 		cmocka_unit_test(test_print_utf8_and_edges),

@@ -39,6 +39,12 @@ static const struct {
 			"allow out tcp port 70000 to any\n" },
 	{ "one.policy", "platform off\n"
 			"allow out tcp port 70000 to any\n" },
+	{ "cloud.policy", "platform off\n"
+			  "define cloud = public\n"
+			  "allow out tcp port 443 to tag:AzureFrontDoor.FirstParty flow FD\n" },
+	{ "gov.json", "{\"changeNumber\": 1, \"cloud\": \"AzureGovernment\", \"values\": ["
+		      "{\"name\": \"AzureFrontDoor.Frontend\", \"properties\": "
+		      "{\"addressPrefixes\": [\"10.0.0.0/24\"]}}]}" },
 	{ "warn.policy", "platform off\n"
 			 "set none = { }\n"
 			 "allow out tcp port 443 to @none flow COMPUTE-HOSTS optional\n"
@@ -347,6 +353,26 @@ static void test_compile_ok(void **state)
 	free(path);
 }
 
+/* Another cloud's tag file with the policy's cloud variable left at public: say which to set. */
+static void test_cloud_hint(void **state)
+{
+	char *path = path_of("cloud.policy"), *tags = path_of("gov.json");
+	struct policy_args a;
+	struct run r;
+
+	policy_args_init(&a);
+	assert_int_equal(policy_args_opt(&a, 'p', path), 1);
+	assert_int_equal(policy_args_opt(&a, OPT_TAGS, tags), 1);
+	compile_captured(&a, false, &r);
+	assert_int_equal(r.ret, -EINVAL);
+	assert_non_null(strstr(r.err, "note: the tag file is the AzureGovernment cloud's, the "
+				      "policy's cloud variable is 'public'\n"
+				      "  hint: pass --var cloud=usgov\n"));
+	run_free(&r);
+	free(path);
+	free(tags);
+}
+
 static void test_compile_overrides(void **state)
 {
 	char *path = path_of("ok.policy");
@@ -556,6 +582,7 @@ int main(void)
 		cmocka_unit_test(test_args_mode),
 		cmocka_unit_test(test_args_getopt),
 		cmocka_unit_test(test_compile_ok),
+		cmocka_unit_test(test_cloud_hint),
 		cmocka_unit_test(test_compile_overrides),
 		cmocka_unit_test(test_compile_no_policy),
 		cmocka_unit_test(test_compile_errors_text),

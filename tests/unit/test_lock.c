@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -154,6 +155,162 @@ static void test_modes(void **state)
 	umask(old);
 }
 
+/* Nothing stays behind: the file goes with its release. */
+static void test_release_removes(void **state)
+{
+	struct iface_lock a;
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/eth8.lock", dir);
+	assert_int_equal(lock_acquire(&a, dir, "eth8", "detach", 0, NULL), 0);
+	assert_int_equal(access(path, F_OK), 0);
+	lock_release(&a);
+	assert_int_equal(access(path, F_OK), -1);
+	/* a name no interface can have is refused before it becomes a file */
+	assert_int_equal(lock_acquire(&a, dir, "averyveryverylongname", "detach", 0, NULL),
+			 -EINVAL);
+	snprintf(path, sizeof(path), "%s/averyveryverylongname.lock", dir);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/*
+ * rm of a daemon's lock file does not free the interface: a second daemon is refused, with
+ * the first one's pid, and the first one puts its file back.
+ */
+static void test_deleted_under_holder(void **state)
+{
+	struct iface_lock a, b;
+	struct lock_holder h;
+	int p[2], q[2];
+	char c, path[128];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/eth9.lock", dir);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct lock_holder hh;
+		struct iface_lock l;
+
+		if (lock_acquire(&l, dir, "eth9", AMLG_LOCK_DAEMON, 0, NULL))
+			_exit(1);
+		if (write(p[1], "x", 1) != 1 || read(q[0], &c, 1) != 1)
+			_exit(2);
+		/* the daemon's tick: its file is gone, it is put back */
+		if (lock_verify(&l, &hh) != 1 || lock_verify(&l, &hh) != 0)
+			_exit(3);
+		if (write(p[1], "y", 1) != 1)
+			_exit(4);
+		pause();
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(unlink(path), 0);
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(lock_acquire(&b, dir, "eth9", AMLG_LOCK_DAEMON, 0, &h), -EBUSY);
+	assert_int_equal(h.pid, pid);
+	assert_string_equal(h.what, AMLG_LOCK_DAEMON);
+	/* the refused one leaves the file it made: the holder's verify takes it over */
+	assert_int_equal(write(q[1], "go", 1), 1);
+	assert_int_equal(read(p[0], &c, 1), 1);
+	assert_int_equal(c, 'y');
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(lock_acquire(&b, dir, "eth9", "attach", 0, &h), -EBUSY);
+	assert_int_equal(h.pid, pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(lock_acquire(&b, dir, "eth9", AMLG_LOCK_DAEMON, 0, NULL), 0);
+	/* and the other way round: the file replaced by one that another process holds */
+	pid = fork();
+	if (pid == 0) {
+		struct iface_lock l;
+
+		unlink(path);
+		if (lock_acquire(&l, dir, "eth9", "attach", 0, NULL))
+			_exit(1);
+		if (write(p[1], "x", 1) != 1)
+			_exit(2);
+		pause();
+		_exit(0);
+	}
+	/* the child is refused while this holder lives (found through /proc/locks) */
+	{
+		int status;
+
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		assert_true(WIFEXITED(status));
+		assert_int_equal(WEXITSTATUS(status), 1);
+	}
+	a = b;
+	assert_int_equal(lock_verify(&a, &h), 1); /* deleted: put back */
+	lock_release(&a);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+}
+
+/* The file at the name held by another process: the holder learns it has lost the interface. */
+static void test_taken_over(void **state)
+{
+	char path[128], c, rec[64];
+	int p[2], q[2], fd, status;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/eth10.lock", dir);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	pid = fork();
+	if (pid == 0) {
+		struct lock_holder hh = { 0 };
+		struct iface_lock l;
+
+		if (lock_acquire(&l, dir, "eth10", AMLG_LOCK_DAEMON, 0, NULL))
+			_exit(1);
+		if (write(p[1], "x", 1) != 1 || read(q[0], &c, 1) != 1)
+			_exit(2);
+		if (lock_verify(&l, &hh) != -EBUSY)
+			_exit(3);
+		if (hh.pid != getppid() || strcmp(hh.what, "attach"))
+			_exit(4);
+		_exit(0);
+	}
+	assert_int_equal(read(p[0], &c, 1), 1);
+	/* what a careless rm and another process would do */
+	assert_int_equal(unlink(path), 0);
+	fd = open(path, O_RDWR | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(flock(fd, LOCK_EX | LOCK_NB), 0);
+	snprintf(rec, sizeof(rec), "%ld attach\n", (long)getpid());
+	assert_int_equal(write(fd, rec, strlen(rec)), (ssize_t)strlen(rec));
+	assert_int_equal(write(q[1], "go", 1), 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	close(fd);
+	unlink(path);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+}
+
+/* A lock directory someone else made, or that others can write, is refused. */
+static void test_dir_checked(void **state)
+{
+	struct iface_lock a;
+	char sub[128];
+
+	snprintf(sub, sizeof(sub), "%s/shared", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	assert_int_equal(chmod(sub, 01777), 0);
+	assert_int_equal(lock_acquire(&a, sub, "eth1", "attach", 0, NULL), -EPERM);
+	assert_int_equal(chmod(sub, 0700), 0);
+	assert_int_equal(lock_acquire(&a, sub, "eth1", "attach", 0, NULL), 0);
+	lock_release(&a);
+}
+
 static int teardown(void **state)
 {
 	char cmd[64];
@@ -165,9 +322,15 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_one_holder),     cmocka_unit_test(test_bad_names),
-		cmocka_unit_test(test_wait_and_death), cmocka_unit_test(test_cloexec),
+		cmocka_unit_test(test_one_holder),
+		cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_wait_and_death),
+		cmocka_unit_test(test_cloexec),
 		cmocka_unit_test(test_modes),
+		cmocka_unit_test(test_release_removes),
+		cmocka_unit_test(test_deleted_under_holder),
+		cmocka_unit_test(test_dir_checked),
+		cmocka_unit_test(test_taken_over),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

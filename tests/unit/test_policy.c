@@ -17,10 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../bpf/amlguard_abi.h"
 #include "compile.h"
+#include "diag.h"
 #include "policy.h"
 
 #define FIXTURES AMLG_SOURCE_DIR "/tests/unit/policies"
@@ -747,9 +749,29 @@ static void test_include_missing(void **state)
 	free(out);
 	teardown(state);
 	setup(state);
-	parse_fails("include \"inc\"\n", "t.policy:1:9: error: cannot read 'inc': Is a directory\n"
-					 "include \"inc\"\n"
-					 "        ^~~~~\n");
+	parse_fails(
+		"include \"inc\"\n",
+		"t.policy:1:9: error: cannot read 'inc': it is a directory, not a regular file\n"
+		"include \"inc\"\n"
+		"        ^~~~~\n");
+	/* a FIFO would block the parser (and the daemon's SIGHUP) forever: refused at once */
+	{
+		char fifo[64], text[128], expect[512], caret[64];
+
+		snprintf(fifo, sizeof(fifo), "/tmp/amlg-fifo-%d.policy", (int)getpid());
+		snprintf(text, sizeof(text), "include \"%s\"\n", fifo);
+		memset(caret, '~', sizeof(caret));
+		snprintf(expect, sizeof(expect),
+			 "t.policy:1:9: error: cannot read '%s': it is a FIFO, not a regular file\n"
+			 "%s        ^%.*s\n",
+			 fifo, text, (int)strlen(fifo) + 1, caret);
+		teardown(state);
+		setup(state);
+		unlink(fifo);
+		assert_int_equal(mkfifo(fifo, 0600), 0);
+		parse_fails(text, expect);
+		unlink(fifo);
+	}
 }
 
 static void test_include_cycle(void **state)
@@ -765,6 +787,108 @@ static void test_include_cycle(void **state)
 				 "        ^~~~~~~~~~~~~~~~\n");
 	free(out);
 	assert_int_equal(dg.nerrors, 1);
+}
+
+/* Doubling variables and sets stop at a limit, with the line that crosses it. */
+static void test_expansion_limits(void **state)
+{
+	char *text = malloc(1 << 16), *out;
+	size_t o = 0;
+
+	assert_non_null(text);
+	o += (size_t)sprintf(text + o, "define v0 = \"xxxxxxxx\"\n");
+	for (int i = 1; i <= 40; i++)
+		o += (size_t)sprintf(text + o, "define v%d = \"$v%d$v%d\"\n", i, i - 1, i - 1);
+	sprintf(text + o, "allow out tcp port 443 to 192.0.2.1 flow \"$v40\"\n");
+	assert_int_equal(policy_parse_string("t.policy", text, NULL, 0, &dg, &pol), -EINVAL);
+	/* v13 is 8 << 13 = 65536 bytes, the most: v14 is too long */
+	assert_int_equal(dg.nerrors, 1);
+	assert_int_equal(dg.msgs[0].loc.line, 15);
+	assert_int_equal(dg.msgs[0].loc.col, 19);
+	assert_string_equal(dg.msgs[0].msg,
+			    "'$v13' makes this value longer than 65536 bytes (65536 + 65536)");
+	teardown(state);
+	setup(state);
+	o = 0;
+	o += (size_t)sprintf(text + o, "set s0 = { 192.0.2.1, 192.0.2.2, 192.0.2.3, 192.0.2.4 }\n");
+	for (int i = 1; i <= 40; i++)
+		o += (size_t)sprintf(text + o, "set s%d = { @s%d, @s%d }\n", i, i - 1, i - 1);
+	sprintf(text + o, "allow out tcp port 443 to @s40\n");
+	assert_int_equal(policy_parse_string("t.policy", text, NULL, 0, &dg, &pol), -EINVAL);
+	out = printed();
+	/* 4 << 14 = 65536 endpoints in s14: s15 is too long */
+	assert_non_null(strstr(out, "t.policy:16:19: error: '@s14' makes this list longer than "
+				    "65536 endpoints (65536 + 65536)\n"));
+	free(out);
+	teardown(state);
+	setup(state);
+	o = 0;
+	o += (size_t)sprintf(text + o, "set s0 = { 192.0.2.1 }\n");
+	for (int i = 1; i <= 20; i++)
+		o += (size_t)sprintf(text + o, "set s%d = { @s%d }\n", i, i - 1);
+	assert_int_equal(policy_parse_string("t.policy", text, NULL, 0, &dg, &pol), -EINVAL);
+	out = printed();
+	assert_non_null(strstr(
+		out, "t.policy:17:13: error: sets nested more than 16 deep through '@s15'\n"));
+	free(out);
+	free(text);
+}
+
+/* A million errors are counted, fifty are printed, and printing is quick. */
+static void test_error_cap(void **state)
+{
+	static const char line[] = "allow out tcp port 0 to any\n";
+	size_t n = 200000, len = strlen(line);
+	char *text = malloc(n * len + 1), *out;
+	struct timespec t0, t1;
+
+	assert_non_null(text);
+	for (size_t i = 0; i < n; i++)
+		memcpy(text + i * len, line, len);
+	text[n * len] = '\0';
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(policy_parse_string("t.policy", text, NULL, 0, &dg, &pol), -EINVAL);
+	out = printed();
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	assert_int_equal(dg.nerrors, n);
+	assert_int_equal(dg.n, DIAG_MAX_MSGS);
+	/* the same words on every line: said once, with where else */
+	assert_non_null(strstr(out, "t.policy:1:20: error: port 0"));
+	assert_non_null(strstr(out, "  the same at t.policy:2:20, t.policy:3:20, t.policy:4:20, "
+				    "t.policy:5:20, t.policy:6:20 and 44 more places\n"));
+	assert_null(strstr(out, "t.policy:51:20"));
+	assert_non_null(strstr(out, "\nand 199950 more errors (not shown)\n"));
+	/* the old printer rescanned the text per message: minutes for this */
+	assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 5000);
+	free(out);
+	free(text);
+}
+
+/* A file that is not named *.policy is refused without a line of it in the messages. */
+static void test_opaque_file(void **state)
+{
+	char dir[] = "/tmp/amlg-opaque-XXXXXX", path[96], text[160], *out;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/shadow", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("root:SECRETHASH:19000:0:99999:7:::\nbin:OTHERSECRET:19000:0:99999:7:::\n", f);
+	fclose(f);
+	snprintf(text, sizeof(text), "include \"%s\"\nallow out tcp port 443 to 192.0.2.1\n", path);
+	assert_int_equal(policy_parse_string("t.policy", text, NULL, 0, &dg, &pol), -EINVAL);
+	out = printed();
+	assert_null(strstr(out, "SECRET"));
+	assert_null(strstr(out, "root"));
+	assert_non_null(strstr(out, "/shadow:1: error: not a policy file (its name does not end in "
+				    ".policy): none of its lines are shown\n"));
+	free(out);
+	out = diag_json(&dg);
+	assert_null(strstr(out, "SECRET"));
+	free(out);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void test_include_depth(void **state)
@@ -1703,6 +1827,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_include_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_include_cycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_include_depth, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expansion_limits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_error_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_opaque_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_load_missing_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_errors_reported, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recovery_inside_list, setup, teardown),

@@ -6,10 +6,14 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <dirent.h>
+#include <errno.h>
 #include <pcap/pcap.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -205,6 +209,77 @@ static void test_rotation(void **state)
 	assert_int_equal(read_back(path, 2), 3);
 }
 
+/* A link planted where the capture goes is not followed, and its target is left alone. */
+static void test_refuse_symlink(void **state)
+{
+	char path[128], target[128];
+	struct sink_pcap s;
+	struct stat st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/planted.pcap", dir);
+	snprintf(target, sizeof(target), "%s/precious", dir);
+	f = fopen(target, "w");
+	fputs("precious\n", f);
+	fclose(f);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(sink_pcap_open(&s, path), -ELOOP);
+	snprintf(path, sizeof(path), "%s/planted.pcap.gz", dir);
+	assert_int_equal(symlink(target, path), 0);
+	assert_int_equal(sink_pcap_open(&s, path), -ELOOP);
+	assert_int_equal(stat(target, &st), 0);
+	assert_int_equal(st.st_size, 9);
+}
+
+/* A device that takes nothing: the header cannot be written, the open fails. */
+static void test_dev_full(void **state)
+{
+	struct sink_pcap s;
+
+	assert_int_equal(sink_pcap_open(&s, "/dev/full"), -ENOSPC);
+}
+
+/*
+ * The disk fills up after the header (RLIMIT_FSIZE stands in for it): the writes or the
+ * close report it; a capture cut short is never a success.
+ */
+static void full_midway(const char *name)
+{
+	struct rlimit old, lim = { .rlim_cur = 4096, .rlim_max = RLIM_INFINITY };
+	char path[128];
+	struct sink_pcap s;
+	struct amlg_event ev;
+	int err = 0, cerr;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim.rlim_max = old.rlim_max;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(sink_pcap_open(&s, path), 0);
+	for (unsigned i = 0; i < 400 && !err; i++) {
+		event(&ev, (uint8_t)(i * 7), 200, 1500);
+		/* random-ish bytes, so that gzip cannot squeeze them under the limit */
+		for (unsigned j = 0; j < 200; j++)
+			ev.pkt[j] = (uint8_t)((i * 2654435761u + j * 40503u) >> 13);
+		err = sink_pcap_write(&s, &ev, T0 + i);
+	}
+	cerr = sink_pcap_close(&s);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_true(err == -EFBIG || cerr == -EFBIG);
+}
+
+static void test_full_plain(void **state)
+{
+	full_midway("full.pcap");
+}
+
+static void test_full_gzip(void **state)
+{
+	full_midway("full.pcap.gz");
+}
+
 static int setup(void **state)
 {
 	return mkdtemp(dir) ? 0 : -1;
@@ -221,9 +296,11 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain),	   cmocka_unit_test(test_gzip),
-		cmocka_unit_test(test_append),	   cmocka_unit_test(test_refuse_foreign),
-		cmocka_unit_test(test_gzip_aside), cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_plain),	       cmocka_unit_test(test_gzip),
+		cmocka_unit_test(test_append),	       cmocka_unit_test(test_refuse_foreign),
+		cmocka_unit_test(test_gzip_aside),     cmocka_unit_test(test_rotation),
+		cmocka_unit_test(test_refuse_symlink), cmocka_unit_test(test_dev_full),
+		cmocka_unit_test(test_full_plain),     cmocka_unit_test(test_full_gzip),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -347,16 +348,17 @@ static void test_unknown_names(void **state)
 {
 	explain(db_of(PUB25), "AzureMachineLearnin", "unknown service tag 'AzureMachineLearnin'",
 		"did you mean 'AzureMachineLearning'?");
-	explain(db_of(PUB25), "Storage.WestEuropa", "'Storage' has no region 'WestEuropa'",
-		"did you mean 'Storage.WestEurope'?");
-	/* An unknown region of an alias: suggest among the published tag's regions. */
-	explain(db_of(PUB25), "Keyvault.EastUS3", "'AzureKeyVault' has no region 'EastUS3'",
-		"AzureKeyVault.EastUS");
+	/* a region no tag has: the region is what is wrong, said the same for every tag */
+	explain(db_of(PUB25), "Storage.WestEuropa", "has the region 'WestEuropa'",
+		"did you mean the region 'WestEurope'?");
+	/* An unknown region of an alias: a mistyped digit is nearer than a missing one. */
+	explain(db_of(PUB25), "Keyvault.EastUS3", "has the region 'EastUS3'",
+		"did you mean the region 'EastUS2'?");
 	/* A sub-tag the cloud lacks: the other parts are listed, nothing far-fetched offered. */
 	explain(db_of(GOV25), "AzureFrontDoor.FirstParty", "(cloud AzureGovernment)",
 		"Backend, Frontend, MicrosoftSecurity");
 	explain(db_of(CHINA25), "AzureMachineLearning.EastUS2",
-		"'AzureMachineLearning' has no region 'EastUS2'", "ChinaEast");
+		"(cloud China) has the region 'EastUS2'", "ChinaEast");
 	explain(db_of(PUB25), "NoSuchTagAtAll", "unknown service tag", "amlguard tags list");
 }
 
@@ -527,6 +529,96 @@ static void test_gzip_and_bom(void **state)
 	assert_null(db);
 }
 
+/*
+ * A small gzip that inflates to far more than any tag file, and one within the size bound
+ * with more prefixes than any: both refused, and quickly, not after gigabytes.  A corrupt
+ * stream says so, and a FIFO is refused at once.
+ */
+static void test_hostile_files(void **state)
+{
+	static const char head[] = "{\"changeNumber\":1,\"cloud\":\"Public\",\"values\":[{\"name\":"
+				   "\"X\",\"properties\":{\"addressPrefixes\":[";
+	char path[256], *blank = calloc(1, 1 << 20);
+	struct tag_db *db = NULL;
+	struct tag_error e;
+	gzFile gz;
+	FILE *f;
+
+	assert_non_null(blank);
+	memset(blank, ' ', 1 << 20);
+	snprintf(path, sizeof(path), "%s/bomb.json.gz", tmpdir);
+	gz = gzopen(path, "wb9");
+	assert_non_null(gz);
+	gzputs(gz, head);
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(gzwrite(gz, blank, 1 << 20), 1 << 20);
+	gzputs(gz, "]}}]}");
+	gzclose(gz);
+	assert_int_equal(tags_load(path, &db, &e), -EFBIG);
+	assert_string_equal(e.msg, "larger than 32 MiB: not a service-tag file");
+	free(blank);
+	snprintf(path, sizeof(path), "%s/many.json.gz", tmpdir);
+	gz = gzopen(path, "wb1");
+	assert_non_null(gz);
+	gzputs(gz, head);
+	for (unsigned i = 0; i < 1000001; i++)
+		gzprintf(gz, "%s\"10.%u.%u.%u/32\"", i ? "," : "", (i >> 16) & 255, (i >> 8) & 255,
+			 i & 255);
+	gzputs(gz, "]}}]}");
+	gzclose(gz);
+	assert_int_equal(tags_load(path, &db, &e), -EFBIG);
+	assert_non_null(strstr(e.msg, "1000001 prefixes, more than 1000000"));
+	snprintf(path, sizeof(path), "%s/corrupt.json.gz", tmpdir);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	fwrite("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbagegarbage", 1, 24, f);
+	fclose(f);
+	assert_int_equal(tags_load(path, &db, &e), -EINVAL);
+	assert_string_equal(e.msg, "corrupt gzip data: invalid block type");
+	snprintf(path, sizeof(path), "%s/fifo.json", tmpdir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(tags_load(path, &db, &e), -EINVAL);
+	assert_string_equal(e.msg, "cannot read it: it is a FIFO, not a regular file");
+	assert_null(db);
+}
+
+/* Generated: a region no tag has, one another tag has, and the tie a mistyped digit makes. */
+static void test_region_messages(void **state)
+{
+	static const char text[] =
+		"{\"changeNumber\": 1, \"cloud\": \"Public\", \"values\": ["
+		"{\"name\": \"Storage\", \"properties\": {\"addressPrefixes\": [\"10.0.0.0/24\"]}},"
+		"{\"name\": \"Storage.EastUS\", \"properties\": {\"addressPrefixes\": [\"10.0.0.0/26\"]}},"
+		"{\"name\": \"Storage.EastUS2\", \"properties\": {\"addressPrefixes\": [\"10.0.0.64/26\"]}},"
+		"{\"name\": \"Sql\", \"properties\": {\"addressPrefixes\": [\"10.1.0.0/24\"]}},"
+		"{\"name\": \"Sql.EastUS\", \"properties\": {\"addressPrefixes\": [\"10.1.0.0/26\"]}},"
+		"{\"name\": \"Sql.WestUS\", \"properties\": {\"addressPrefixes\": [\"10.1.0.64/26\"]}}"
+		"]}";
+	char path[256], msg[512], hint[512];
+	struct tag_db *db = NULL;
+	struct tag_error e;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/regions.json", tmpdir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	assert_int_equal(tags_load(path, &db, &e), 0);
+	/* no tag has EastUS3: the same words for every tag, and the region it most likely is */
+	tags_explain_unknown(db, "Storage.EastUS3", msg, sizeof(msg), hint, sizeof(hint));
+	assert_non_null(strstr(msg, "(cloud Public) has the region 'EastUS3'"));
+	assert_string_equal(hint, "did you mean the region 'EastUS2'?");
+	tags_explain_unknown(db, "Sql.EastUS3", msg, sizeof(msg), hint, sizeof(hint));
+	assert_non_null(strstr(msg, "(cloud Public) has the region 'EastUS3'"));
+	assert_string_equal(hint, "did you mean the region 'EastUS'?");
+	/* EastUS2 exists, just not for Sql */
+	tags_explain_unknown(db, "Sql.EastUS2", msg, sizeof(msg), hint, sizeof(hint));
+	assert_non_null(strstr(msg, "service tag 'Sql' has no region 'EastUS2'"));
+	assert_string_equal(hint, "did you mean 'Sql.EastUS'?");
+	tags_free(db);
+}
+
 /* ---- the resolver inside the compiler */
 
 static struct compiled *compile_with(const char *text, const struct tag_db *db, struct diag *d,
@@ -582,7 +674,7 @@ static void test_resolver(void **state)
 	assert_int_equal(d.nerrors, 1);
 	assert_int_equal(d.msgs[0].loc.line, 2);
 	assert_int_equal(d.msgs[0].loc.col, 18);
-	assert_non_null(strstr(d.msgs[0].msg, "'AzureKeyVault' has no region 'Nowhere'"));
+	assert_non_null(strstr(d.msgs[0].msg, "has the region 'Nowhere'"));
 	assert_non_null(d.msgs[0].hint);
 	policy_free(p);
 	diag_free(&d);
@@ -813,7 +905,7 @@ static void test_udr(void **state)
 	assert_int_equal(udr_plan(p, db_of(CHINA25), false, &u, msg, sizeof(msg), hint,
 				  sizeof(hint)),
 			 -EINVAL);
-	assert_non_null(strstr(msg, "no region 'WestEurope'"));
+	assert_non_null(strstr(msg, "region 'WestEurope'"));
 	policy_free(p);
 	diag_free(&d);
 	prefix_list_free(&batch);
@@ -894,6 +986,8 @@ int main(void)
 		cmocka_unit_test(test_broken_files),
 		cmocka_unit_test(test_az_cli_shape),
 		cmocka_unit_test(test_gzip_and_bom),
+		cmocka_unit_test(test_hostile_files),
+		cmocka_unit_test(test_region_messages),
 		cmocka_unit_test(test_resolver),
 		cmocka_unit_test(test_open_for_policy),
 		cmocka_unit_test(test_diff),

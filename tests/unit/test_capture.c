@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* What the capture reader says of files that are no capture: each named for what it is. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../user/capture.h"
+
+static char dir[] = "/tmp/amlg-capture-XXXXXX";
+
+static void write_bytes(const char *path, const void *p, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	fclose(f);
+}
+
+static void refused(const char *path, int want, const char *msg)
+{
+	struct capture *c = NULL;
+	char err[512] = "";
+	char expect[512];
+
+	assert_int_equal(capture_open(path, &c, err, sizeof(err)), want);
+	assert_null(c);
+	snprintf(expect, sizeof(expect), "%s: %s", path, msg);
+	assert_string_equal(err, expect);
+}
+
+static void test_not_captures(void **state)
+{
+	static const unsigned char bad_gz[] =
+		"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03garbagegarbage";
+	char path[128];
+
+	/* a device that never ends was "an empty file" */
+	refused("/dev/zero", -EINVAL, "a character device, not a capture file");
+	refused(dir, -EISDIR, "a directory, not a capture file");
+	/* a corrupt gzip stream was "No such file or directory" (a stale errno) */
+	snprintf(path, sizeof(path), "%s/bad.pcap.gz", dir);
+	write_bytes(path, bad_gz, sizeof(bad_gz) - 1);
+	refused(path, -EINVAL, "corrupt gzip data: invalid block type");
+	snprintf(path, sizeof(path), "%s/empty.pcap", dir);
+	write_bytes(path, "", 0);
+	refused(path, -EINVAL, "empty file, not a capture");
+}
+
+static int setup(void **state)
+{
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_not_captures),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
