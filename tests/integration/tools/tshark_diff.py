@@ -24,8 +24,11 @@ The model, in the words of the README and amlguard(8):
   - ARP, and frames that are not IP, are one flow each (no addresses);
   - bytes are the capture's lengths less the Linux cooked or BSD loopback pseudo-header.
 
-Usage: tshark_diff.py --amlguard BIN --policy P --known FILE [--local-extra CIDR,...]
-                      [--work DIR] CAPTURE...
+Usage: tshark_diff.py --amlguard BIN --policy P --known FILE --marker PCAP [--local CIDR,...]
+                      [--work DIR] [--one-by-one] CAPTURE...
+--local adds to the first IPv4 and IPv6 source of every capture, which are local too; one
+"check --each" judges all captures with that --local.  tshark reads them all in one run, merged
+with mergecap, a marker frame (ethertype 0x88b5) between two captures.
 Exit status: 0 agreement (up to the listed differences), 1 disagreement, 2 a tool failed.
 """
 import argparse
