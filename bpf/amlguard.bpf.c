@@ -639,6 +639,7 @@ static long batch_one(__u32 i, struct batch_ctx *bc)
 	out->dport = pkt->dport;
 	out->vlan[0] = pkt->vlan[0];
 	out->vlan[1] = pkt->vlan[1];
+	out->nvlan = pkt->nvlan;
 	out->dir = r.dir;
 	out->foreign = r.foreign;
 	__builtin_memcpy(out->saddr, pkt->saddr, 16);

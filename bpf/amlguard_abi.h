@@ -354,12 +354,13 @@ struct amlg_event {
 	__u16 rule; /* the rule that matched the address but not the port, or AMLG_RULE_NONE */
 	__u16 sport;
 	__u16 dport;
-	__u16 vlan[2]; /* outer, inner; 0 = none */
+	__u16 vlan[2]; /* outer, inner: the IDs of the first nvlan tags */
 	__u8 icmp_type;
 	__u8 icmp_code;
 	__u16 cap_len; /* bytes of the packet in pkt[] */
 	__u8 slot;
-	__u8 pad[3];
+	__u8 nvlan; /* VLAN tags read: 0, 1 or 2 (VLAN ID 0 is a tag too) */
+	__u8 pad[2];
 	__u8 saddr[16];
 	__u8 daddr[16];
 	__u64 learned_name; /* the remote address was learned from DNS for this name (hash), or 0 */
@@ -482,10 +483,11 @@ struct amlg_batch_res {
 	__u8 frag;
 	__u16 sport;
 	__u16 dport;
-	__u16 vlan[2];
+	__u16 vlan[2]; /* the IDs of the first nvlan tags, outer first */
 	__u8 dir; /* the direction it was judged in */
 	__u8 foreign; /* AMLG_DIR_AUTO found neither address local: not judged */
-	__u16 pad;
+	__u8 nvlan; /* VLAN tags read: 0, 1 or 2 (VLAN ID 0 is a tag too) */
+	__u8 pad;
 	__u8 saddr[16];
 	__u8 daddr[16];
 };

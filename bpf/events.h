@@ -93,7 +93,8 @@ static __always_inline int event_emit(struct __sk_buff *skb, const struct amlg_b
 	ev->icmp_code = pkt->icmp_code;
 	ev->slot = ei->slot;
 	ev->learned_name = ei->learned_name;
-	ev->pad[0] = ev->pad[1] = ev->pad[2] = 0;
+	ev->nvlan = pkt->nvlan;
+	ev->pad[0] = ev->pad[1] = 0;
 	__builtin_memcpy(ev->saddr, pkt->saddr, 16);
 	__builtin_memcpy(ev->daddr, pkt->daddr, 16);
 	cap = bp ? bp->cap : len;

@@ -77,7 +77,8 @@ struct amlg_pkt {
 	__u8 quoted; /* an ICMP error quoting a packet: q_* are valid */
 	__u8 q_proto;
 	__u16 q_sport, q_dport;
-	__u16 pad;
+	__u8 nvlan; /* VLAN tags read (vlan[] holds their IDs, 0 being one) */
+	__u8 pad;
 	__u8 saddr[16];
 	__u8 daddr[16];
 	__u8 q_saddr[16];
@@ -329,38 +330,47 @@ static __always_inline int ipv6_is_ext(__u8 nh)
 static __always_inline int parse_ipv6(struct cursor *c, __u32 off, struct amlg_pkt *pkt)
 {
 	struct ipv6hdr *ip6 = CUR_PTR(c, off, sizeof(*ip6));
-	__u32 plen;
+	__u32 plen, end;
 	__u8 nh;
 
 	if (!ip6 || ip6->version != 6)
 		return PARSE_MALFORMED;
 	plen = bpf_ntohs(ip6->payload_len);
-	/*
-	 * Payload length 0: a jumbogram (RFC 2675, hop-by-hop header follows), a BIG TCP
-	 * super-packet (longer than 64 KiB) or an empty payload; anything else does not add up.
-	 */
 	if (plen && off + sizeof(*ip6) + plen > c->len)
 		return PARSE_MALFORMED;
-	if (!plen && ip6->nexthdr != IPPROTO_HOPOPTS && c->len - off - sizeof(*ip6) != 0 &&
-	    c->len - off - sizeof(*ip6) <= 0xffff)
-		return PARSE_MALFORMED;
 	pkt->family = 6;
-	pkt->l3_end = plen ? off + sizeof(*ip6) + plen : 0;
 	copy_addr6(pkt->saddr, &ip6->saddr);
 	copy_addr6(pkt->daddr, &ip6->daddr);
+	/*
+	 * Payload length 0: a jumbogram (RFC 2675, a hop-by-hop header follows) or a BIG TCP
+	 * super-packet (more than 64 KiB follow the header), whose length is the frame's; else
+	 * an empty payload, and what follows the header is the link's padding (Ethernet pads
+	 * frames to 60 bytes), as it is after any IP packet shorter than its frame.
+	 */
+	if (plen)
+		pkt->l3_end = off + sizeof(*ip6) + plen;
+	else if (ip6->nexthdr != IPPROTO_HOPOPTS && c->len - off - sizeof(*ip6) <= 0xffff)
+		pkt->l3_end = off + sizeof(*ip6);
 	nh = ip6->nexthdr;
 	off += sizeof(*ip6);
+	end = pkt->l3_end ? pkt->l3_end : c->len;
 
+	/*
+	 * pkt->proto follows the walk: a packet refused inside the chain is reported with the
+	 * last Next Header reached (the header that could not be read, or the one past the bound).
+	 */
 	for (int i = 0; i < AMLG_MAX_EXTHDRS; i++) {
 		__u8 *h;
 
+		pkt->proto = nh;
 		if (!ipv6_is_ext(nh))
 			break;
 		/* Hop-by-hop options are only valid right after the fixed header. */
 		if (nh == IPPROTO_HOPOPTS && i)
 			return PARSE_MALFORMED;
+		/* every header lies inside the IP packet, none in the frame's padding */
 		h = CUR_PTR(c, off, 8);
-		if (!h)
+		if (!h || off + 8 > end)
 			return PARSE_MALFORMED;
 		if (nh == IPPROTO_FRAGMENT) {
 			__u16 fo = bpf_ntohs(*(__u16 *)(h + 2));
@@ -380,15 +390,15 @@ static __always_inline int parse_ipv6(struct cursor *c, __u32 off, struct amlg_p
 			nh = h[0];
 			off += ((__u32)h[1] + 1) * 8;
 		}
-		if (off > AMLG_MAX_HDR_OFF)
+		if (off > AMLG_MAX_HDR_OFF || off > end)
 			return PARSE_MALFORMED;
 		if (pkt->frag == FRAG_LATER)
 			break;
 	}
+	pkt->proto = nh;
 	/* A chain longer than the bound: not parsed, so not classified. */
 	if (ipv6_is_ext(nh) && pkt->frag != FRAG_LATER)
 		return PARSE_MALFORMED;
-	pkt->proto = nh;
 	pkt->l4_off = off;
 	return PARSE_L4;
 }
@@ -421,8 +431,10 @@ static __always_inline int parse_packet(struct cursor *c, __u16 vlan_tci, int vl
 		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
 			break;
 		/* A third tag (offloaded ones included) is deeper than we classify. */
-		if (nvlan >= AMLG_MAX_VLANS)
+		if (nvlan >= AMLG_MAX_VLANS) {
+			pkt->nvlan = (__u8)nvlan;
 			return PARSE_MALFORMED;
+		}
 		tag = CUR_PTR(c, off, 4);
 		if (!tag)
 			return PARSE_MALFORMED;
@@ -434,6 +446,7 @@ static __always_inline int parse_packet(struct cursor *c, __u16 vlan_tci, int vl
 		proto = tag[1];
 		off += 4;
 	}
+	pkt->nvlan = (__u8)nvlan;
 	if (proto == bpf_htons(ETH_P_ARP))
 		return PARSE_LINK;
 	if (proto == bpf_htons(ETH_P_IP))

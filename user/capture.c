@@ -31,6 +31,7 @@ struct capture {
 	long size; /* bytes of the file */
 	int linktype;
 	uint64_t number;
+	uint64_t next_off; /* classic pcap: the file offset of the next record (0: pcapng) */
 	uint8_t *frame;
 	char err[PCAP_ERRBUF_SIZE + 320];
 	char trunc[PCAP_ERRBUF_SIZE + 320];
@@ -172,6 +173,8 @@ int capture_open(const char *path, struct capture **out, char *err, size_t errsz
 	}
 	c->f = NULL; /* pcap_close() closes it */
 	c->linktype = pcap_datalink(c->p);
+	if (pcap_major_version(c->p) == 2)
+		c->next_off = 24; /* past the file header */
 	if (!supported(c->linktype)) {
 		snprintf(err, errsz, "%s: link type %s (%d) is not supported", path,
 			 pcap_datalink_val_to_name(c->linktype) ?: "unknown", c->linktype);
@@ -228,7 +231,7 @@ static void to_ethernet(struct capture *c, const uint8_t *d, uint32_t cap, uint3
 	case DLT_EN10MB:
 		p->frame = d;
 		p->cap = cap;
-		p->len = len;
+		p->len = p->wire_len = len;
 		return;
 	case DLT_LINUX_SLL:
 		hdr = 16;
@@ -257,6 +260,7 @@ static void to_ethernet(struct capture *c, const uint8_t *d, uint32_t cap, uint3
 	p->cap = cap - hdr + ETH_HLEN;
 	/* a wire length near 4 GiB must not wrap around below the captured length */
 	len = len >= hdr ? len - hdr : 0;
+	p->wire_len = len;
 	p->len = (len < UINT32_MAX - ETH_HLEN ? len : UINT32_MAX - ETH_HLEN) + ETH_HLEN;
 }
 
@@ -280,12 +284,19 @@ int capture_next(struct capture *c, struct capture_pkt *p)
 		if (c->gzerr[0])
 			snprintf(c->err, sizeof(c->err), "%s: packet %llu: corrupt gzip data: %s",
 				 c->path, (unsigned long long)c->number + 1, c->gzerr);
+		else if (c->next_off)
+			snprintf(c->err, sizeof(c->err),
+				 "%s: packet %llu (record at byte %llu): %s", c->path,
+				 (unsigned long long)c->number + 1, (unsigned long long)c->next_off,
+				 msg);
 		else
 			snprintf(c->err, sizeof(c->err), "%s: packet %llu: %s", c->path,
 				 (unsigned long long)c->number + 1, msg);
 		return -EINVAL;
 	}
 	c->number++;
+	if (c->next_off)
+		c->next_off += 16 + h->caplen;
 	if (h->caplen > FRAME_MAX - ETH_HLEN) {
 		snprintf(c->err, sizeof(c->err),
 			 "%s: packet %llu: captured length %u is impossible", c->path,

@@ -18,6 +18,7 @@ struct capture_pkt {
 	const uint8_t *frame; /* valid until the next capture_next() */
 	uint32_t cap; /* bytes at frame */
 	uint32_t len; /* wire length (with the synthesized Ethernet header, if any) */
+	uint32_t wire_len; /* what was on the wire: len less a synthesized or pseudo-header */
 	uint64_t ts_ns; /* wall-clock time */
 	uint64_t number; /* 1-based packet number in the file */
 	const uint8_t *orig; /* the packet as stored, and its length, for writing it out again */
@@ -27,8 +28,8 @@ struct capture_pkt {
 /* 0, or -errno with a message naming the file in err. */
 int capture_open(const char *path, struct capture **out, char *err, size_t errsz);
 /*
- * 1: a packet; 0: the end; -EINVAL: a corrupt file (message in capture_error(), naming the
- * packet).  A last packet cut short by the end of the file ends the capture (0) and is reported
+ * 1: a packet; 0: the end; -EINVAL: a corrupt record (message in capture_error(), naming the
+ * packet and, in a pcap file, the record's byte offset).  A last packet cut short by the end of the file ends the capture (0) and is reported
  * by capture_truncated().
  */
 int capture_next(struct capture *c, struct capture_pkt *p);

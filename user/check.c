@@ -22,6 +22,8 @@ int check_init(struct check_report *r, const struct compiled *c)
 void check_free(struct check_report *r)
 {
 	free(r->flows);
+	free(r->error);
+	free(r->truncated);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -36,11 +38,12 @@ static uint64_t flow_hash(const struct check_flow *k)
 {
 	uint64_t h = (uint64_t)k->family | (uint64_t)k->proto << 8 | (uint64_t)k->reason_key << 16 |
 		     (uint64_t)k->lport << 24 | (uint64_t)k->rport << 40;
-	uint64_t w[4];
+	uint64_t w[5];
 
 	memcpy(w, k->laddr, 16);
 	memcpy(w + 2, k->raddr, 16);
-	for (int i = 0; i < 4; i++)
+	w[4] = (uint64_t)k->nvlan | (uint64_t)k->vlan[0] << 8 | (uint64_t)k->vlan[1] << 24;
+	for (int i = 0; i < 5; i++)
 		h = mix(h, w[i]);
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ull;
@@ -50,8 +53,9 @@ static uint64_t flow_hash(const struct check_flow *k)
 static bool same_key(const struct check_flow *a, const struct check_flow *b)
 {
 	return a->family == b->family && a->proto == b->proto && a->reason_key == b->reason_key &&
-	       a->lport == b->lport && a->rport == b->rport && !memcmp(a->laddr, b->laddr, 16) &&
-	       !memcmp(a->raddr, b->raddr, 16);
+	       a->lport == b->lport && a->rport == b->rport && a->nvlan == b->nvlan &&
+	       a->vlan[0] == b->vlan[0] && a->vlan[1] == b->vlan[1] &&
+	       !memcmp(a->laddr, b->laddr, 16) && !memcmp(a->raddr, b->raddr, 16);
 }
 
 static struct check_flow *slot_for(struct check_flow *v, size_t cap, const struct check_flow *k)
@@ -80,12 +84,18 @@ static int grow(struct check_report *r)
 	return 0;
 }
 
-/* The key: the flow from the protected side, ports only for those that have them. */
+/*
+ * The key: the flow from the protected side, ports (or the ICMP echo identifier) only for those
+ * that have them, on the VLANs the packet had: the same addresses on two VLANs are two flows.
+ */
 static void key_of(const struct amlg_batch_res *res, struct check_flow *k)
 {
 	bool out = res->dir == AMLG_DIR_OUT;
 
 	memset(k, 0, sizeof(*k));
+	k->nvlan = res->nvlan < 2 ? res->nvlan : 2;
+	for (int i = 0; i < k->nvlan; i++)
+		k->vlan[i] = res->vlan[i];
 	k->family = res->family;
 	k->proto = res->family ? res->proto : 0;
 	if (res->verdict == AMLG_VERDICT_VIOLATION &&
@@ -99,6 +109,15 @@ static void key_of(const struct amlg_batch_res *res, struct check_flow *k)
 		k->lport = out ? res->sport : res->dport;
 		k->rport = out ? res->dport : res->sport;
 	}
+}
+
+static bool is_echo(const struct amlg_batch_res *res)
+{
+	if (res->proto == AMLG_PROTO_ICMP)
+		return res->icmp_type == 0 || res->icmp_type == 8;
+	if (res->proto == AMLG_PROTO_ICMPV6)
+		return res->icmp_type == 128 || res->icmp_type == 129;
+	return false;
 }
 
 int check_add(struct check_report *r, const struct amlg_batch_res *res, uint32_t len,
@@ -140,8 +159,7 @@ int check_add(struct check_report *r, const struct amlg_batch_res *res, uint32_t
 		f->reason = res->reason;
 		f->match = res->match;
 		f->rule = res->rule;
-		f->vlan[0] = res->vlan[0];
-		f->vlan[1] = res->vlan[1];
+		f->echo = is_echo(res) && !k.reason_key;
 		f->first_ts = ts_ns;
 		f->first_number = number;
 	} else if (viol && f->verdict != AMLG_VERDICT_VIOLATION) {
@@ -211,15 +229,24 @@ static void endpoint(const struct check_flow *f, bool src, char *buf, size_t sz)
 	const uint8_t *addr = src ? f->saddr : f->daddr;
 	uint16_t port = src ? f->sport : f->dport;
 
+	int n;
+
 	if (!f->family) {
-		snprintf(buf, sz, "-");
-		return;
+		n = snprintf(buf, sz, "-");
+	} else {
+		addr_str(f->family, addr, a, sizeof(a));
+		if (ported(f->proto) && !f->reason_key)
+			n = snprintf(buf, sz, f->family == 6 ? "[%s]:%u" : "%s:%u", a, port);
+		else if (f->echo && src)
+			n = snprintf(buf, sz, "%s id %u", a, port);
+		else
+			n = snprintf(buf, sz, "%s", a);
 	}
-	addr_str(f->family, addr, a, sizeof(a));
-	if (ported(f->proto) && !f->reason_key)
-		snprintf(buf, sz, f->family == 6 ? "[%s]:%u" : "%s:%u", a, port);
-	else
-		snprintf(buf, sz, "%s", a);
+	/* the source's VLANs: "vlan 100", "vlan 100.200" */
+	if (src && f->nvlan && n > 0 && (size_t)n < sz)
+		n += snprintf(buf + n, sz - (size_t)n, " vlan %u", f->vlan[0]);
+	if (src && f->nvlan > 1 && n > 0 && (size_t)n < sz)
+		snprintf(buf + n, sz - (size_t)n, ".%u", f->vlan[1]);
 }
 
 /* Packets and flows per flow ID, in rule order. */
@@ -271,7 +298,7 @@ void check_print(const struct check_report *r, FILE *f)
 	const struct check_flow **v = sorted(r);
 	size_t nviol = check_violating_flows(r), nu;
 	struct flow_use *u;
-	char src[64], dst[64], p[8], ts[48];
+	char src[80], dst[80], p[8], ts[48];
 	int section = -1;
 
 	if (!v)
@@ -341,9 +368,10 @@ static json_t *flow_json(const struct check_report *r, const struct check_flow *
 	char p[8], t1[48], t2[48];
 	json_t *o = json_object(), *vlan = json_array();
 
-	for (int i = 0; i < 2; i++)
-		if (fl->vlan[i])
-			json_array_append_new(vlan, json_integer(fl->vlan[i]));
+	for (int i = 0; i < fl->nvlan; i++)
+		json_array_append_new(vlan, json_integer(fl->vlan[i]));
+	if (r->capture)
+		json_object_set_new(o, "capture", json_string(r->capture));
 	json_object_set_new(o, "dir", json_string(fl->dir == AMLG_DIR_OUT ? "out" : "in"));
 	json_object_set_new(o, "proto",
 			    fl->family ? json_string(l4_str(fl->proto, p, sizeof(p))) :
@@ -352,6 +380,7 @@ static json_t *flow_json(const struct check_report *r, const struct check_flow *
 	json_object_set_new(o, "sport", port ? json_integer(fl->sport) : json_null());
 	json_object_set_new(o, "dst", addr_json(fl, fl->daddr));
 	json_object_set_new(o, "dport", port ? json_integer(fl->dport) : json_null());
+	json_object_set_new(o, "icmp_id", fl->echo ? json_integer(fl->sport) : json_null());
 	json_object_set_new(o, "vlan", vlan);
 	json_object_set_new(o, "verdict", json_string(viol ? "violation" : "allow"));
 	json_object_set_new(o, "reason", viol ? json_string(reason_str(fl->reason)) : json_null());
@@ -409,6 +438,10 @@ void check_print_json(const struct check_report *r, FILE *f)
 	json_object_set_new(s, "last_ts",
 			    r->packets ? json_string(time_str(r->last_ts, t2, sizeof(t2))) :
 					 json_null());
+	json_object_set_new(s, "error", r->error ? json_string(r->error) : json_null());
+	json_object_set_new(s, "truncated", r->truncated ? json_string(r->truncated) : json_null());
+	if (r->capture)
+		json_object_set_new(s, "capture", json_string(r->capture));
 	dump_line(json_pack("{s:o}", "summary", s), f);
 	free(v);
 }

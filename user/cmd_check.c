@@ -15,19 +15,23 @@
 #include "log.h"
 #include "sink_pcap.h"
 
-enum { OPT_LOCAL = OPT_FIRST_FREE, OPT_WRITE, OPT_NO_PROGRESS };
+enum { OPT_LOCAL = OPT_FIRST_FREE, OPT_WRITE, OPT_NO_PROGRESS, OPT_EACH };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: amlguard check -p POLICY --local CIDR[,CIDR...] [--tags FILE]\n"
 		"                      [--var NAME=VALUE]... [--write-violations FILE.pcap[.gz]]\n"
-		"                      [--ct-size N] [--no-progress] [-j] CAPTURE...\n\n"
+		"                      [--ct-size N] [--each] [--no-progress] [-j] CAPTURE...\n\n"
 		"Runs every packet of the captures (pcap, pcapng, gzip-compressed or not; Ethernet,\n"
 		"Linux cooked v1/v2, raw IP or BSD loopback) through the datapath that runs live, in\n"
 		"packet order, so connection tracking carries across the capture as it would live.\n"
 		"--local names the protected side: a packet from it is \"out\", one to it is \"in\",\n"
 		"one between two other addresses is not judged.\n"
+		"--each judges every capture on its own (connection tracking and fragments start\n"
+		"afresh) and reports each: one policy load for many captures.\n"
+		"A corrupt record ends its capture: what came before it is reported, the record is\n"
+		"named, and the exit status is 2.\n"
 		"Exit status: 0 no violations, 1 violations, 2 error.\n");
 }
 
@@ -38,8 +42,10 @@ struct run {
 	struct sink_pcap *viol;
 	struct amlg_batch_res res[AMLG_BATCH_MAX];
 	uint64_t number[AMLG_BATCH_MAX];
+	uint32_t wire[AMLG_BATCH_MAX]; /* what was on the wire (the batch has Ethernet frames) */
 	size_t n;
 	bool progress;
+	bool opened; /* check_file(): the capture could be opened */
 };
 
 static int parse_local(const char *arg, struct prefix_list *l)
@@ -66,7 +72,7 @@ static int flush(struct run *r)
 	for (size_t i = 0; i < r->n && !err; i++) {
 		const struct amlg_batch_hdr *h = batch_hdr(&r->b, i);
 
-		err = check_add(&r->rep, &r->res[i], h->len, h->ts_ns, r->number[i]);
+		err = check_add(&r->rep, &r->res[i], r->wire[i], h->ts_ns, r->number[i]);
 		if (!err && r->viol && r->res[i].verdict == AMLG_VERDICT_VIOLATION &&
 		    !r->res[i].foreign) {
 			err = sink_pcap_write_raw(r->viol, h->ts_ns, batch_data(&r->b, i), h->cap,
@@ -87,6 +93,11 @@ static void show_progress(const char *path, struct capture *c, uint64_t n, bool 
 		done ? "\n" : "");
 }
 
+/*
+ * Judge one capture's packets into r->rep.  A capture that cannot be opened, or a corrupt
+ * record (after the packets before it were judged), leaves its message in r->rep.error and
+ * returns -EINVAL (r->opened says which); other errors are the datapath's.
+ */
 static int check_file(struct run *r, const char *path)
 {
 	struct capture *c;
@@ -95,11 +106,14 @@ static int check_file(struct run *r, const char *path)
 	uint64_t count = 0, last_shown = 0;
 	int ret;
 
+	r->opened = false;
 	ret = capture_open(path, &c, err, sizeof(err));
 	if (ret) {
-		pr_err("%s", err);
-		return ret;
+		free(r->rep.error);
+		r->rep.error = strdup(err);
+		return r->rep.error ? -EINVAL : -ENOMEM;
 	}
+	r->opened = true;
 	while ((ret = capture_next(c, &p)) == 1) {
 		uint8_t *dst = batch_add(&r->b, p.ts_ns, p.len, p.cap, AMLG_DIR_AUTO);
 
@@ -114,20 +128,92 @@ static int check_file(struct run *r, const char *path)
 			dst = batch_add(&r->b, p.ts_ns, p.len, p.cap, AMLG_DIR_AUTO);
 		}
 		memcpy(dst, p.frame, batch_hdr(&r->b, r->n)->cap);
+		r->wire[r->n] = p.wire_len;
 		r->number[r->n++] = p.number;
 		count++;
 	}
-	if (ret == 0)
+	if (ret == -EINVAL) {
+		/* a corrupt record: the packets before it are judged and reported */
+		free(r->rep.error);
+		r->rep.error = strdup(capture_error(c));
+		ret = flush(r) ?: (r->rep.error ? -EINVAL : -ENOMEM);
+	} else if (ret == 0) {
 		ret = flush(r);
+	}
 	if (r->progress)
 		show_progress(path, c, count, true);
-	if (ret == -EINVAL)
-		pr_err("%s", capture_error(c));
-	else if (ret == 0 && capture_truncated(c))
+	if (ret == 0 && capture_truncated(c)) {
 		pr_warn("%s (the capture ends inside it; %llu packets before it were checked)",
 			capture_truncated(c), (unsigned long long)count);
+		free(r->rep.truncated);
+		r->rep.truncated = strdup(capture_truncated(c));
+	}
 	capture_close(c);
 	return ret;
+}
+
+static void report(struct run *r)
+{
+	if (json_output) {
+		check_print_json(&r->rep, stdout);
+	} else {
+		if (r->rep.capture)
+			printf("== %s\n", r->rep.capture);
+		check_print(&r->rep, stdout);
+	}
+	fflush(stdout);
+	if (r->rep.error)
+		pr_err("%s", r->rep.error);
+}
+
+/*
+ * All captures into one report, in order (connection tracking carries across them).  A capture
+ * that cannot be opened stops it before any report; a corrupt record stops it after the report
+ * of what came before.  0, 1 (violations), or -errno.
+ */
+static int check_all(struct run *r, char **paths, int n)
+{
+	int err = 0;
+
+	for (int i = 0; i < n && !err; i++)
+		err = check_file(r, paths[i]);
+	if (err && !(err == -EINVAL && r->opened)) {
+		if (r->rep.error)
+			pr_err("%s", r->rep.error);
+		return err;
+	}
+	report(r);
+	return err ?: check_violating_flows(&r->rep) ? 1 : 0;
+}
+
+/*
+ * --each: every capture judged from a fresh state and reported on its own; one that cannot be
+ * read is reported (with what came before a corrupt record) and the others still run.
+ */
+static int check_each(struct run *r, const struct compiled *c, char **paths, int n)
+{
+	bool failed = false, viol = false;
+	int err = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (i) {
+			check_free(&r->rep);
+			err = check_init(&r->rep, c) ?: offline_forget(&r->o);
+			if (err) {
+				pr_err("check: cannot start afresh for %s: %s", paths[i],
+				       strerror(-err));
+				return err;
+			}
+		}
+		r->rep.capture = paths[i];
+		err = check_file(r, paths[i]);
+		if (err && err != -EINVAL)
+			return err;
+		failed |= err != 0;
+		report(r);
+		viol |= check_violating_flows(&r->rep) != 0;
+	}
+	return failed ? -EINVAL : viol ? 1 : 0;
 }
 
 int do_check(int argc, char **argv)
@@ -137,6 +223,7 @@ int do_check(int argc, char **argv)
 		{ "write-violations", required_argument, NULL, OPT_WRITE },
 		{ "ct-size", required_argument, NULL, OPT_CT_SIZE },
 		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+		{ "each", no_argument, NULL, OPT_EACH },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		FRONTEND_LONG_OPTS,
@@ -149,7 +236,7 @@ int do_check(int argc, char **argv)
 	const char *write_path = NULL;
 	struct policy_args a;
 	unsigned ct_size = 1u << 20;
-	bool progress = true;
+	bool progress = true, each = false;
 	struct run *r = NULL;
 	int opt, err;
 	char *end;
@@ -181,6 +268,9 @@ int do_check(int argc, char **argv)
 			break;
 		case OPT_NO_PROGRESS:
 			progress = false;
+			break;
+		case OPT_EACH:
+			each = true;
 			break;
 		case 'j':
 			json_output = true;
@@ -227,26 +317,20 @@ int do_check(int argc, char **argv)
 		err = sink_pcap_open(&viol, write_path);
 		r->viol = err ? NULL : &viol;
 	}
-	for (int i = optind; !err && i < argc; i++)
-		err = check_file(r, argv[i]);
+	if (!err)
+		err = each ? check_each(r, c, argv + optind, argc - optind) :
+			     check_all(r, argv + optind, argc - optind);
 	if (r->viol) {
 		char *path = strdup(r->viol->path);
 		int cerr = sink_pcap_close(r->viol);
 
-		/* a capture cut short is no result: say so, and exit 2 */
-		if (cerr && !err) {
+		/* violating packets cut short are no result: say so, and exit 2 */
+		if (cerr && err >= 0) {
 			pr_err("%s: cannot write the violating packets: %s", path ?: write_path,
 			       strerror(-cerr));
 			err = cerr;
 		}
 		free(path);
-	}
-	if (!err) {
-		if (json_output)
-			check_print_json(&r->rep, stdout);
-		else
-			check_print(&r->rep, stdout);
-		err = check_violating_flows(&r->rep) ? 1 : 0;
 	}
 	check_free(&r->rep);
 	batch_free(&r->b);

@@ -102,13 +102,23 @@ static const struct amlg_rule_info *event_rule(const struct amlg_event *ev,
 	return cx->rules[ev->rule].used ? &cx->rules[ev->rule] : NULL;
 }
 
+/*
+ * The VLAN tags the packet had: nvlan of them, VLAN ID 0 included (a datapath that predates
+ * nvlan leaves it 0: its non-zero IDs are the tags).
+ */
+static int vlan_count(const struct amlg_event *ev)
+{
+	if (ev->nvlan)
+		return ev->nvlan < 2 ? ev->nvlan : 2;
+	return ev->vlan[1] ? 2 : ev->vlan[0] ? 1 : 0;
+}
+
 static json_t *vlan_json(const struct amlg_event *ev)
 {
 	json_t *a = json_array();
 
-	for (int i = 0; i < 2; i++)
-		if (ev->vlan[i])
-			json_array_append_new(a, json_integer(ev->vlan[i]));
+	for (int i = 0; i < vlan_count(ev); i++)
+		json_array_append_new(a, json_integer(ev->vlan[i]));
 	return a;
 }
 
@@ -203,9 +213,9 @@ void event_print(FILE *f, const struct amlg_event *ev, const struct event_ctx *c
 			addr_str(ev->family, ev->saddr, src, sizeof(src)),
 			addr_str(ev->family, ev->daddr, dst, sizeof(dst)));
 	}
-	if (ev->vlan[0])
+	if (vlan_count(ev))
 		fprintf(f, " vlan %u", ev->vlan[0]);
-	if (ev->vlan[1])
+	if (vlan_count(ev) > 1)
 		fprintf(f, ".%u", ev->vlan[1]);
 	fprintf(f, " %s %s", ev->flags & AMLG_EVF_DROPPED ? "DROP" : "VIOLATION",
 		reason_str(ev->reason));

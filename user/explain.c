@@ -478,8 +478,13 @@ json_t *explain_json(const struct compiled *c, const struct explain_query *q,
 			json_array_append_new(pt, rule_json(nr.port[i]));
 		for (size_t i = 0; i < nr.nlocal && i < NEAR_MAX; i++)
 			json_array_append_new(lc, rule_json(nr.local[i]));
+		/*
+		 * As in check -j and log: for a violation, rule and flow name the rule whose
+		 * address matched but not the port or protocol (reason port, proto), else null.
+		 */
 		json_object_set_new(o, "rule", r ? rule_json(r) : json_null());
-		json_object_set_new(o, "flow", json_null());
+		json_object_set_new(o, "flow",
+				    r && r->flow[0] ? json_string(r->flow) : json_null());
 		json_object_set_new(o, "address_matched_port_did_not", a);
 		json_object_set_new(o, "port_matched_address_did_not", pt);
 		json_object_set_new(o, "address_matched_total", json_integer((json_int_t)nr.naddr));

@@ -6,6 +6,7 @@
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -444,6 +445,48 @@ int offline_set_local(struct offline *o, const struct prefix_list *local)
 			return err;
 	}
 	return 0;
+}
+
+/* Delete every entry of one hash map: the keys first, then the entries. */
+static int map_clear(const struct bpf_map *m)
+{
+	size_t ksz = bpf_map__key_size(m), n = 0, cap = 0;
+	int fd = bpf_map__fd(m), err = 0;
+	uint8_t *keys = NULL;
+
+	for (;;) {
+		if (n == cap) {
+			uint8_t *k = realloc(keys, (cap = cap ? cap * 2 : 256) * ksz);
+
+			if (!k) {
+				err = -ENOMEM;
+				goto out;
+			}
+			keys = k;
+		}
+		if (bpf_map_get_next_key(fd, n ? keys + (n - 1) * ksz : NULL, keys + n * ksz))
+			break;
+		n++;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (bpf_map_delete_elem(fd, keys + i * ksz) && errno != ENOENT) {
+			err = -errno;
+			break;
+		}
+out:
+	free(keys);
+	return err;
+}
+
+int offline_forget(struct offline *o)
+{
+	const struct bpf_map *maps[] = { o->skel->maps.amlg_ct, o->skel->maps.amlg_frag,
+					 o->skel->maps.amlg_learned, o->skel->maps.amlg_names };
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]) && !err; i++)
+		err = map_clear(maps[i]);
+	return err;
 }
 
 void offline_close(struct offline *o)

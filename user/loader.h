@@ -65,6 +65,11 @@ int offline_run(struct offline *o, const void *frame, size_t len, unsigned dir, 
 		struct offline_verdict *v);
 /* Run a frame through a live entry point (prog_fd: ingress_fd or egress_fd); returns TC_ACT_*. */
 int offline_run_prog(struct offline *o, int prog_fd, const void *frame, size_t len);
+/*
+ * Forget what earlier packets taught the datapath (connection tracking, fragments, names and
+ * addresses learned from DNS): the next packet is judged as the first of a capture.
+ */
+int offline_forget(struct offline *o);
 void offline_close(struct offline *o);
 /* The protected side, for batches with AMLG_DIR_AUTO (at most 256 prefixes per family). */
 int offline_set_local(struct offline *o, const struct prefix_list *local);

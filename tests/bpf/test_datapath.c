@@ -69,7 +69,21 @@ struct step {
 	int match; /* AMLG_MATCH_*, or ANY_MATCH */
 	uint64_t advance_ms; /* time passing before this packet */
 	const char *reload; /* instead of a packet: reload with this policy text */
+	uint16_t pad; /* the frame padded with zeros to this length (Ethernet: 60) */
+	int l4; /* batch: the protocol reported, plus 1 (0: not checked) */
 };
+
+/* The step's frame, padded as asked; its length, or 0. */
+static size_t build_step(const struct step *st, uint8_t *frame, size_t cap)
+{
+	size_t len = pkt_build(&st->pkt, frame, cap);
+
+	if (len && len < st->pad && st->pad <= cap) {
+		memset(frame + len, 0, st->pad - len);
+		len = st->pad;
+	}
+	return len;
+}
 
 struct scenario {
 	const char *name;
@@ -219,11 +233,25 @@ static const struct scenario scenarios[] = {
 		    { H6, "2001:db8:1::5", TCP, 50004, 443,
 		      .ext = { EXT_DSTOPTS, EXT_DSTOPTS, EXT_DSTOPTS, EXT_DSTOPTS, EXT_DSTOPTS,
 			       EXT_DSTOPTS, EXT_DSTOPTS, EXT_DSTOPTS, EXT_DSTOPTS } },
-		    VIOL(AMLG_REASON_MALFORMED, NULL) },
+		    VIOL(AMLG_REASON_MALFORMED, NULL),
+		    /* refused in the walk: the last Next Header reached, not 0 */
+		    .l4 = IPPROTO_DSTOPTS + 1 },
 		  { "hop-by-hop not first",
 		    OUT,
 		    { H6, "2001:db8:1::5", TCP, 50005, 443, .ext = { EXT_DSTOPTS, EXT_HOP } },
-		    VIOL(AMLG_REASON_MALFORMED, NULL) },
+		    VIOL(AMLG_REASON_MALFORMED, NULL),
+		    .l4 = IPPROTO_HOPOPTS + 1 },
+		  { "payload length 0",
+		    OUT,
+		    { H6, "2001:db8:2::5", 59 },
+		    VIOL(AMLG_REASON_PROTO, NULL),
+		    .l4 = 59 + 1 },
+		  { "payload length 0, padded frame",
+		    OUT,
+		    { H6, "2001:db8:2::5", 59 },
+		    VIOL(AMLG_REASON_PROTO, NULL),
+		    .pad = 60,
+		    .l4 = 59 + 1 },
 		  { "tcp where only icmpv6",
 		    OUT,
 		    { H6, "2001:db8:2::5", TCP, 50006, 443 },
@@ -555,7 +583,7 @@ static void run_scenario(const struct scenario *s, int mode)
 			memset(&next, 0, sizeof(next));
 			continue;
 		}
-		len = pkt_build(&st->pkt, frame, sizeof(frame));
+		len = build_step(st, frame, sizeof(frame));
 		if (!len || offline_run(&o, frame, len, st->dir, now, &v)) {
 			report(s->name, mname, st->name, false, "cannot build or run the packet");
 			continue;
@@ -811,15 +839,16 @@ static void run_scenario_batch(const struct scenario *s)
 				       !err && v->verdict == p->verdict && v->reason == p->reason &&
 					       same_flow(p->flow, got) &&
 					       (p->match == ANY_MATCH || v->match == p->match) &&
-					       v->dropped == (p->verdict == V),
+					       v->dropped == (p->verdict == V) &&
+					       (!p->l4 || v->proto == p->l4 - 1),
 				       "err %d expected %s %s rule %s match %s, got %s %s rule %s match %s "
-				       "dropped %u",
+				       "dropped %u proto %u",
 				       err, p->verdict == A ? "allow" : "violation",
 				       reason_str((unsigned)p->reason), p->flow ? p->flow : "-",
 				       p->match == ANY_MATCH ? "*" : match_str((unsigned)p->match),
 				       v->verdict == A ? "allow" : "violation",
 				       reason_str(v->reason), got ? got : "-", match_str(v->match),
-				       v->dropped);
+				       v->dropped, v->proto);
 			}
 			n = 0;
 		}
@@ -836,7 +865,7 @@ static void run_scenario_batch(const struct scenario *s)
 			memset(&next, 0, sizeof(next));
 			continue;
 		}
-		in[n].len = in[n].cap = (uint32_t)pkt_build(&st->pkt, frames[n], PKT_MAX);
+		in[n].len = in[n].cap = (uint32_t)build_step(st, frames[n], PKT_MAX);
 		in[n].data = frames[n];
 		in[n].ts_ns = now;
 		in[n].dir = (uint8_t)st->dir;

@@ -159,7 +159,24 @@ PY
 	set +e
 	out=$("$AMLGUARD" check -p "$WORK/p.policy" --local $LOCAL "$WORK/corrupt.pcap" 2>&1)
 	set -e
-	echo "$out" | grep -q "packet 3" || die "corrupt: the message does not name the packet"
+	echo "$out" | grep -q "packet 3 (record at byte [0-9]*)" ||
+		die "corrupt: the message does not name the packet and its offset"
+	# what came before the corrupt record is reported, then the error (exit 2)
+	set +e
+	"$AMLGUARD" -j check -p "$WORK/p.policy" --local $LOCAL "$WORK/corrupt.pcap" \
+		>"$WORK/corrupt.json" 2>/dev/null
+	rc=$?
+	set -e
+	[ $rc -eq 2 ] || die "corrupt -j: exit $rc"
+	python3 - "$WORK/corrupt.json" "$WORK/corrupt.pcap" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+s = [l["summary"] for l in lines if "summary" in l]
+assert len(s) == 1 and s[0]["packets"] == 2, lines
+assert sys.argv[2] + ": packet 3" in s[0]["error"], s
+assert lines[-1]["error"] == s[0]["error"], lines[-1]
+assert sum(l["packets"] for l in lines if "packets" in l and "summary" not in l) == 2, lines
+PY
 	set +e
 	out=$("$AMLGUARD" check -p "$WORK/p.policy" --local $LOCAL "$WORK/empty.pcap" 2>&1)
 	set -e
@@ -202,11 +219,15 @@ EOF
 		set -e
 		[ $rc -le 2 ] || die "$f: exit $rc (crash or timeout)"
 		if [ $rc -eq 2 ]; then
-			# with -j the error is {"error": "FILE: what"} on stdout
+			# with -j the error is {"error": "FILE: what"}, last on stdout, after the
+			# summary of what could be read (if the capture could be opened)
 			python3 -c '
 import json, sys
-e = json.loads(open(sys.argv[1]).readline())["error"]
-print(sys.argv[2], "error:", e.split(": ", 1)[1])' "$WORK/o.json" "$(basename "$f")" >>"$WORK/summaries"
+lines = [json.loads(l) for l in open(sys.argv[1])]
+e = lines[-1]["error"]
+s = [l["summary"] for l in lines if "summary" in l]
+read = " after %d packets, %d flows" % (s[0]["packets"], s[0]["flows"]) if s else ""
+print(sys.argv[2], "error:", e.split(": ", 1)[1] + read)' "$WORK/o.json" "$(basename "$f")" >>"$WORK/summaries"
 		else
 			tail -1 "$WORK/o.json" | python3 -c '
 import json, sys
@@ -222,6 +243,8 @@ print(sys.argv[1], s["packets"], s["flows"], s["violating_flows"], s["foreign_pa
 test_explain() {
 	write_policy
 	local out rc
+	echo "wrong-port tcp 192.0.2.10 50000 198.51.100.7 22" >"$WORK/ex.spec"
+	"$GENCAP" "$WORK/ex.spec" "$WORK/ex.pcap" 2>/dev/null
 	out=$("$AMLGUARD" explain -p "$WORK/p.policy" out tcp 192.0.2.10:50000 198.51.100.7:443)
 	echo "$out"
 	echo "$out" | grep -q "verdict: allow" || die "explain: allowed packet"
@@ -238,7 +261,14 @@ e = json.load(sys.stdin)
 assert e["verdict"] == "violation" and e["reason"] == "port", e
 near = [r["flow"] for r in e["address_matched_port_did_not"]]
 assert "T-HTTPS" in near and "T-PING" in near, near
-assert e["address_matched_port_did_not"][0]["remote"]["prefix"] == "198.51.100.0/24", e'
+assert e["address_matched_port_did_not"][0]["remote"]["prefix"] == "198.51.100.0/24", e
+# a port violation: rule and flow name the rule whose address matched, as check -j says
+assert e["flow"] == "T-HTTPS" and e["rule"]["flow"] == "T-HTTPS", e'
+	set +e
+	"$AMLGUARD" -j check -p "$WORK/p.policy" --local $LOCAL "$WORK/ex.pcap" >"$WORK/ex.json"
+	set -e
+	grep -q '"reason":"port".*"flow":"T-HTTPS"' "$WORK/ex.json" ||
+		die "check -j: the port violation's flow is not the one explain -j names"
 	# the same verdict as check for the same packet
 	"$AMLGUARD" -j explain -p "$WORK/p.policy" in tcp 203.0.113.5:40000 192.0.2.10:44224 |
 		grep -q '"flow":"T-IN-AML"' || die "explain in: flow"
@@ -247,6 +277,52 @@ assert e["address_matched_port_did_not"][0]["remote"]["prefix"] == "198.51.100.0
 	rc=$?
 	set -e
 	[ $rc -eq 2 ] || die "explain: bad direction exit $rc"
+}
+
+# What a flow's report says: ICMP echo identifiers, VLANs (keyed by, VLAN ID 0 kept), bytes as
+# on the wire in every link type, --each.
+test_reporting() {
+	write_policy
+	cat >"$WORK/r.spec" <<'EOF'
+ping-a  icmp 192.0.2.10 7 198.51.100.7 0
+ping-b  icmp 192.0.2.10 8 198.51.100.7 0
+v0      udp 192.0.2.10 5353 198.51.100.53 53 vlan=0
+v100    tcp 192.0.2.10 50000 198.51.100.7 443 vlan=100
+v200    tcp 192.0.2.10 50000 198.51.100.7 443 vlan=200,0 tpid=88a8
+EOF
+	local lt
+	for lt in en10mb sll raw; do
+		"$GENCAP" -l $lt "$WORK/r.spec" "$WORK/r-$lt.pcap" 2>/dev/null
+	done
+	"$AMLGUARD" -j check --each -p "$WORK/p.policy" --local $LOCAL "$WORK"/r-*.pcap \
+		>"$WORK/r.json"
+	python3 - "$WORK/r.json" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+by = {}
+for l in lines:
+    cap = (l["summary"] if "summary" in l else l)["capture"]
+    by.setdefault(cap.rsplit("/", 1)[1], []).append(l)
+eth, sll, raw = by["r-en10mb.pcap"], by["r-sll.pcap"], by["r-raw.pcap"]
+pings = sorted(f["icmp_id"] for f in eth if f.get("proto") == "icmp")
+assert pings == [7, 8], eth
+vl = sorted(tuple(f["vlan"]) for f in eth if f.get("proto") in ("tcp", "udp"))
+assert vl == [(0,), (100,), (200, 0)], vl
+# without VLANs the two TCP flows are one
+assert len([f for f in raw if f.get("proto") == "tcp"]) == 1, raw
+for caps in (eth, sll, raw):
+    assert caps[-1]["summary"]["packets"] == 20, caps[-1]
+    assert caps[-1]["summary"]["error"] is None, caps[-1]
+# bytes: the Ethernet frames; the IP packets alone for raw IP and Linux cooked captures
+ip = raw[-1]["summary"]["bytes"]
+assert sll[-1]["summary"]["bytes"] == ip, (sll[-1], ip)
+tags = 4 * (2 + 7 + 2 * 7)  # v0, v100: one tag a packet; v200: two
+assert eth[-1]["summary"]["bytes"] == ip + 14 * 20 + tags, (eth[-1], ip)
+PY
+	"$AMLGUARD" check -p "$WORK/p.policy" --local $LOCAL "$WORK/r-en10mb.pcap" >"$WORK/r.txt" ||
+		true
+	grep -q "192.0.2.10 id 7" "$WORK/r.txt" || die "the echo identifier is not in the table"
+	grep -q "vlan 200.0" "$WORK/r.txt" || die "the VLANs are not in the table"
 }
 
 # The demo's kind of traffic, recorded live with tcpdump while amlguard runs in audit mode:
