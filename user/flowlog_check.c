@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,8 @@ struct run {
 	uint64_t clock; /* the datapath's time: one tick per packet */
 	uint64_t shown;
 	int fatal;
+	int load_err;
+	bool loaded;
 	/* progress */
 	const char *file;
 	size_t fileno, nfiles;
@@ -102,41 +105,78 @@ static int flush(struct run *r)
 }
 
 /* The flow's first packet into the batch: the datapath judges flows by their first packet. */
-static int judge(struct run *r, size_t index, const struct fl_tuple *t)
+static int judge(struct run *r, size_t index)
 {
+	const struct fl_flow *f = fl_flow_at(&r->rep, index);
+	bool out = f->dir == AMLG_DIR_OUT;
 	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
-	int af = t->family == 6 ? AF_INET6 : AF_INET;
-	struct pkt_spec s = { .src = sa, .dst = da, .proto = t->proto };
+	int af = f->family == 6 ? AF_INET6 : AF_INET;
+	struct pkt_spec s = { .src = sa, .dst = da, .proto = f->proto };
 	uint8_t frame[256], *dst;
 	size_t len;
 	int err;
 
-	inet_ntop(af, t->saddr, sa, sizeof(sa));
-	inet_ntop(af, t->daddr, da, sizeof(da));
-	if (t->proto == AMLG_PROTO_TCP || t->proto == AMLG_PROTO_UDP) {
-		s.sport = t->sport;
-		s.dport = t->dport;
+	inet_ntop(af, out ? f->laddr : f->raddr, sa, sizeof(sa));
+	inet_ntop(af, out ? f->raddr : f->laddr, da, sizeof(da));
+	if (f->proto == AMLG_PROTO_TCP || f->proto == AMLG_PROTO_UDP) {
+		s.sport = out ? f->lport : f->rport;
+		s.dport = out ? f->rport : f->lport;
 		s.tcp_flags = 0x02; /* SYN */
-	} else if (t->proto == AMLG_PROTO_ICMP) {
-		s.icmp_type = t->family == 4 ? 8 : 128; /* echo request */
-	} else if (t->proto == AMLG_PROTO_ICMPV6) {
+	} else if (f->proto == AMLG_PROTO_ICMP) {
+		s.icmp_type = f->family == 4 ? 8 : 128; /* echo request */
+	} else if (f->proto == AMLG_PROTO_ICMPV6) {
 		s.icmp_type = 128;
 	}
 	len = pkt_build(&s, frame, sizeof(frame));
 	if (!len)
 		return -EINVAL;
-	dst = batch_add(&r->b, ++r->clock, (uint32_t)len, (uint32_t)len, t->dir);
+	dst = batch_add(&r->b, ++r->clock, (uint32_t)len, (uint32_t)len, f->dir);
 	if (!dst) {
 		err = flush(r);
 		if (err)
 			return err;
-		dst = batch_add(&r->b, r->clock, (uint32_t)len, (uint32_t)len, t->dir);
+		dst = batch_add(&r->b, r->clock, (uint32_t)len, (uint32_t)len, f->dir);
 		if (!dst)
 			return -E2BIG;
 	}
 	memcpy(dst, frame, len);
 	r->pend[r->npend++] = (uint32_t)index;
 	return 0;
+}
+
+/*
+ * The datapath is loaded (a second or two in the verifier) on a thread of its own while the
+ * logs are read: flows are judged once all are known, each once.
+ */
+static void *load_datapath(void *arg)
+{
+	struct run *r = arg;
+	struct amlg_cfg cfg;
+	int err = offline_open_batch(&r->off, r->c, r->o->ct_size);
+
+	if (err) {
+		r->load_err = err;
+		return NULL;
+	}
+	r->loaded = true;
+	/*
+	 * Each flow is one packet, its first: it must be judged by the rules, as a flow's first
+	 * packet is live, never by the conntrack entry of another flow of the logs.  Entries expire
+	 * at once (the clock ticks once per packet), and no events are sent.
+	 */
+	err = maps_cfg_read(&r->off.maps, &cfg);
+	if (!err) {
+		cfg.ct_timeout_ns[0] = cfg.ct_timeout_ns[1] = cfg.ct_timeout_ns[2] = 0;
+		cfg.ct_closing_ns = 0;
+		cfg.rate_per_sec = cfg.burst = 0;
+		err = maps_cfg_write(&r->off.maps, &cfg);
+	}
+	if (!err)
+		err = batch_init(&r->b, &r->off);
+	if (err)
+		pr_err("check: cannot set up the offline datapath: %s", strerror(-err));
+	r->load_err = err;
+	return NULL;
 }
 
 /* ------------------------------------------------------------------ tuples */
@@ -172,7 +212,6 @@ static int on_tuple(void *arg, const struct fl_meta *m, const struct fl_tuple *t
 	bool out = t->dir == AMLG_DIR_OUT, created;
 	struct fl_flow k, *f;
 	size_t index;
-	int err;
 
 	if (t->ts_ms < o->since_ms || (o->until_ms && t->ts_ms >= o->until_ms)) {
 		r->rep.outside_window++;
@@ -204,11 +243,6 @@ static int on_tuple(void *arg, const struct fl_meta *m, const struct fl_tuple *t
 	f = fl_report_find(&r->rep, &k, &created, &index);
 	if (!f)
 		return r->fatal = -ENOMEM;
-	if (created) {
-		err = judge(r, index, t);
-		if (err)
-			return r->fatal = err;
-	}
 	fl_flow_meta(f, t->ts_ms, m->rule, m->acl, m->resource);
 	if (t->ts_ms < f->first_ms)
 		f->first_ms = t->ts_ms;
@@ -404,7 +438,7 @@ int flowlog_check(const struct compiled *c, char *const *paths, int npaths,
 		  const struct fl_opts *o)
 {
 	struct paths in = { 0 };
-	struct amlg_cfg cfg;
+	pthread_t loader;
 	struct run *r;
 	size_t nmine = 0;
 	int err = 0;
@@ -434,26 +468,10 @@ int flowlog_check(const struct compiled *c, char *const *paths, int npaths,
 	r->rep.first_ms = UINT64_MAX;
 	hex_str(c->sha256, 32, r->rep.policy);
 	never_candidates(&r->rep, c);
-	err = offline_open_batch(&r->off, c, o->ct_size);
-	if (err)
-		goto out_rep;
-	/*
-	 * Each flow is one packet, its first: it must be judged by the rules, as a flow's first
-	 * packet is live, never by the conntrack entry of another flow of the logs.  Entries expire
-	 * at once (the clock ticks once per packet), and no events are sent.
-	 */
-	err = maps_cfg_read(&r->off.maps, &cfg);
-	if (!err) {
-		cfg.ct_timeout_ns[0] = cfg.ct_timeout_ns[1] = cfg.ct_timeout_ns[2] = 0;
-		cfg.ct_closing_ns = 0;
-		cfg.rate_per_sec = cfg.burst = 0;
-		err = maps_cfg_write(&r->off.maps, &cfg);
-	}
-	if (!err)
-		err = batch_init(&r->b, &r->off);
+	err = pthread_create(&loader, NULL, load_datapath, r);
 	if (err) {
-		pr_err("check: cannot set up the offline datapath: %s", strerror(-err));
-		goto out_off;
+		err = -err;
+		goto out_rep;
 	}
 	for (size_t i = 0; i < in.n; i++)
 		nmine += !o->nshards || i % o->nshards == o->shard - 1;
@@ -464,9 +482,14 @@ int flowlog_check(const struct compiled *c, char *const *paths, int npaths,
 		r->fileno++;
 		err = check_one(r, in.v[i], in.from_dir[i]);
 	}
+	clear_progress(r);
+	pthread_join(loader, NULL);
+	if (!err)
+		err = r->load_err;
+	for (size_t i = 0; i < r->rep.n && !err; i++)
+		err = judge(r, i);
 	if (!err)
 		err = flush(r);
-	clear_progress(r);
 	if (err)
 		goto out_b;
 	if (r->shown > SHOW_MAX)
@@ -491,8 +514,8 @@ int flowlog_check(const struct compiled *c, char *const *paths, int npaths,
 	err = fl_report_exit(&r->rep);
 out_b:
 	batch_free(&r->b);
-out_off:
-	offline_close(&r->off);
+	if (r->loaded)
+		offline_close(&r->off);
 out_rep:
 	fl_report_free(&r->rep);
 out:

@@ -534,8 +534,13 @@ static json_t *flow_json(const struct fl_flow *fl)
 
 static void dump_line(json_t *o, FILE *f)
 {
-	json_dumpf(o, f, JSON_COMPACT);
-	fputc('\n', f);
+	char *s = json_dumps(o, JSON_COMPACT);
+
+	if (s) {
+		fputs(s, f);
+		fputc('\n', f);
+		free(s);
+	}
 	json_decref(o);
 }
 
