@@ -393,7 +393,7 @@ struct stream {
 	bool in_record;
 	uint64_t record, ntuples;
 	int64_t version, nsg_version;
-	bool has_version, has_nsg_version, has_mac, bad_mac, has_tuples_node;
+	bool has_version, has_nsg_version, has_mac, bad_mac, is_vnet, is_nsg;
 	uint8_t mac[6];
 	const char *flres, *nsgres;
 	struct level *l1, *l2;
@@ -478,24 +478,20 @@ static void record_start(struct stream *s)
 	s->in_record = true;
 	s->ntuples = 0;
 	s->has_version = s->has_nsg_version = s->has_mac = s->bad_mac = false;
-	s->has_tuples_node = false;
+	s->is_vnet = s->is_nsg = false;
 	s->flres = s->nsgres = NULL;
 	s->n1 = s->n2 = s->npend = 0;
 }
 
 static void record_end(struct stream *s)
 {
-	bool vnet = false, nsg = false;
+	bool vnet = s->is_vnet, nsg = s->is_nsg;
 	struct fl_meta m = { .file = s->path, .record = s->record };
 
 	s->in_record = false;
 	s->st->records++;
-	for (size_t i = 0; i < s->npend; i++) {
-		vnet |= s->pend[i].kind == FL_VNET;
-		nsg |= s->pend[i].kind == FL_NSG;
-	}
-	if (!s->has_tuples_node) {
-		bad(s, true, "%s: record %llu: no flow tuples (neither flowRecords.flows nor properties.flows)",
+	if (!vnet && !nsg) {
+		bad(s, true, "%s: record %llu: no flow tuples (neither flowRecords nor properties)",
 		    s->path, (unsigned long long)s->record);
 		return;
 	}
@@ -580,8 +576,10 @@ static int push(struct stream *s, enum node n)
 		return level_new(s, true) ? 1 : 0;
 	else if (n == N_VGROUP || n == N_NMAC)
 		return level_new(s, false) ? 1 : 0;
-	else if (n == N_TUPLES)
-		s->has_tuples_node = true;
+	else if (n == N_FLOWRECORDS)
+		s->is_vnet = true;
+	else if (n == N_PROPS)
+		s->is_nsg = true;
 	return 1;
 }
 
