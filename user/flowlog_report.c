@@ -120,12 +120,15 @@ static uint64_t key_hash(const struct fl_flow *k)
 	return h ^ (h >> 29);
 }
 
-static size_t slot_of(const struct fl_report *r, const uint32_t *slots, size_t cap,
-		      const struct fl_flow *k)
+/* A slot: the flow's index + 1 (0: empty) and 32 bits of its hash, to skip most mismatches. */
+static size_t slot_of(const struct fl_report *r, const uint64_t *slots, size_t cap,
+		      const struct fl_flow *k, uint64_t h)
 {
-	size_t i = (size_t)key_hash(k) & (cap - 1);
+	size_t i = (size_t)h & (cap - 1);
+	uint32_t tag = (uint32_t)(h >> 32);
 
-	while (slots[i] && memcmp(fl_flow_at(r, slots[i] - 1), k, KEY_LEN))
+	while (slots[i] && ((uint32_t)(slots[i] >> 32) != tag ||
+			    memcmp(fl_flow_at(r, (uint32_t)slots[i] - 1), k, KEY_LEN)))
 		i = (i + 1) & (cap - 1);
 	return i;
 }
@@ -133,12 +136,21 @@ static size_t slot_of(const struct fl_report *r, const uint32_t *slots, size_t c
 static int rehash(struct fl_report *r)
 {
 	size_t cap = r->cap * 2;
-	uint32_t *v = calloc(cap, sizeof(*v));
+	uint64_t *v = calloc(cap, sizeof(*v));
 
 	if (!v)
 		return -ENOMEM;
-	for (size_t i = 0; i < r->n; i++)
-		v[slot_of(r, v, cap, fl_flow_at(r, i))] = (uint32_t)(i + 1);
+	for (size_t i = 0; i < r->cap; i++) {
+		uint64_t sl = r->slots[i];
+		size_t j;
+
+		if (!sl)
+			continue;
+		/* the low bits of the hash are not kept: recompute it */
+		j = slot_of(r, v, cap, fl_flow_at(r, (uint32_t)sl - 1),
+			    key_hash(fl_flow_at(r, (uint32_t)sl - 1)));
+		v[j] = sl;
+	}
 	free(r->slots);
 	r->slots = v;
 	r->cap = cap;
@@ -149,16 +161,18 @@ struct fl_flow *fl_report_find(struct fl_report *r, const struct fl_flow *k, boo
 			       size_t *index)
 {
 	size_t i;
+	uint64_t h;
 	struct fl_flow *f;
 
 	*created = false;
 	if ((r->n + 1) * 2 > r->cap && rehash(r))
 		return NULL;
-	i = slot_of(r, r->slots, r->cap, k);
+	h = key_hash(k);
+	i = slot_of(r, r->slots, r->cap, k, h);
 	if (r->slots[i]) {
 		if (index)
-			*index = r->slots[i] - 1;
-		return fl_flow_at(r, r->slots[i] - 1);
+			*index = (uint32_t)r->slots[i] - 1;
+		return fl_flow_at(r, (uint32_t)r->slots[i] - 1);
 	}
 	if (r->n == UINT32_MAX - 1)
 		return NULL;
@@ -177,7 +191,7 @@ struct fl_flow *fl_report_find(struct fl_report *r, const struct fl_flow *k, boo
 	memset(f, 0, sizeof(*f));
 	memcpy(f, k, KEY_LEN);
 	f->first_ms = UINT64_MAX;
-	r->slots[i] = (uint32_t)(r->n + 1);
+	r->slots[i] = (h >> 32) << 32 | (uint32_t)(r->n + 1);
 	if (index)
 		*index = r->n;
 	r->n++;

@@ -52,7 +52,7 @@ struct fl_report {
 	/* flows, in chunks (their indices never move), and a hash of their indices */
 	struct fl_flow **chunks;
 	size_t nchunks, n;
-	uint32_t *slots; /* index + 1; 0 empty */
+	uint64_t *slots; /* hash << 32 | index + 1; 0 empty */
 	size_t cap;
 	struct fl_pool pool;
 	/* what was read */
