@@ -24,6 +24,14 @@
 /* Messages about malformed tuples and records shown; the rest are counted. */
 #define SHOW_MAX 20
 
+#define QUEUE_LEN 16
+
+struct queued {
+	struct fl_flow k;
+	uint64_t h, ts_ms, packets, bytes;
+	const char *rule, *acl, *resource;
+};
+
 struct run {
 	const struct compiled *c;
 	const struct fl_opts *o;
@@ -35,6 +43,8 @@ struct run {
 	size_t npend;
 	uint64_t clock; /* the datapath's time: one tick per packet */
 	uint64_t shown;
+	struct queued queue[QUEUE_LEN];
+	size_t nqueue;
 	int fatal;
 	int load_err;
 	bool loaded;
@@ -205,13 +215,40 @@ static bool local_wanted(const struct fl_opts *o, const struct fl_tuple *t)
 	return false;
 }
 
+/* Tuples wait in a small queue so that their flows' lookups overlap (prefetched). */
+static int drain(struct run *r)
+{
+	struct queued *q = r->queue;
+
+	for (size_t i = 0; i < r->nqueue; i++)
+		fl_report_prefetch(&r->rep, q[i].h, false);
+	for (size_t i = 0; i < r->nqueue; i++)
+		fl_report_prefetch(&r->rep, q[i].h, true);
+	for (size_t i = 0; i < r->nqueue; i++) {
+		bool created;
+		struct fl_flow *f = fl_report_find_hashed(&r->rep, &q[i].k, q[i].h, &created, NULL);
+
+		if (!f)
+			return r->fatal = -ENOMEM;
+		fl_flow_meta(f, q[i].ts_ms, q[i].rule, q[i].acl, q[i].resource);
+		if (q[i].ts_ms < f->first_ms)
+			f->first_ms = q[i].ts_ms;
+		if (q[i].ts_ms > f->last_ms)
+			f->last_ms = q[i].ts_ms;
+		f->tuples++;
+		f->packets += q[i].packets;
+		f->bytes += q[i].bytes;
+	}
+	r->nqueue = 0;
+	return 0;
+}
+
 static int on_tuple(void *arg, const struct fl_meta *m, const struct fl_tuple *t)
 {
 	struct run *r = arg;
 	const struct fl_opts *o = r->o;
-	bool out = t->dir == AMLG_DIR_OUT, created;
-	struct fl_flow k, *f;
-	size_t index;
+	bool out = t->dir == AMLG_DIR_OUT;
+	struct queued *q;
 
 	if (t->ts_ms < o->since_ms || (o->until_ms && t->ts_ms >= o->until_ms)) {
 		r->rep.outside_window++;
@@ -225,40 +262,37 @@ static int on_tuple(void *arg, const struct fl_meta *m, const struct fl_tuple *t
 		r->rep.not_local++;
 		return 0;
 	}
-	memset(&k, 0, sizeof(k));
-	k.family = t->family;
-	k.proto = t->proto;
-	k.dir = t->dir;
-	k.denied = t->denied;
+	q = &r->queue[r->nqueue++];
+	memset(&q->k, 0, sizeof(q->k));
+	q->k.family = t->family;
+	q->k.proto = t->proto;
+	q->k.dir = t->dir;
+	q->k.denied = t->denied;
 	if (m->has_mac) {
-		memcpy(k.mac, m->mac, 6);
-		k.has_mac = 1;
+		memcpy(q->k.mac, m->mac, 6);
+		q->k.has_mac = 1;
 	}
-	memcpy(k.laddr, out ? t->saddr : t->daddr, 16);
-	memcpy(k.raddr, out ? t->daddr : t->saddr, 16);
+	memcpy(q->k.laddr, out ? t->saddr : t->daddr, 16);
+	memcpy(q->k.raddr, out ? t->daddr : t->saddr, 16);
 	if (t->proto == AMLG_PROTO_TCP || t->proto == AMLG_PROTO_UDP) {
-		k.lport = out ? t->sport : t->dport;
-		k.rport = out ? t->dport : t->sport;
+		q->k.lport = out ? t->sport : t->dport;
+		q->k.rport = out ? t->dport : t->sport;
 	}
-	f = fl_report_find(&r->rep, &k, &created, &index);
-	if (!f)
-		return r->fatal = -ENOMEM;
-	fl_flow_meta(f, t->ts_ms, m->rule, m->acl, m->resource);
-	if (t->ts_ms < f->first_ms)
-		f->first_ms = t->ts_ms;
-	if (t->ts_ms > f->last_ms)
-		f->last_ms = t->ts_ms;
-	f->tuples++;
-	f->packets += t->pkts_s2d + t->pkts_d2s;
-	f->bytes += t->bytes_s2d + t->bytes_d2s;
+	q->h = fl_key_hash(&q->k);
+	q->ts_ms = t->ts_ms;
+	q->rule = m->rule;
+	q->acl = m->acl;
+	q->resource = m->resource;
+	q->packets = t->pkts_s2d + t->pkts_d2s;
+	q->bytes = t->bytes_s2d + t->bytes_d2s;
 	r->rep.judged++;
-	r->rep.packets += t->pkts_s2d + t->pkts_d2s;
-	r->rep.bytes += t->bytes_s2d + t->bytes_d2s;
+	r->rep.packets += q->packets;
+	r->rep.bytes += q->bytes;
 	if (t->ts_ms < r->rep.first_ms)
 		r->rep.first_ms = t->ts_ms;
 	if (t->ts_ms > r->rep.last_ms)
 		r->rep.last_ms = t->ts_ms;
-	return 0;
+	return r->nqueue == QUEUE_LEN ? drain(r) : 0;
 }
 
 static void clear_progress(struct run *r)
@@ -415,6 +449,8 @@ static int check_one(struct run *r, const char *path, bool from_dir)
 	r->file = path;
 	r->done = 0;
 	ret = fl_read_file(path, &ops, &st, err, sizeof(err));
+	if (!r->fatal)
+		drain(r);
 	r->rep.records += st.records;
 	r->rep.tuples += st.tuples + st.bad_tuples;
 	r->rep.bad_records += st.bad_records;

@@ -157,17 +157,36 @@ static int rehash(struct fl_report *r)
 	return 0;
 }
 
+uint64_t fl_key_hash(const struct fl_flow *k)
+{
+	return key_hash(k);
+}
+
+void fl_report_prefetch(const struct fl_report *r, uint64_t h, bool flow)
+{
+	const uint64_t *sl = &r->slots[(size_t)h & (r->cap - 1)];
+
+	if (!flow)
+		__builtin_prefetch(sl);
+	else if (*sl)
+		__builtin_prefetch(fl_flow_at(r, (uint32_t)*sl - 1));
+}
+
 struct fl_flow *fl_report_find(struct fl_report *r, const struct fl_flow *k, bool *created,
 			       size_t *index)
 {
+	return fl_report_find_hashed(r, k, key_hash(k), created, index);
+}
+
+struct fl_flow *fl_report_find_hashed(struct fl_report *r, const struct fl_flow *k, uint64_t h,
+				      bool *created, size_t *index)
+{
 	size_t i;
-	uint64_t h;
 	struct fl_flow *f;
 
 	*created = false;
 	if ((r->n + 1) * 2 > r->cap && rehash(r))
 		return NULL;
-	h = key_hash(k);
 	i = slot_of(r, r->slots, r->cap, k, h);
 	if (r->slots[i]) {
 		if (index)
@@ -505,45 +524,135 @@ static const char *const status_name[FS_COUNT] = {
 	[FS_ALLOWED] = "allowed",
 };
 
-static json_t *str_or_null(const char *s)
-{
-	json_t *j = s ? json_string(s) : NULL;
+/*
+ * One flow line: the object is built once and its values set in place for each flow (no key
+ * hashing or allocation per field), then dumped into a buffer kept across lines.
+ */
+enum {
+	F_DIR,
+	F_PROTO,
+	F_SRC,
+	F_SPORT,
+	F_DST,
+	F_DPORT,
+	F_STATUS,
+	F_VERDICT,
+	F_REASON,
+	F_MATCH,
+	F_RULE,
+	F_FLOW,
+	F_NIC,
+	F_DECISION,
+	F_NSG_RULE,
+	F_ACL,
+	F_RESOURCE,
+	F_PACKETS,
+	F_BYTES,
+	F_TUPLES,
+	F_FIRST,
+	F_LAST,
+	F_COUNT,
+};
 
-	return j ? j : json_null();
+static const char *const field_name[F_COUNT] = {
+	"dir",	   "proto",	 "src",	     "sport",	 "dst",	       "dport",	  "status", "verdict",
+	"reason",  "match",	 "rule",     "flow",	 "nic",	       "nsg_decision", "nsg_rule",
+	"acl",	   "resource",	 "packets",  "bytes",	 "tuples",     "first_ts", "last_ts",
+};
+
+struct line {
+	json_t *o;
+	json_t *v[F_COUNT]; /* borrowed from o */
+	char *buf;
+	size_t cap;
+};
+
+static void line_init(struct line *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->o = json_object();
+	for (int i = 0; i < F_COUNT; i++) {
+		l->v[i] = json_null();
+		json_object_set_new(l->o, field_name[i], l->v[i]);
+	}
 }
 
-static json_t *flow_json(const struct fl_flow *fl)
+static void line_free(struct line *l)
+{
+	json_decref(l->o);
+	free(l->buf);
+}
+
+/* Strings read by a validating parser (yajl, jansson) or made here are UTF-8 already. */
+static void set_str(struct line *l, int i, const char *s)
+{
+	bool utf8 = i != F_RULE && i != F_FLOW; /* those come from the policy's file and text */
+	json_t *v;
+
+	if (s && json_is_string(l->v[i]) &&
+	    (utf8 ? json_string_set_nocheck(l->v[i], s) : json_string_set(l->v[i], s)) == 0)
+		return;
+	v = s ? (utf8 ? json_string_nocheck(s) : json_string(s)) : NULL;
+	if (!v && json_is_null(l->v[i]))
+		return;
+	l->v[i] = v ? v : json_null();
+	json_object_set_new(l->o, field_name[i], l->v[i]);
+}
+
+static void set_int(struct line *l, int i, bool have, uint64_t n)
+{
+	if (!have) {
+		set_str(l, i, NULL);
+	} else if (json_is_integer(l->v[i])) {
+		json_integer_set(l->v[i], (json_int_t)n);
+	} else {
+		l->v[i] = json_integer((json_int_t)n);
+		json_object_set_new(l->o, field_name[i], l->v[i]);
+	}
+}
+
+static void flow_line(struct line *l, const struct fl_flow *fl, FILE *f)
 {
 	bool viol = fl->verdict == AMLG_VERDICT_VIOLATION, port = ported(fl->proto);
-	char p[8], a[48], mac[24], t1[48], t2[48];
+	char p[8], a[48], mac[24], t[48];
 	uint16_t sp, dp;
 	const uint8_t *s = src_of(fl, &sp), *d = dst_of(fl, &dp);
-	json_t *o = json_object();
+	size_t n;
 
-	json_object_set_new(o, "dir", json_string(fl->dir == AMLG_DIR_OUT ? "out" : "in"));
-	json_object_set_new(o, "proto", json_string(l4_str(fl->proto, p, sizeof(p))));
-	json_object_set_new(o, "src", json_string(addr_str(fl->family, s, a, sizeof(a))));
-	json_object_set_new(o, "sport", port ? json_integer(sp) : json_null());
-	json_object_set_new(o, "dst", json_string(addr_str(fl->family, d, a, sizeof(a))));
-	json_object_set_new(o, "dport", port ? json_integer(dp) : json_null());
-	json_object_set_new(o, "status", json_string(status_name[fl_flow_status(fl)]));
-	json_object_set_new(o, "verdict", json_string(viol ? "violation" : "allow"));
-	json_object_set_new(o, "reason", viol ? json_string(reason_str(fl->reason)) : json_null());
-	json_object_set_new(o, "match", json_string(match_str(fl->match)));
-	json_object_set_new(o, "rule", str_or_null(fl->origin));
-	json_object_set_new(o, "flow", str_or_null(fl->flow_id));
-	json_object_set_new(o, "nic", fl->has_mac ? json_string(mac_str(fl, mac, sizeof(mac))) :
-						    json_null());
-	json_object_set_new(o, "nsg_decision", json_string(fl->denied ? "deny" : "allow"));
-	json_object_set_new(o, "nsg_rule", str_or_null(fl->nsg_rule));
-	json_object_set_new(o, "acl", str_or_null(fl->acl));
-	json_object_set_new(o, "resource", str_or_null(fl->resource));
-	json_object_set_new(o, "packets", json_integer((json_int_t)fl->packets));
-	json_object_set_new(o, "bytes", json_integer((json_int_t)fl->bytes));
-	json_object_set_new(o, "tuples", json_integer((json_int_t)fl->tuples));
-	json_object_set_new(o, "first_ts", json_string(ms_str(fl->first_ms, t1, sizeof(t1))));
-	json_object_set_new(o, "last_ts", json_string(ms_str(fl->last_ms, t2, sizeof(t2))));
-	return o;
+	set_str(l, F_DIR, fl->dir == AMLG_DIR_OUT ? "out" : "in");
+	set_str(l, F_PROTO, l4_str(fl->proto, p, sizeof(p)));
+	set_str(l, F_SRC, addr_str(fl->family, s, a, sizeof(a)));
+	set_int(l, F_SPORT, port, sp);
+	set_str(l, F_DST, addr_str(fl->family, d, a, sizeof(a)));
+	set_int(l, F_DPORT, port, dp);
+	set_str(l, F_STATUS, status_name[fl_flow_status(fl)]);
+	set_str(l, F_VERDICT, viol ? "violation" : "allow");
+	set_str(l, F_REASON, viol ? reason_str(fl->reason) : NULL);
+	set_str(l, F_MATCH, match_str(fl->match));
+	set_str(l, F_RULE, fl->origin);
+	set_str(l, F_FLOW, fl->flow_id);
+	set_str(l, F_NIC, fl->has_mac ? mac_str(fl, mac, sizeof(mac)) : NULL);
+	set_str(l, F_DECISION, fl->denied ? "deny" : "allow");
+	set_str(l, F_NSG_RULE, fl->nsg_rule);
+	set_str(l, F_ACL, fl->acl);
+	set_str(l, F_RESOURCE, fl->resource);
+	set_int(l, F_PACKETS, true, fl->packets);
+	set_int(l, F_BYTES, true, fl->bytes);
+	set_int(l, F_TUPLES, true, fl->tuples);
+	set_str(l, F_FIRST, ms_str(fl->first_ms, t, sizeof(t)));
+	set_str(l, F_LAST, ms_str(fl->last_ms, t, sizeof(t)));
+	n = json_dumpb(l->o, l->buf, l->cap, JSON_COMPACT);
+	if (n > l->cap) {
+		char *b = realloc(l->buf, n * 2);
+
+		if (!b)
+			return;
+		l->buf = b;
+		l->cap = n * 2;
+		n = json_dumpb(l->o, l->buf, l->cap, JSON_COMPACT);
+	}
+	fwrite(l->buf, 1, n, f);
+	fputc('\n', f);
 }
 
 static void dump_line(json_t *o, FILE *f)
@@ -583,11 +692,14 @@ void fl_report_print_json(const struct fl_report *r, FILE *f)
 	const char **never = NULL;
 	json_t *s, *nv;
 	char t1[48], t2[48];
+	struct line l;
 
 	if (!v)
 		return;
+	line_init(&l);
 	for (size_t i = 0; i < r->n; i++)
-		dump_line(flow_json(v[i]), f);
+		flow_line(&l, v[i], f);
+	line_free(&l);
 	nused = id_uses(r, FS_ALLOWED, &used);
 	nblocked = id_uses(r, FS_BLOCKED, &blocked);
 	nnever = never_seen(r, used, nused, blocked, nblocked, &never);

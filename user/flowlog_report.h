@@ -72,6 +72,12 @@ struct fl_flow *fl_flow_at(const struct fl_report *r, size_t i);
 /* The flow with k's key, created (zeroed but for the key) when new: *created says which. */
 struct fl_flow *fl_report_find(struct fl_report *r, const struct fl_flow *k, bool *created,
 			       size_t *index);
+/* The same with the key's hash (fl_key_hash) computed already. */
+struct fl_flow *fl_report_find_hashed(struct fl_report *r, const struct fl_flow *k, uint64_t h,
+				      bool *created, size_t *index);
+uint64_t fl_key_hash(const struct fl_flow *k);
+/* Prefetch the slot of hash h, or (flow) the flow in it: lookups of a batch of tuples overlap. */
+void fl_report_prefetch(const struct fl_report *r, uint64_t h, bool flow);
 /* Put the tuple's NSG metadata on f if the tuple (at ts) comes first (ties broken by name). */
 void fl_flow_meta(struct fl_flow *f, uint64_t ts, const char *rule, const char *acl,
 		  const char *resource);
