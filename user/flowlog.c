@@ -110,8 +110,9 @@ int fl_tuple_parse(enum fl_kind kind, const char *s, size_t len, struct fl_tuple
 
 	memset(t, 0, sizeof(*t));
 	if (kind == FL_VNET ? n != 13 : (n != 13 && n != 8)) {
-		*why = kind == FL_VNET ? "expected 13 comma-separated fields" :
-					 "expected 13 (version 2) or 8 (version 1) comma-separated fields";
+		*why = kind == FL_VNET ?
+			       "expected 13 comma-separated fields" :
+			       "expected 13 (version 2) or 8 (version 1) comma-separated fields";
 		return -EINVAL;
 	}
 	if (!num(f[0], fl[0], kind == FL_VNET ? UINT64_MAX / 2 : UINT64_MAX / 2000, &v)) {
@@ -506,7 +507,8 @@ static void record_end(struct stream *s)
 	}
 	if (nsg && (!s->has_nsg_version || s->nsg_version < 1 || s->nsg_version > 2)) {
 		if (s->has_nsg_version)
-			bad(s, true, "%s: record %llu: properties.Version %lld is not supported (1 and 2 are)",
+			bad(s, true,
+			    "%s: record %llu: properties.Version %lld is not supported (1 and 2 are)",
 			    s->path, (unsigned long long)s->record, (long long)s->nsg_version);
 		else
 			bad(s, true, "%s: record %llu: no properties.Version", s->path,
@@ -514,7 +516,8 @@ static void record_end(struct stream *s)
 		return;
 	}
 	if (s->bad_mac)
-		bad(s, true, "%s: record %llu: the MAC address is not 12 hex digits (tuples judged without a NIC)",
+		bad(s, true,
+		    "%s: record %llu: the MAC address is not 12 hex digits (tuples judged without a NIC)",
 		    s->path, (unsigned long long)s->record);
 	for (size_t i = 0; i < s->npend && !s->stop; i++) {
 		const struct pending *p = &s->pend[i];
@@ -591,8 +594,8 @@ static void wrong(struct stream *s, enum node n, const char *what)
 	path_of(s, p, sizeof(p));
 	switch (n) {
 	case N_ROOT:
-		snprintf(s->err, s->errsz, "%s: not a flow log (the JSON is %s, not an object)", s->path,
-			 what);
+		snprintf(s->err, s->errsz, "%s: not a flow log (the JSON is %s, not an object)",
+			 s->path, what);
 		s->fatal = -EINVAL;
 		break;
 	case N_RECORDS:
@@ -614,7 +617,9 @@ static void wrong(struct stream *s, enum node n, const char *what)
 		if (s->in_record)
 			bad(s, true, "%s: record %llu (%s): %s where %s was expected", s->path,
 			    (unsigned long long)s->record, p, what,
-			    is_array(n) ? "an array" : is_map(n) ? "an object" : "another value");
+			    is_array(n) ? "an array" :
+			    is_map(n)	? "an object" :
+					  "another value");
 		else if (n == N_RECORD)
 			bad(s, true, "%s: record %llu: %s, not an object", s->path,
 			    (unsigned long long)(s->f[s->depth - 1].idx - 1), what);
@@ -936,10 +941,12 @@ static void json_error(struct stream *s, yajl_handle h, const unsigned char *buf
 	if (s->in_record) {
 		if (at_end) {
 			s->st->truncated = true;
-			bad(s, true, "%s: record %llu: the file ends inside it (%s); the records before it were read",
+			bad(s, true,
+			    "%s: record %llu: the file ends inside it (%s); the records before it were read",
 			    s->path, (unsigned long long)s->record, msg);
 		} else {
-			bad(s, true, "%s: record %llu: invalid JSON at byte %llu (%s); the rest of the file is not read",
+			bad(s, true,
+			    "%s: record %llu: invalid JSON at byte %llu (%s); the rest of the file is not read",
 			    s->path, (unsigned long long)s->record, (unsigned long long)off, msg);
 		}
 	} else if (!s->saw_records) {
@@ -1010,7 +1017,8 @@ int fl_read_file(const char *path, const struct fl_reader_ops *ops, struct fl_fi
 			/* a gzip stream cut short: what came before it is still good */
 			if (s->in_record || s->depth) {
 				st->truncated = true;
-				bad(s, true, "%s: record %llu: the file ends inside it (the gzip stream is cut short); the records before it were read",
+				bad(s, true,
+				    "%s: record %llu: the file ends inside it (the gzip stream is cut short); the records before it were read",
 				    path, (unsigned long long)s->record);
 			}
 			failed = true;

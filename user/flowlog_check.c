@@ -32,6 +32,22 @@ struct queued {
 	const char *rule, *acl, *resource;
 };
 
+struct run;
+
+/* A reading thread: its own flows (absorbed into the run's at the end) and queue. */
+struct reader {
+	struct run *run;
+	struct fl_report rep;
+	struct queued queue[QUEUE_LEN];
+	size_t nqueue;
+	int fatal;
+	bool shows_progress; /* the first reader draws the progress line */
+	const char *file;
+	double done;
+};
+
+#define READERS 2
+
 struct run {
 	const struct compiled *c;
 	const struct fl_opts *o;
@@ -42,16 +58,13 @@ struct run {
 	uint32_t pend[AMLG_BATCH_MAX]; /* flow index of each packet of the batch */
 	size_t npend;
 	uint64_t clock; /* the datapath's time: one tick per packet */
-	uint64_t shown;
-	struct queued queue[QUEUE_LEN];
-	size_t nqueue;
-	int fatal;
+	uint64_t shown; /* atomic */
 	int load_err;
 	bool loaded;
-	/* progress */
-	const char *file;
-	size_t fileno, nfiles;
-	double done;
+	/* the files this run (shard) reads, taken in order by the readers */
+	char **files;
+	size_t nfiles, next, fileno; /* next, fileno: atomic */
+	struct reader readers[READERS];
 	bool progress_line;
 };
 
@@ -59,8 +72,8 @@ struct run {
 
 int fl_time_parse(const char *s, uint64_t *ms)
 {
-	static const char *const fmts[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S",
-					    "%Y-%m-%d %H:%M", "%Y-%m-%d" };
+	static const char *const fmts[] = { "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M",
+					    "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d" };
 	char *end;
 
 	if (s[0] == '@') {
@@ -216,7 +229,7 @@ static bool local_wanted(const struct fl_opts *o, const struct fl_tuple *t)
 }
 
 /* Tuples wait in a small queue so that their flows' lookups overlap (prefetched). */
-static int drain(struct run *r)
+static int drain(struct reader *r)
 {
 	struct queued *q = r->queue;
 
@@ -245,8 +258,8 @@ static int drain(struct run *r)
 
 static int on_tuple(void *arg, const struct fl_meta *m, const struct fl_tuple *t)
 {
-	struct run *r = arg;
-	const struct fl_opts *o = r->o;
+	struct reader *r = arg;
+	const struct fl_opts *o = r->run->o;
 	bool out = t->dir == AMLG_DIR_OUT;
 	struct queued *q;
 
@@ -305,31 +318,35 @@ static void clear_progress(struct run *r)
 
 static void on_bad(void *arg, const char *msg, bool record)
 {
-	struct run *r = arg;
+	struct reader *rd = arg;
+	struct run *r = rd->run;
 
 	(void)record;
-	if (r->shown++ < SHOW_MAX) {
-		clear_progress(r);
+	if (__atomic_fetch_add(&r->shown, 1, __ATOMIC_RELAXED) < SHOW_MAX) {
+		if (rd->shows_progress)
+			clear_progress(r);
 		pr_warn("%s", msg);
 	}
 }
 
 static void on_progress(void *arg, double done, uint64_t tuples)
 {
-	struct run *r = arg;
+	struct reader *rd = arg;
+	struct run *r = rd->run;
 
-	if (!r->o->progress)
+	if (!r->o->progress || !rd->shows_progress)
 		return;
 	if (done >= 0)
-		r->done = done;
-	fprintf(stderr, "\r\033[K  [%zu/%zu] %s: %3.0f%%, %llu tuples", r->fileno, r->nfiles,
-		r->file, 100.0 * r->done, (unsigned long long)(r->rep.tuples + tuples));
+		rd->done = done;
+	fprintf(stderr, "\r\033[K  [%zu/%zu] %s: %3.0f%%, %llu tuples",
+		__atomic_load_n(&r->fileno, __ATOMIC_RELAXED), r->nfiles, rd->file,
+		100.0 * rd->done, (unsigned long long)(rd->rep.tuples + tuples));
 	r->progress_line = true;
 }
 
 static const char *on_intern(void *arg, const char *s, size_t len)
 {
-	struct run *r = arg;
+	struct reader *r = arg;
 
 	return fl_pool_get(&r->rep.pool, s, len);
 }
@@ -430,7 +447,7 @@ static void never_candidates(struct fl_report *rep, const struct compiled *c)
 	}
 }
 
-static int check_one(struct run *r, const char *path, bool from_dir)
+static int check_one(struct reader *r, const char *path)
 {
 	static const struct fl_reader_ops ops0 = {
 		.tuple = on_tuple,
@@ -444,7 +461,7 @@ static int check_one(struct run *r, const char *path, bool from_dir)
 	int ret;
 
 	ops.arg = r;
-	if (!r->o->progress)
+	if (!r->run->o->progress || !r->shows_progress)
 		ops.progress = NULL;
 	r->file = path;
 	r->done = 0;
@@ -458,11 +475,11 @@ static int check_one(struct run *r, const char *path, bool from_dir)
 	if (r->fatal)
 		return r->fatal;
 	if (ret) {
-		clear_progress(r);
-		/* a file in a tree that is not JSON at all: not a flow log, say so and skip it */
+		/* not a flow log, or not readable: say so, count it, go on */
+		if (r->shows_progress)
+			clear_progress(r->run);
 		r->rep.unreadable_files++;
 		pr_warn("%s%s", err[0] ? err : path, err[0] ? "" : ": cannot be read");
-		(void)from_dir;
 		return 0;
 	}
 	r->rep.files++;
@@ -470,13 +487,26 @@ static int check_one(struct run *r, const char *path, bool from_dir)
 	return 0;
 }
 
-int flowlog_check(const struct compiled *c, char *const *paths, int npaths,
-		  const struct fl_opts *o)
+/* A reading thread: files in turn until none is left. */
+static void *read_files(void *arg)
+{
+	struct reader *rd = arg;
+	struct run *r = rd->run;
+	size_t i;
+
+	while (!rd->fatal && (i = __atomic_fetch_add(&r->next, 1, __ATOMIC_RELAXED)) < r->nfiles) {
+		__atomic_fetch_add(&r->fileno, 1, __ATOMIC_RELAXED);
+		check_one(rd, r->files[i]);
+	}
+	return NULL;
+}
+
+int flowlog_check(const struct compiled *c, char *const *paths, int npaths, const struct fl_opts *o)
 {
 	struct paths in = { 0 };
-	pthread_t loader;
+	pthread_t loader, threads[READERS];
+	size_t nmine = 0, nreaders, started = 0;
 	struct run *r;
-	size_t nmine = 0;
 	int err = 0;
 
 	for (int i = 0; i < npaths && !err; i++) {
@@ -509,15 +539,42 @@ int flowlog_check(const struct compiled *c, char *const *paths, int npaths,
 		err = -err;
 		goto out_rep;
 	}
-	for (size_t i = 0; i < in.n; i++)
-		nmine += !o->nshards || i % o->nshards == o->shard - 1;
-	r->nfiles = nmine;
-	for (size_t i = 0; i < in.n && !err; i++) {
-		if (o->nshards && i % o->nshards != o->shard - 1)
-			continue;
-		r->fileno++;
-		err = check_one(r, in.v[i], in.from_dir[i]);
+	r->files = calloc(in.n + 1, sizeof(*r->files));
+	if (!r->files) {
+		err = -ENOMEM;
+		pthread_join(loader, NULL);
+		goto out_b;
 	}
+	for (size_t i = 0; i < in.n; i++)
+		if (!o->nshards || i % o->nshards == o->shard - 1)
+			r->files[nmine++] = in.v[i];
+	r->nfiles = nmine;
+	/* Files are read by up to READERS threads, each with its own flows, added up after. */
+	nreaders = nmine > 1 ? READERS : 1;
+	for (size_t i = 0; i < nreaders && !err; i++) {
+		struct reader *rd = &r->readers[i];
+
+		rd->run = r;
+		rd->shows_progress = i == 0;
+		err = fl_report_init(&rd->rep);
+		rd->rep.first_ms = UINT64_MAX;
+		/* without a second thread, the first reads every file */
+		if (!err && i && pthread_create(&threads[i], NULL, read_files, rd))
+			break;
+		if (!err)
+			started++;
+	}
+	if (started)
+		read_files(&r->readers[0]);
+	for (size_t i = 1; i < started; i++)
+		pthread_join(threads[i], NULL);
+	for (size_t i = 0; i < started && !err; i++) {
+		err = r->readers[i].fatal;
+		if (!err)
+			err = fl_report_absorb(&r->rep, &r->readers[i].rep);
+	}
+	for (size_t i = 0; i < nreaders; i++)
+		fl_report_free(&r->readers[i].rep);
 	clear_progress(r);
 	pthread_join(loader, NULL);
 	if (!err)
@@ -555,6 +612,7 @@ out_b:
 out_rep:
 	fl_report_free(&r->rep);
 out:
+	free(r->files);
 	free(r);
 	paths_free(&in);
 	return err;

@@ -19,7 +19,8 @@ struct fl_opts {
 	uint8_t (*macs)[6]; /* only these NICs (nmacs 0: all) */
 	size_t nmacs;
 	const struct prefix_list *local; /* only flows whose NIC-side address is in it (n 0: all) */
-	unsigned shard, nshards; /* only the files i (in sorted order) with i % nshards == shard - 1 */
+	unsigned shard,
+		nshards; /* only the files i (in sorted order) with i % nshards == shard - 1 */
 	unsigned ct_size;
 	bool progress; /* on stderr */
 	bool json;

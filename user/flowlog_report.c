@@ -326,7 +326,8 @@ static size_t id_uses(const struct fl_report *r, enum fl_status s, struct id_use
 			;
 		if (j == n) {
 			if (n == cap) {
-				struct id_use *g = realloc(u, (cap = cap ? cap * 2 : 16) * sizeof(*u));
+				struct id_use *g =
+					realloc(u, (cap = cap ? cap * 2 : 16) * sizeof(*u));
 
 				if (!g)
 					break;
@@ -461,16 +462,16 @@ void fl_report_print(const struct fl_report *r, FILE *f)
 		if (section != (int)st) {
 			section = (int)st;
 			fprintf(f, "%s%s\n", i ? "\n" : "", section_title[st]);
-			fprintf(f, "  %-3s %-6s %-41s %-41s %-8s %10s %12s  %-17s %-24s %s\n", "DIR",
-				"PROTO", "SOURCE", "DESTINATION", viol ? "REASON" : "MATCH",
+			fprintf(f, "  %-3s %-6s %-41s %-41s %-8s %10s %12s  %-17s %-24s %s\n",
+				"DIR", "PROTO", "SOURCE", "DESTINATION", viol ? "REASON" : "MATCH",
 				"PACKETS", "BYTES", "NIC", "NSG RULE",
 				viol ? "NEAR RULE" : "FLOW ID (RULE)");
 		}
 		endpoint(fl, true, src, sizeof(src));
 		endpoint(fl, false, dst, sizeof(dst));
 		fprintf(f, "  %-3s %-6s %-41s %-41s %-8s %10llu %12llu  %-17s %-24s ",
-			fl->dir == AMLG_DIR_OUT ? "out" : "in", l4_str(fl->proto, p, sizeof(p)), src,
-			dst, viol ? reason_str(fl->reason) : match_str(fl->match),
+			fl->dir == AMLG_DIR_OUT ? "out" : "in", l4_str(fl->proto, p, sizeof(p)),
+			src, dst, viol ? reason_str(fl->reason) : match_str(fl->match),
 			(unsigned long long)fl->packets, (unsigned long long)fl->bytes,
 			mac_str(fl, mac, sizeof(mac)), fl->nsg_rule ? fl->nsg_rule : "-");
 		if (fl->origin)
@@ -555,9 +556,9 @@ enum {
 };
 
 static const char *const field_name[F_COUNT] = {
-	"dir",	   "proto",	 "src",	     "sport",	 "dst",	       "dport",	  "status", "verdict",
-	"reason",  "match",	 "rule",     "flow",	 "nic",	       "nsg_decision", "nsg_rule",
-	"acl",	   "resource",	 "packets",  "bytes",	 "tuples",     "first_ts", "last_ts",
+	"dir",	    "proto",   "src",	"sport",  "dst",      "dport",	      "status",	  "verdict",
+	"reason",   "match",   "rule",	"flow",	  "nic",      "nsg_decision", "nsg_rule", "acl",
+	"resource", "packets", "bytes", "tuples", "first_ts", "last_ts",
 };
 
 struct line {
@@ -679,10 +680,29 @@ static json_t *ids_json(const struct id_use *u, size_t n)
 }
 
 /* Counters of the summary, in order: printed, summed by --merge. */
-#define SUMMED(X)                                                                                \
-	X(files) X(records) X(tuples) X(judged) X(outside_window) X(other_nic) X(not_local)      \
-		X(bad_records) X(bad_tuples) X(unreadable_files) X(truncated_files) X(packets) \
-			X(bytes)
+static const struct {
+	const char *name;
+	size_t off;
+} summed[] = {
+	{ "files", offsetof(struct fl_report, files) },
+	{ "records", offsetof(struct fl_report, records) },
+	{ "tuples", offsetof(struct fl_report, tuples) },
+	{ "judged", offsetof(struct fl_report, judged) },
+	{ "outside_window", offsetof(struct fl_report, outside_window) },
+	{ "other_nic", offsetof(struct fl_report, other_nic) },
+	{ "not_local", offsetof(struct fl_report, not_local) },
+	{ "bad_records", offsetof(struct fl_report, bad_records) },
+	{ "bad_tuples", offsetof(struct fl_report, bad_tuples) },
+	{ "unreadable_files", offsetof(struct fl_report, unreadable_files) },
+	{ "truncated_files", offsetof(struct fl_report, truncated_files) },
+	{ "packets", offsetof(struct fl_report, packets) },
+	{ "bytes", offsetof(struct fl_report, bytes) },
+};
+
+static uint64_t *counter(const struct fl_report *r, size_t i)
+{
+	return (uint64_t *)((char *)r + summed[i].off);
+}
 
 void fl_report_print_json(const struct fl_report *r, FILE *f)
 {
@@ -706,9 +726,8 @@ void fl_report_print_json(const struct fl_report *r, FILE *f)
 	s = json_object();
 	json_object_set_new(s, "input", json_string("flowlog"));
 	json_object_set_new(s, "policy_sha256", json_string(r->policy));
-#define PUT(name) json_object_set_new(s, #name, json_integer((json_int_t)r->name));
-	SUMMED(PUT)
-#undef PUT
+	for (size_t i = 0; i < sizeof(summed) / sizeof(summed[0]); i++)
+		json_object_set_new(s, summed[i].name, json_integer((json_int_t)*counter(r, i)));
 	json_object_set_new(s, "flows", json_integer((json_int_t)r->n));
 	json_object_set_new(s, "violating_flows",
 			    json_integer((json_int_t)fl_report_count(r, FS_VIOLATION)));
@@ -899,9 +918,8 @@ static int merge_summary(struct fl_report *r, json_t *s, const char **why)
 		return -EINVAL;
 	}
 	snprintf(r->policy, sizeof(r->policy), "%s", pol);
-#define ADD(name) r->name += (uint64_t)json_integer_value(json_object_get(s, #name));
-	SUMMED(ADD)
-#undef ADD
+	for (size_t i = 0; i < sizeof(summed) / sizeof(summed[0]); i++)
+		*counter(r, i) += (uint64_t)json_integer_value(json_object_get(s, summed[i].name));
 	if (!parse_ts(jstr(s, "first_ts"), &first) && !parse_ts(jstr(s, "last_ts"), &last) &&
 	    json_integer_value(json_object_get(s, "judged"))) {
 		if (!r->first_ms || first < r->first_ms)
@@ -932,6 +950,43 @@ static int merge_summary(struct fl_report *r, json_t *s, const char **why)
 			r->never[keep++] = r->never[i];
 	}
 	r->nnever = keep;
+	return 0;
+}
+
+int fl_report_absorb(struct fl_report *into, const struct fl_report *from)
+{
+	for (size_t i = 0; i < sizeof(summed) / sizeof(summed[0]); i++)
+		*counter(into, i) += *counter(from, i);
+	if (from->judged) {
+		if (from->first_ms < into->first_ms)
+			into->first_ms = from->first_ms;
+		if (from->last_ms > into->last_ms)
+			into->last_ms = from->last_ms;
+	}
+	for (size_t i = 0; i < from->n; i++) {
+		const struct fl_flow *g = fl_flow_at(from, i);
+		struct fl_flow *f;
+		bool created;
+		const char *rule = g->nsg_rule ? fl_pool_get(&into->pool, g->nsg_rule,
+							     strlen(g->nsg_rule)) :
+						 NULL,
+			   *acl = g->acl ? fl_pool_get(&into->pool, g->acl, strlen(g->acl)) : NULL,
+			   *res = g->resource ? fl_pool_get(&into->pool, g->resource,
+							    strlen(g->resource)) :
+						NULL;
+
+		f = fl_report_find(into, g, &created, NULL);
+		if (!f)
+			return -ENOMEM;
+		fl_flow_meta(f, g->first_ms, rule, acl, res);
+		if (g->first_ms < f->first_ms)
+			f->first_ms = g->first_ms;
+		if (g->last_ms > f->last_ms)
+			f->last_ms = g->last_ms;
+		f->tuples += g->tuples;
+		f->packets += g->packets;
+		f->bytes += g->bytes;
+	}
 	return 0;
 }
 

@@ -14,36 +14,50 @@ fl_timed() {
 }
 
 section_flowlog() {
-	local tuples=$FL_TUPLES flows shape file f rnd res jqf
+	local tuples=$FL_TUPLES flows shape file f rnd res jqf bytes
 	FL_CSV=$DATA/flowlog.csv
 	echo "tool,file,status,tuples,bytes,wall_ms,cpu_ms,maxrss_kb" >"$FL_CSV"
 	[ -e "$WORK/check10k.policy" ] || chk_policy
 	command -v jq >/dev/null || { note "flowlog: jq is not installed (scripts/deps)"; return; }
-	for shape in vnet.json vnet.json.gz nsg.json; do
+	for shape in vnet.json vnet.json.gz nsg.json vnet-tree.gz; do
 		file=$WORK/flowlog-$shape
 		# long-lived flows: 20 tuples each (B, C every 5 minutes, E), as an hour of a busy NIC
 		flows=$((tuples / 20))
-		python3 tests/tools/genflowlog.py --bench "$tuples" --flows "$flows" \
-			--format "${shape%%.*}" $([ "${shape##*.}" = gz ] && echo --gzip) -o "$file" >/dev/null
+		if [ $shape = vnet-tree.gz ]; then
+			# an hour of four NICs, a blob each, as downloaded: the files are read in parallel
+			for f in 1 2 3 4; do
+				mkdir -p "$file/y=2026/m=12/d=03/h=08/m=00/macAddress=000D3A00000$f"
+				python3 tests/tools/genflowlog.py --bench $((tuples / 4)) --flows $((flows / 4)) \
+					--mac 000D3A00000$f --gzip \
+					-o "$file/y=2026/m=12/d=03/h=08/m=00/macAddress=000D3A00000$f/PT1H.json.gz" >/dev/null
+			done
+		else
+			python3 tests/tools/genflowlog.py --bench "$tuples" --flows "$flows" \
+				--format "${shape%%.*}" $([ "${shape##*.}" = gz ] && echo --gzip) -o "$file" >/dev/null
+		fi
 		case $shape in
-		vnet.*) jqf='.records[].flowRecords.flows[].flowGroups[].flowTuples[]' ;;
+		vnet*) jqf='.records[].flowRecords.flows[].flowGroups[].flowTuples[]' ;;
 		nsg.*) jqf='.records[].properties.flows[].flows[].flowTuples[]' ;;
 		esac
+		bytes=$(du -sb "$file" | awk '{ print $1 }')
 		for rnd in $(seq "$FL_ROUNDS"); do
 			res=$(fl_timed "$WORK/time.log" "$WORK/out" "$AMLGUARD" -j check \
 				-p "$WORK/check10k.policy" --no-progress "$file")
-			echo "amlguard check,$shape,$(echo "$res" | awk -v n="$tuples" -v b="$(stat -c %s "$file")" \
+			echo "amlguard check,$shape,$(echo "$res" | awk -v n="$tuples" -v b="$bytes" \
 				'{ print $1 "," n "," b "," $2 "," $3 "," $4 }')" >>"$FL_CSV"
 			[ "${res%% *}" = ok ] || note "flowlog: $(head -c 300 "$WORK/out.err")"
-			if [ "${shape##*.}" = gz ]; then
+			if [ -d "$file" ]; then
+				res=$(fl_timed "$WORK/time.log" "$WORK/out" sh -c \
+					"find '$file' -name PT1H.json.gz -print0 | sort -z | xargs -0 zcat | jq -c '$jqf'")
+			elif [ "${shape##*.}" = gz ]; then
 				res=$(fl_timed "$WORK/time.log" "$WORK/out" sh -c "zcat '$file' | jq -c '$jqf'")
 			else
 				res=$(fl_timed "$WORK/time.log" "$WORK/out" jq -c "$jqf" "$file")
 			fi
 			[ "$(wc -l <"$WORK/out")" -eq "$tuples" ] || res="failed 0 0 0"
-			echo "jq,$shape,$(echo "$res" | awk -v n="$tuples" -v b="$(stat -c %s "$file")" \
+			echo "jq,$shape,$(echo "$res" | awk -v n="$tuples" -v b="$bytes" \
 				'{ print $1 "," n "," b "," $2 "," $3 "," $4 }')" >>"$FL_CSV"
 		done
-		rm -f "$file" "$WORK/out"
+		rm -rf "$file" "$WORK/out"
 	done
 }

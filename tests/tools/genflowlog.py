@@ -5,7 +5,7 @@ version 2) of the flows described in a spec file, for the "check" tests and benc
 
   genflowlog.py [--format vnet|nsg] [--gzip] [--start EPOCH] [--per-record N] [--malformed]
                 (--tree DIR | -o FILE) SPEC
-  genflowlog.py --bench TUPLES --flows N [--format vnet|nsg] [--gzip] -o FILE
+  genflowlog.py --bench TUPLES --flows N [--mac MAC] [--format vnet|nsg] [--gzip] -o FILE
 
 Each non-comment line of SPEC is one flow, as its initiator sent it:
   NAME PROTO SRC SPORT DST DPORT DIR NSG RULE MAC [EXPECTED...]
@@ -22,7 +22,8 @@ records (a string, and a record of flowLogVersion 3 or properties.Version 7) aft
 counts written are printed as JSON on stdout.
 
 --bench writes TUPLES tuples of N distinct outbound TCP flows (B, C and E tuples cycling), in
-records of 1000 tuples, for throughput measurements.
+records of 1000 tuples, of the NIC --mac (whose value also seeds the flows' remote addresses),
+for throughput measurements.
 """
 import argparse
 import gzip
@@ -42,6 +43,7 @@ P.add_argument("--tree")
 P.add_argument("-o", dest="out")
 P.add_argument("--bench", type=int)
 P.add_argument("--flows", type=int, default=10000)
+P.add_argument("--mac", default="000D3A000001", help="--bench: the NIC (and the flows' seed)")
 A = P.parse_args()
 
 SUB = "00000000-0000-0000-0000-000000000000"
@@ -106,7 +108,7 @@ def tuple_str(fmt, ms, src, dst, sport, dport, proto, d, state, nsg, ctr):
 
 
 def bench():
-    rnd = random.Random(1)
+    rnd = random.Random(A.mac)
     flows = [f"192.0.2.{10 + i % 200},{'198.51.100' if i % 3 else '203.0.113'}.{rnd.randrange(1, 255)},"
              f"{1024 + i % 60000},{rnd.choice((443, 80, 8443, 22))},6,O" for i in range(A.flows)]
     recs, tuples, t0 = [], [], A.start * 1000
@@ -120,7 +122,7 @@ def bench():
         if A.format == "vnet":
             tuples = [f"{t0 + (n + i)},{flows[(n + i) % A.flows]},{states[((n + i) // A.flows) % 3]}"
                       for i in range(k)]
-            rec = vnet_record(A.start, "000D3A000001", {(ACL_ID, "DefaultRule_AllowInternetOutBound"): tuples})
+            rec = vnet_record(A.start, A.mac, {(ACL_ID, "DefaultRule_AllowInternetOutBound"): tuples})
         else:
             tuples = []
             for i in range(k):
@@ -128,7 +130,7 @@ def bench():
                 s = states[((n + i) // A.flows) % 3].split(",")
                 tuples.append(f"{A.start + (n + i) // 1000},{f[0]},{f[1]},{f[2]},{f[3]},T,O,A,{s[0]},"
                               + ",".join(s[2:]))
-            rec = nsg_record(A.start, "000D3A000001", {("", "DefaultRule_AllowInternetOutBound"): tuples})
+            rec = nsg_record(A.start, A.mac, {("", "DefaultRule_AllowInternetOutBound"): tuples})
         out.write(("" if first else ",") + json.dumps(rec))
         first = False
         n += k

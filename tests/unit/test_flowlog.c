@@ -47,8 +47,8 @@ static void parse_bad(enum fl_kind k, const char *s, const char *want)
 static void test_vnet_tuples(void **state)
 {
 	/* the documentation's sample */
-	struct fl_tuple t =
-		parse_ok(FL_VNET, "1663146003606,10.0.0.6,52.239.184.180,23956,443,6,O,E,NX,3,767,2,1580");
+	struct fl_tuple t = parse_ok(
+		FL_VNET, "1663146003606,10.0.0.6,52.239.184.180,23956,443,6,O,E,NX,3,767,2,1580");
 	const uint8_t src[4] = { 10, 0, 0, 6 }, dst[4] = { 52, 239, 184, 180 };
 
 	assert_int_equal(t.ts_ms, 1663146003606ull);
@@ -239,7 +239,9 @@ static const char *write_file(const char *name, const char *text, bool gz)
 
 static int read_into(const char *path, struct seen *s, struct fl_file_stats *st, char *err)
 {
-	struct fl_reader_ops ops = { .tuple = on_tuple, .bad = on_bad, .intern = on_intern, .arg = s };
+	struct fl_reader_ops ops = {
+		.tuple = on_tuple, .bad = on_bad, .intern = on_intern, .arg = s
+	};
 
 	memset(s, 0, sizeof(*s));
 	return fl_read_file(path, &ops, st, err, 512);
@@ -292,7 +294,9 @@ static void test_reader_vnet(void **state)
 		assert_true(s.t[2].denied);
 		/* the messages name the file, the record and the tuple */
 		assert_int_equal(s.nbad, 5);
-		assert_non_null(strstr(s.bad[0], "record 0, tuple 2 (records[0].flowRecords.flows[0].flowGroups[0].flowTuples[2])"));
+		assert_non_null(strstr(
+			s.bad[0],
+			"record 0, tuple 2 (records[0].flowRecords.flows[0].flowGroups[0].flowTuples[2])"));
 		assert_non_null(strstr(s.bad[0], p));
 		assert_non_null(strstr(s.bad[0], "13 comma-separated"));
 		assert_non_null(strstr(s.bad[1], "record 0, tuple 3"));
@@ -356,7 +360,9 @@ static void test_reader_bad_files(void **state)
 		fl_pool_free(&s.pool);
 	}
 	/* broken JSON after a record: the rest is not read, said where */
-	p = write_file("broken.json", "{\"records\":[{\"flowLogVersion\":4,\"flowRecords\":{}},{\"x\":tru}]}", false);
+	p = write_file("broken.json",
+		       "{\"records\":[{\"flowLogVersion\":4,\"flowRecords\":{}},{\"x\":tru}]}",
+		       false);
 	assert_int_equal(read_into(p, &s, &st, err), 0);
 	assert_non_null(strstr(s.bad[s.nbad - 1], "record 1: invalid JSON at byte"));
 	fl_pool_free(&s.pool);
@@ -378,7 +384,8 @@ static void test_reader_bad_files(void **state)
 	/* sniffing: JSON (plain, gzip, after a BOM) is a flow log candidate, a capture is not */
 	assert_int_equal(fl_sniff(write_file("a.json.gz", nsg_doc, true)), 1);
 	assert_int_equal(fl_sniff(write_file("b.json", "\xef\xbb\xbf{\"records\":[]}", false)), 1);
-	assert_int_equal(fl_sniff(write_file("c.pcap", "\xd4\xc3\xb2\xa1\x02\x00\x04\x00", false)), 0);
+	assert_int_equal(fl_sniff(write_file("c.pcap", "\xd4\xc3\xb2\xa1\x02\x00\x04\x00", false)),
+			 0);
 	(void)state;
 }
 
@@ -387,7 +394,11 @@ static void test_reader_bad_files(void **state)
 static void test_report_meta_order(void **state)
 {
 	struct fl_report r;
-	struct fl_flow k = { .family = 4, .proto = 6, .dir = AMLG_DIR_OUT, .lport = 1, .rport = 443 },
+	struct fl_flow k = { .family = 4,
+			     .proto = 6,
+			     .dir = AMLG_DIR_OUT,
+			     .lport = 1,
+			     .rport = 443 },
 		       *f;
 	bool created;
 
@@ -443,10 +454,14 @@ static int teardown(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vnet_tuples),   cmocka_unit_test(test_nsg_tuples),
-		cmocka_unit_test(test_bad_tuples),    cmocka_unit_test(test_mac),
-		cmocka_unit_test(test_time),	      cmocka_unit_test(test_reader_vnet),
-		cmocka_unit_test(test_reader_nsg),    cmocka_unit_test(test_reader_bad_files),
+		cmocka_unit_test(test_vnet_tuples),
+		cmocka_unit_test(test_nsg_tuples),
+		cmocka_unit_test(test_bad_tuples),
+		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test(test_reader_vnet),
+		cmocka_unit_test(test_reader_nsg),
+		cmocka_unit_test(test_reader_bad_files),
 		cmocka_unit_test(test_report_meta_order),
 	};
 
