@@ -59,6 +59,7 @@ struct run {
 	size_t npend;
 	uint64_t clock; /* the datapath's time: one tick per packet */
 	uint64_t shown; /* atomic */
+	uint64_t tuples_read; /* atomic: of the files done, for the progress line */
 	int load_err;
 	bool loaded;
 	/* the files this run (shard) reads, taken in order by the readers */
@@ -336,11 +337,15 @@ static void on_progress(void *arg, double done, uint64_t tuples)
 
 	if (!r->o->progress || !rd->shows_progress)
 		return;
+	size_t len = strlen(rd->file);
+
 	if (done >= 0)
 		rd->done = done;
-	fprintf(stderr, "\r\033[K  [%zu/%zu] %s: %3.0f%%, %llu tuples",
-		__atomic_load_n(&r->fileno, __ATOMIC_RELAXED), r->nfiles, rd->file,
-		100.0 * rd->done, (unsigned long long)(rd->rep.tuples + tuples));
+	/* the end of the path: a blob tree's are long, the line must not wrap */
+	fprintf(stderr, "\r\033[K  [%zu/%zu] %s%s: %3.0f%%, %llu tuples",
+		__atomic_load_n(&r->fileno, __ATOMIC_RELAXED), r->nfiles, len > 60 ? "..." : "",
+		rd->file + (len > 60 ? len - 60 : 0), 100.0 * rd->done,
+		(unsigned long long)(__atomic_load_n(&r->tuples_read, __ATOMIC_RELAXED) + tuples));
 	r->progress_line = true;
 }
 
@@ -470,6 +475,7 @@ static int check_one(struct reader *r, const char *path)
 		drain(r);
 	r->rep.records += st.records;
 	r->rep.tuples += st.tuples + st.bad_tuples;
+	__atomic_fetch_add(&r->run->tuples_read, st.tuples, __ATOMIC_RELAXED);
 	r->rep.bad_records += st.bad_records;
 	r->rep.bad_tuples += st.bad_tuples;
 	if (r->fatal)

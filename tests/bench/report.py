@@ -82,6 +82,14 @@ w(f"| kernel | {platform.release()} |")
 w(f"| CPU | {cpu_model()}, {os.cpu_count()} cores (a shared VM: compare ratios, not absolutes) |")
 w(f"| source | {git_rev()} |")
 w("| tag file | ServiceTags_Public_20251020.json |\n")
+# A run of some sections (--only) reports the others from the data an earlier run left.
+_start = datetime.datetime.now().timestamp() - int(A.seconds) - 5
+_csv = sorted(f for f in os.listdir(A.data) if f.endswith(".csv"))
+_old = [f for f in _csv if os.path.getmtime(os.path.join(A.data, f)) < _start]
+if _old and len(_old) < len(_csv):
+    w("Measured in this run: " + ", ".join(f"`{f}`" for f in _csv if f not in _old) +
+      "; the other tables are from the data of an earlier run (" +
+      ", ".join(f"`{f}`" for f in _old) + ").\n")
 
 goals = []  # (goal, measured, met)
 failed = os.path.join(A.data, "datapath_failed.txt")
@@ -539,6 +547,9 @@ if BEGIN in text and END in text:
     block = [BEGIN, "", f"{now}, kernel {platform.release()}, {cpu_model()} × {os.cpu_count()}"
              f"{' (--quick)' if A.quick == '1' else ''}:", "",
              "| goal | measured | met |", "|---|---|---|"]
+    if _old and len(_old) < len(_csv):
+        block[4:4] = [f"(measured now: the rows from {', '.join(f for f in _csv if f not in _old)};"
+                      " the others from an earlier run's data)", ""]
     block += [f"| {g} | {m} | {'yes' if ok else '**no**'} |" for g, m, ok in goals]
     block += ["", f"![ns per packet vs prefixes]({rel}/datapath.png)",
               f"![CPU per packet by filter]({rel}/live.png)", "", END]
