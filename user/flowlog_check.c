@@ -603,6 +603,14 @@ int flowlog_check(const struct compiled *c, char *const *paths, int npaths, cons
 		err = -EINVAL;
 		goto out_b;
 	}
+	if (r->rep.files && r->rep.tuples == r->rep.bad_tuples &&
+	    (r->rep.bad_tuples || r->rep.bad_records)) {
+		pr_err("check: not one flow tuple of the %zu files could be read (%llu malformed tuples, %llu malformed records)",
+		       nmine, (unsigned long long)r->rep.bad_tuples,
+		       (unsigned long long)r->rep.bad_records);
+		err = -EINVAL;
+		goto out_b;
+	}
 	if (!nmine)
 		pr_warn("check: shard %u/%u has no files (%zu in all): an empty result", o->shard,
 			o->nshards, in.n);

@@ -221,6 +221,11 @@ test_malformed() {
 	# nothing readable: exit 2
 	run_check 2 "$WORK/out.json" check -p "$WORK/p.policy" "$WORK/other.json"
 	grep -q "none of the 1 files could be read" "$WORK/err" || die "nothing read"
+	# files whose every record is malformed: nothing read either
+	echo '{"records": [{"flowLogVersion": 3, "flowRecords": {"flows": []}}, "x"]}' >"$WORK/v3.json"
+	run_check 2 "$WORK/out.json" check -p "$WORK/p.policy" "$WORK/v3.json"
+	grep -q "v3.json: record 0: flowLogVersion 3 is not supported" "$WORK/err" || die "v3: the record"
+	grep -q "not one flow tuple of the 1 files could be read" "$WORK/err" || die "v3: nothing read"
 	mkdir "$WORK/empty"
 	run_check 2 "$WORK/out.json" check -p "$WORK/p.policy" "$WORK/empty"
 	grep -q "no files found" "$WORK/err" || die "an empty directory"
