@@ -953,7 +953,14 @@ static int merge_summary(struct fl_report *r, json_t *s, const char **why)
 	return 0;
 }
 
-int fl_report_absorb(struct fl_report *into, const struct fl_report *from)
+#define SWAP(a, b)                      \
+	do {                            \
+		__typeof__(a) t_ = (a); \
+		(a) = (b);              \
+		(b) = t_;               \
+	} while (0)
+
+int fl_report_absorb(struct fl_report *into, struct fl_report *from)
 {
 	for (size_t i = 0; i < sizeof(summed) / sizeof(summed[0]); i++)
 		*counter(into, i) += *counter(from, i);
@@ -962,6 +969,16 @@ int fl_report_absorb(struct fl_report *into, const struct fl_report *from)
 			into->first_ms = from->first_ms;
 		if (from->last_ms > into->last_ms)
 			into->last_ms = from->last_ms;
+	}
+	if (!into->n && !into->pool.n) {
+		/* nothing yet: take the flows and their strings over, no copy */
+		SWAP(into->chunks, from->chunks);
+		SWAP(into->nchunks, from->nchunks);
+		SWAP(into->n, from->n);
+		SWAP(into->slots, from->slots);
+		SWAP(into->cap, from->cap);
+		SWAP(into->pool, from->pool);
+		return 0;
 	}
 	for (size_t i = 0; i < from->n; i++) {
 		const struct fl_flow *g = fl_flow_at(from, i);

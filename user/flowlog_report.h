@@ -89,8 +89,11 @@ void fl_report_print_json(const struct fl_report *r, FILE *f);
 /* 1 when the report has violations or blocked required flows, else 0. */
 int fl_report_exit(const struct fl_report *r);
 
-/* Add a report of some of the files (a reading thread's) to into; 0 or -ENOMEM. */
-int fl_report_absorb(struct fl_report *into, const struct fl_report *from);
+/*
+ * Add a report of some of the files (a reading thread's) to into; its flows are taken over when
+ * into has none yet (from is left empty then).  0 or -ENOMEM.
+ */
+int fl_report_absorb(struct fl_report *into, struct fl_report *from);
 
 /*
  * Merge the JSON lines of "check -j" over flow logs (a file, or "-" for stdin) into r.  Returns 0,
