@@ -6,6 +6,7 @@
 #include <linux/pkt_cls.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,7 +35,11 @@ static void maps_from_skel(struct amlguard_bpf *s, struct amlg_maps *m)
 }
 
 /* Open and load the object; on a verifier rejection show the end of its log. */
-/* live: the tc entry points; offline: the test entry point; both for role tests. */
+/*
+ * Which entry points to load: the verifier takes about a second for each, so every user loads
+ * only the ones it runs.  live: the tc entry points; offline: the single-packet test entry
+ * point; batch: the batch entry point.
+ */
 #define LOAD_LIVE 1
 #define LOAD_OFFLINE 2
 #define LOAD_BATCH 4
@@ -55,7 +60,7 @@ static int load_object(struct amlguard_bpf **out, unsigned role, unsigned ct_siz
 	s->rodata->amlg_role = role;
 	bpf_map__set_max_entries(s->maps.amlg_ct, ct_size ? ct_size : AMLG_CT_DEFAULT);
 	bpf_program__set_autoload(s->progs.amlg_test, which & LOAD_OFFLINE);
-	bpf_program__set_autoload(s->progs.amlg_batch_run, which & (LOAD_OFFLINE | LOAD_BATCH));
+	bpf_program__set_autoload(s->progs.amlg_batch_run, which & LOAD_BATCH);
 	if (!(which & (LOAD_OFFLINE | LOAD_BATCH))) {
 		/* The offline batch blob is 2 MiB: a live attach needs none of it. */
 		bpf_map__set_max_entries(s->maps.amlg_batch_blob, 1);
@@ -331,13 +336,13 @@ static int open_offline(struct offline *o, const struct compiled *c, unsigned ct
 
 	memset(o, 0, sizeof(*o));
 	maps_init(&o->maps);
-	o->prog_fd = o->ingress_fd = o->egress_fd = -1;
+	o->prog_fd = o->batch_fd = o->ingress_fd = o->egress_fd = -1;
 	err = load_object(&o->skel, role, ct_size, which, "offline datapath");
 	if (err)
 		return err;
 	maps_from_skel(o->skel, &o->maps);
 	o->prog_fd = which & LOAD_OFFLINE ? bpf_program__fd(o->skel->progs.amlg_test) : -1;
-	o->batch_fd = bpf_program__fd(o->skel->progs.amlg_batch_run);
+	o->batch_fd = which & LOAD_BATCH ? bpf_program__fd(o->skel->progs.amlg_batch_run) : -1;
 	o->batch_idx_fd = bpf_map__fd(o->skel->maps.amlg_batch_idx);
 	o->batch_blob_fd = bpf_map__fd(o->skel->maps.amlg_batch_blob);
 	o->batch_out_fd = bpf_map__fd(o->skel->maps.amlg_batch_out);
@@ -345,6 +350,7 @@ static int open_offline(struct offline *o, const struct compiled *c, unsigned ct
 		o->ingress_fd = bpf_program__fd(o->skel->progs.amlg_ingress);
 		o->egress_fd = bpf_program__fd(o->skel->progs.amlg_egress);
 	}
+	o->role = role;
 	err = init_cfg(&o->maps, 1, role);
 	if (!err && c)
 		err = tables_install(&o->maps, c, NULL);
@@ -365,9 +371,14 @@ int offline_open_batch(struct offline *o, const struct compiled *c, unsigned ct_
 	return open_offline(o, c, ct_size, AMLG_ROLE_HOST, LOAD_BATCH);
 }
 
+int offline_open_both(struct offline *o, const struct compiled *c, unsigned ct_size)
+{
+	return open_offline(o, c, ct_size, AMLG_ROLE_HOST, LOAD_OFFLINE | LOAD_BATCH);
+}
+
 int offline_open_role(struct offline *o, const struct compiled *c, unsigned ct_size, unsigned role)
 {
-	return open_offline(o, c, ct_size, role, LOAD_OFFLINE | LOAD_LIVE);
+	return open_offline(o, c, ct_size, role, LOAD_LIVE);
 }
 
 int offline_run_prog(struct offline *o, int prog_fd, const void *frame, size_t len)
@@ -430,6 +441,91 @@ int offline_set_local(struct offline *o, const struct prefix_list *local)
 			return err;
 	}
 	return 0;
+}
+
+static int discard_event(void *ctx, void *data, size_t size)
+{
+	return 0;
+}
+
+/* Empty one map of the object, as it was when loaded. */
+static int map_clear(struct bpf_map *map)
+{
+	unsigned ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
+	unsigned n = bpf_map__max_entries(map);
+	int fd = bpf_map__fd(map), err = 0;
+	struct ring_buffer *rb;
+	void *next, *zero;
+
+	switch (bpf_map__type(map)) {
+	case BPF_MAP_TYPE_RINGBUF:
+		rb = ring_buffer__new(fd, discard_event, NULL, NULL);
+		if (!rb)
+			return -errno;
+		err = ring_buffer__consume(rb);
+		ring_buffer__free(rb);
+		return err < 0 ? err : 0;
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+		for (uint32_t i = 0; i < n; i++)
+			if (bpf_map_delete_elem(fd, &i) && errno != ENOENT)
+				return -errno;
+		return 0;
+	case BPF_MAP_TYPE_ARRAY:
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		if (bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY)
+			vs = ((vs + 7) & ~7u) * (unsigned)ncpus();
+		{
+			/* one batch update: the blob and rule arrays have thousands of entries */
+			uint32_t *keys = calloc(n, sizeof(*keys)), count = n;
+
+			zero = calloc(n, vs);
+			if (!keys || !zero) {
+				err = -ENOMEM;
+			} else {
+				for (uint32_t i = 0; i < n; i++)
+					keys[i] = i;
+				if (bpf_map_update_batch(fd, keys, zero, &count, NULL))
+					err = -errno;
+			}
+			free(keys);
+			free(zero);
+			return err;
+		}
+	default: /* hash, LRU hash, LPM trie: delete every key */
+		next = malloc(ks);
+		if (!next)
+			return -ENOMEM;
+		while (bpf_map_get_next_key(fd, NULL, next) == 0)
+			if (bpf_map_delete_elem(fd, next)) {
+				err = -errno;
+				break;
+			}
+		free(next);
+		return err;
+	}
+}
+
+int offline_reset(struct offline *o, const struct compiled *c)
+{
+	struct bpf_map *map;
+	int err = 0;
+
+	bpf_object__for_each_map(map, o->skel->obj) {
+		if (bpf_map__is_internal(map)) /* .rodata: the role, frozen at load */
+			continue;
+		err = map_clear(map);
+		if (err) {
+			pr_err("offline datapath: cannot empty map %s: %s", bpf_map__name(map),
+			       strerror(-err));
+			return err;
+		}
+	}
+	err = init_cfg(&o->maps, 1, o->role);
+	if (!err && c)
+		err = tables_install(&o->maps, c, NULL);
+	if (err)
+		pr_err("offline datapath: cannot install the policy: %s", strerror(-err));
+	return err;
 }
 
 void offline_close(struct offline *o)
