@@ -24,6 +24,7 @@
 #include "names.h"
 #include "pktgen.h"
 #include "policy.h"
+#include "results.h"
 #include "state.h"
 #include "tables.h"
 
@@ -456,27 +457,23 @@ static const struct scenario scenarios[] = {
 	  } },
 };
 
-static unsigned failures, passes;
-
 static void report(const char *scen, const char *mode, const char *step, bool ok, const char *fmt,
 		   ...) __attribute__((format(printf, 5, 6)));
 
 static void report(const char *scen, const char *mode, const char *step, bool ok, const char *fmt,
 		   ...)
 {
+	char name[256], why[512] = "";
 	va_list ap;
 
-	printf("[%s/%s/%s] %s", scen, mode, step, ok ? "PASS" : "FAIL");
+	snprintf(name, sizeof(name), "%s/%s/%s", scen, mode, step);
 	if (!ok) {
-		printf(": ");
 		va_start(ap, fmt);
-		vprintf(fmt, ap);
+		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
-		failures++;
-	} else {
-		passes++;
 	}
-	putchar('\n');
+	printf("[%s] %s%s%s\n", name, ok ? "PASS" : "FAIL", ok ? "" : ": ", why);
+	result(ok ? RESULT_PASS : RESULT_FAIL, name, why);
 }
 
 struct compiled_policy {
@@ -954,6 +951,5 @@ int main(void)
 		offline_close(&shared_single);
 	if (have_batch)
 		offline_close(&shared_batch);
-	printf("%u passed, %u failed\n", passes, failures);
-	return failures ? 1 : 0;
+	return results_end();
 }

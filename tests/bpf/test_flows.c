@@ -37,6 +37,7 @@
 #include "names.h"
 #include "pktgen.h"
 #include "policy.h"
+#include "results.h"
 #include "prefix_set.h"
 #include "tables.h"
 #include "tags.h"
@@ -538,8 +539,12 @@ static void check_rule(struct offline *o, const struct compiled *c, const struct
 	else
 		tally_of(cr->flow);
 	if (!cr->remote.n && !cr->nhosts) {
+		char name[256];
+
 		printf("[%s %s] SKIP: no address (an empty operator-supplied set)\n", cfg,
 		       cr->flow);
+		snprintf(name, sizeof(name), "%s %s", cfg, cr->flow);
+		result(RESULT_SKIP, name, "no address (an empty operator-supplied set)");
 		skips++;
 		return;
 	}
@@ -550,6 +555,12 @@ static void check_rule(struct offline *o, const struct compiled *c, const struct
 	if (cr->nhosts)
 		check_hosts(o, c, cr, &res);
 	printf("[%s %s] %s:%s\n", cfg, cr->flow, res.failed ? "FAIL" : "PASS", res.log);
+	{
+		char name[256];
+
+		snprintf(name, sizeof(name), "%s %s", cfg, cr->flow);
+		result(res.failed ? RESULT_FAIL : RESULT_PASS, name, res.log);
+	}
 	if (res.failed)
 		failures++;
 	else
@@ -620,6 +631,7 @@ static void run_config(size_t s, size_t k, const char *region, bool on, const st
 					     " switches-off");
 	if (compile_scenario(s, k, region, on, db, &p, &c) || install(c)) {
 		printf("[%s] FAIL: cannot compile or load\n", cfg);
+		result(RESULT_FAIL, cfg, "cannot compile or load");
 		failures++;
 		compiled_free(c);
 		policy_free(p);
@@ -678,6 +690,7 @@ int main(void)
 		snprintf(path, sizeof(path), TAGDIR "%s", clouds[k].file);
 		if (tags_load(path, &db, &e)) {
 			printf("[%s] FAIL: %s\n", clouds[k].file, e.msg);
+			result(RESULT_FAIL, clouds[k].file, e.msg);
 			failures++;
 			continue;
 		}
@@ -697,8 +710,7 @@ int main(void)
 		offline_close(&dp);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_tally();
-	printf("%u passed, %u failed, %u skipped (empty operator-supplied sets) in %.1f s\n",
-	       passes, failures, skips,
+	printf("in %.1f s; skipped: empty operator-supplied sets\n",
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	return failures ? 1 : 0;
+	return results_end() || failures ? 1 : 0;
 }

@@ -27,8 +27,9 @@
 #include "loader.h"
 #include "log.h"
 #include "pktgen.h"
-#include "sink_pcap.h"
 #include "policy.h"
+#include "results.h"
+#include "sink_pcap.h"
 #include "state.h"
 #include "tables.h"
 
@@ -40,26 +41,22 @@
 #define TCP IPPROTO_TCP
 #define UDP IPPROTO_UDP
 
-static unsigned passes, failures;
-
 static void check(bool ok, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void check(bool ok, const char *name, const char *fmt, ...)
 {
+	char full[256], why[512] = "";
 	va_list ap;
 
-	printf("[hosts/%s] %s", name, ok ? "PASS" : "FAIL");
+	snprintf(full, sizeof(full), "hosts/%s", name);
 	if (!ok) {
-		printf(": ");
 		va_start(ap, fmt);
-		vprintf(fmt, ap);
+		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
-		failures++;
-	} else {
-		passes++;
 	}
-	putchar('\n');
+	printf("[%s] %s%s%s\n", full, ok ? "PASS" : "FAIL", ok ? "" : ": ", why);
+	result(ok ? RESULT_PASS : RESULT_FAIL, full, why);
 }
 
 /* ---- TLS ClientHello */
@@ -1056,6 +1053,5 @@ int main(void)
 	test_third_party_captures();
 	if (shared_open)
 		offline_close(&shared);
-	printf("%u passed, %u failed\n", passes, failures);
-	return failures ? 1 : 0;
+	return results_end();
 }

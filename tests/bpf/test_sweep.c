@@ -34,6 +34,7 @@
 #include "names.h"
 #include "pktgen.h"
 #include "policy.h"
+#include "results.h"
 #include "state.h"
 
 #define NS 1000000ull
@@ -1178,11 +1179,13 @@ static void counters(struct sweep *s, struct offline *o, unsigned sent, unsigned
 {
 	struct amlg_state st;
 	uint64_t pk = 0, dr = 0, rs = 0, ms = 0, vi = 0, dns;
-	char name[64];
+	char name[64], full[128];
 
 	snprintf(name, sizeof(name), "%s counters", which);
+	snprintf(full, sizeof(full), "sweep/%s/%s", s->mname, name);
 	if (state_read_maps(&o->maps, "sweep", &st)) {
 		fail(s, name, "cannot read the counters");
+		result(RESULT_FAIL, full, "cannot read the counters");
 		return;
 	}
 	dns = st.stats.dns_malformed;
@@ -1203,6 +1206,7 @@ static void counters(struct sweep *s, struct offline *o, unsigned sent, unsigned
 		     sent, viols, (unsigned long long)pk, (unsigned long long)rs,
 		     (unsigned long long)ms, (unsigned long long)vi, (unsigned long long)dr,
 		     (unsigned long long)st.stats.dns_malformed, s->dns_bad);
+		result(RESULT_FAIL, full, "counters do not add up");
 	} else {
 		printf("[sweep/%s/%s] PASS: %u packets, %llu violations, %llu dropped, %llu bad DNS "
 		       "answers, %llu events sent, %llu not sent (ring buffer full)\n",
@@ -1211,6 +1215,7 @@ static void counters(struct sweep *s, struct offline *o, unsigned sent, unsigned
 		       (unsigned long long)st.stats.events_sent,
 		       (unsigned long long)st.stats.events_ringbuf_full);
 		s->passes++;
+		result(RESULT_PASS, full, NULL);
 	}
 	state_free(&st);
 }
@@ -1234,9 +1239,14 @@ static void group(struct sweep *s, const char *name, void (*fn)(struct sweep *))
 {
 	unsigned f0 = s->failures, n0 = s->sent_live + s->refused;
 
+	char full[128], why[64];
+
 	fn(s);
 	printf("[sweep/%s/%s] %s: %u packets\n", s->mname, name,
 	       s->failures == f0 ? "PASS" : "FAIL", s->sent_live + s->refused - n0);
+	snprintf(full, sizeof(full), "sweep/%s/%s", s->mname, name);
+	snprintf(why, sizeof(why), "%u packet checks failed", s->failures - f0);
+	result(s->failures == f0 ? RESULT_PASS : RESULT_FAIL, full, why);
 }
 
 static void sweep_mode(int mode)
@@ -1246,6 +1256,9 @@ static void sweep_mode(int mode)
 	if (sweep_open(&s, mode)) {
 		printf("[sweep/%s/setup] FAIL: cannot compile or load\n",
 		       mode == AMLG_MODE_ENFORCE ? "enforce" : "audit");
+		result(RESULT_FAIL,
+		       mode == AMLG_MODE_ENFORCE ? "sweep/enforce/setup" : "sweep/audit/setup",
+		       "cannot compile or load");
 		total_failures++;
 		return;
 	}
@@ -1285,7 +1298,7 @@ int main(void)
 	log_libbpf_init();
 	sweep_mode(AMLG_MODE_AUDIT);
 	sweep_mode(AMLG_MODE_ENFORCE);
-	printf("%u packets swept: %u passed, %u failed\n", total_packets, total_passes,
-	       total_failures);
-	return total_failures ? 1 : 0;
+	printf("%u packets swept, %u packet checks, %u of them failed\n", total_packets,
+	       total_passes + total_failures, total_failures);
+	return results_end() || total_failures ? 1 : 0;
 }
