@@ -2,12 +2,13 @@
 /*
  * amlg-gencap: write a capture of whole flows described in a spec file, for the "check" tests.
  *
- *   amlg-gencap [-l en10mb|sll|sll2|raw] [-z] [-t START_SEC] SPEC OUT
+ *   amlg-gencap [-l en10mb|sll|sll2|raw] [-z] [-u] [-t START_SEC] SPEC OUT
  *
  * Each non-comment line of SPEC is one flow, as its initiator sends it:
- *   NAME PROTO SRC SPORT DST DPORT [vlan=N] [repeat=K] [...]
- * (anything after the ports that is not vlan= or repeat= is left for the test: the expected
- * verdict, for instance).  TCP flows are a handshake, one data segment each way and FINs; UDP a
+ *   NAME PROTO SRC SPORT DST DPORT [vlan=N] [qinq=M] [ext=hop,dst,routing] [repeat=K] [...]
+ * (qinq= puts an 802.1ad tag M outside the vlan= tag; ext= gives IPv6 packets those extension
+ * headers; anything else after the ports is left for the test: the expected verdict, for
+ * instance).  -u writes microsecond timestamps instead of nanosecond ones.  TCP flows are a handshake, one data segment each way and FINs; UDP a
  * request and a reply; ICMP (PROTO icmp/icmpv6, SPORT = echo id, DPORT unused) an echo and its
  * reply.  Packets are 1 ms apart; -z writes gzip.  Link types other than Ethernet get the frames'
  * IP packets behind their own header, as a Linux host would have captured them.
@@ -35,6 +36,7 @@ struct out {
 	int dlt;
 	uint64_t ns;
 	unsigned long packets;
+	bool micro;
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -82,7 +84,8 @@ static void emit(struct out *o, const uint8_t *frame, size_t len)
 		n = len;
 	}
 	h.ts.tv_sec = (time_t)(o->ns / 1000000000);
-	h.ts.tv_usec = (suseconds_t)(o->ns % 1000000000);
+	/* the fraction in the file's precision */
+	h.ts.tv_usec = (suseconds_t)(o->ns % 1000000000 / (o->micro ? 1000 : 1));
 	h.caplen = h.len = (bpf_u_int32)n;
 	pcap_dump((u_char *)o->d, &h, buf);
 	o->ns += 1000000;
@@ -180,13 +183,16 @@ int main(int argc, char **argv)
 	FILE *spec, *f;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "l:zt:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:zut:")) != -1) {
 		switch (opt) {
 		case 'l':
 			lt = optarg;
 			break;
 		case 'z':
 			gz = true;
+			break;
+		case 'u':
+			o.micro = true;
 			break;
 		case 't':
 			o.ns = strtoull(optarg, NULL, 10) * 1000000000ull;
@@ -197,7 +203,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr,
-			"usage: amlg-gencap [-l en10mb|sll|sll2|raw] [-z] [-t SEC] SPEC OUT\n");
+			"usage: amlg-gencap [-l en10mb|sll|sll2|raw] [-z] [-u] [-t SEC] SPEC OUT\n");
 		return 2;
 	}
 	if (!strcmp(lt, "sll"))
@@ -223,7 +229,8 @@ int main(int argc, char **argv)
 		fclose(f);
 		f = fopencookie(z, "wb", io);
 	}
-	o.pd = pcap_open_dead_with_tstamp_precision(o.dlt, 65535, PCAP_TSTAMP_PRECISION_NANO);
+	o.pd = pcap_open_dead_with_tstamp_precision(
+		o.dlt, 65535, o.micro ? PCAP_TSTAMP_PRECISION_MICRO : PCAP_TSTAMP_PRECISION_NANO);
 	o.d = pcap_dump_fopen(o.pd, f);
 	if (!o.d) {
 		fprintf(stderr, "amlg-gencap: %s\n", pcap_geterr(o.pd));
@@ -231,7 +238,7 @@ int main(int argc, char **argv)
 	}
 	while (fgets(line, sizeof(line), spec)) {
 		struct pkt_spec s = { 0 };
-		unsigned vlan = 0, repeat = 1;
+		unsigned vlan = 0, qinq = 0, repeat = 1;
 		char *p;
 
 		if (line[0] == '#' || line[0] == '\n')
@@ -246,12 +253,37 @@ int main(int argc, char **argv)
 			vlan = (unsigned)atoi(p + 5);
 		if ((p = strstr(rest, "repeat=")))
 			repeat = (unsigned)atoi(p + 7);
+		if ((p = strstr(rest, "qinq=")))
+			qinq = (unsigned)atoi(p + 5);
+		if ((p = strstr(rest, "ext="))) {
+			size_t n = 0;
+
+			for (p += 4; *p && *p != ' ' && n < 9;
+			     p += strcspn(p, ", "), p += *p == ',') {
+				if (!strncmp(p, "hop", 3))
+					s.ext[n++] = EXT_HOP;
+				else if (!strncmp(p, "dst", 3))
+					s.ext[n++] = EXT_DSTOPTS;
+				else if (!strncmp(p, "routing", 7))
+					s.ext[n++] = EXT_ROUTING;
+				else {
+					fprintf(stderr, "amlg-gencap: bad ext= in: %s", line);
+					return 2;
+				}
+			}
+		}
 		s.src = src;
 		s.dst = dst;
 		s.proto = (uint8_t)parse_proto(proto);
 		s.sport = (uint16_t)sport;
 		s.dport = (uint16_t)dport;
-		s.vlan[0] = (uint16_t)vlan;
+		if (qinq) {
+			s.vlan[0] = (uint16_t)qinq;
+			s.vlan_tpid[0] = 0x88a8;
+			s.vlan[1] = (uint16_t)vlan;
+		} else {
+			s.vlan[0] = (uint16_t)vlan;
+		}
 		for (unsigned i = 0; i < repeat; i++) {
 			flow(&o, &s);
 			s.sport++;
