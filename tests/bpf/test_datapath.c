@@ -794,6 +794,62 @@ static void events(void)
 }
 
 /*
+ * offline_reset, on which every scenario above relies: after traffic, events and a reload, the
+ * instance is as fresh as a new load (no connection, no counter, no event, generation 1).
+ */
+static void reset(void)
+{
+	static const struct pkt_spec ok = { H4, "198.51.100.7", TCP, 50000, 443 };
+	static const struct pkt_spec bad = { H4, "203.0.113.9", TCP, 50001, 443 };
+	struct compiled_policy cp = { 0 };
+	struct offline_verdict v[3];
+	struct ev_sink sink = { 0 };
+	struct ring_buffer *rb = NULL;
+	uint8_t f1[PKT_MAX], f2[PKT_MAX];
+	size_t l1 = pkt_build(&ok, f1, sizeof(f1)), l2 = pkt_build(&bad, f2, sizeof(f2));
+	struct amlg_state st;
+	struct offline *o;
+	bool fresh = false;
+
+	if (compile_text(policy_main, AMLG_MODE_AUDIT, &cp) || shared(&o, false, cp.c)) {
+		report("reset", "audit", "setup", false, "cannot compile or load");
+		compiled_policy_free(&cp);
+		return;
+	}
+	offline_run(o, f1, l1, OUT, 1000 * NS, &v[0]);
+	offline_run(o, f2, l2, OUT, 1001 * NS, &v[1]);
+	tables_install(&o->maps, cp.c, NULL); /* generation 2 */
+	if (offline_reset(o, cp.c)) {
+		report("reset", "audit", "reset", false, "offline_reset failed");
+		compiled_policy_free(&cp);
+		return;
+	}
+	if (state_read_maps(&o->maps, "test", &st) == 0) {
+		const uint64_t *w = (const uint64_t *)&st.stats;
+
+		fresh = st.ct_entries == 0 && st.pcfg.generation == 1;
+		for (size_t i = 0; i < sizeof(st.stats) / sizeof(*w); i++)
+			fresh = fresh && w[i] == 0;
+		state_free(&st);
+	}
+	report("reset", "audit", "no connection, no counter, generation 1 after a reset", fresh,
+	       "state not fresh");
+	rb = ring_buffer__new(o->maps.fd[M_EVENTS], on_event, &sink, NULL);
+	ring_buffer__consume(rb);
+	report("reset", "audit", "no event left after a reset", rb && sink.n == 0, "%u events",
+	       sink.n);
+	/* the same connection again: a new flow, matched by its rule, not by conntrack */
+	offline_run(o, f1, l1, OUT, 1002 * NS, &v[2]);
+	report("reset", "audit", "a known connection is new again",
+	       v[0].match == AMLG_MATCH_RULE && v[2].match == AMLG_MATCH_RULE &&
+		       v[2].verdict == A && v[2].generation == 1,
+	       "match %s then %s, generation %u", match_str(v[0].match), match_str(v[2].match),
+	       v[2].generation);
+	ring_buffer__free(rb);
+	compiled_policy_free(&cp);
+}
+
+/*
  * The same scenarios through the offline batch entry point ("check"): packets of a scenario go
  * in one batch (split at reloads), and every verdict must equal the expected one.
  */
@@ -947,6 +1003,7 @@ int main(void)
 	truncation_sweep();
 	roles();
 	events();
+	reset();
 	if (have_single)
 		offline_close(&shared_single);
 	if (have_batch)
