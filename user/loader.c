@@ -448,14 +448,34 @@ static int discard_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Zero every entry of an array with one batch update: the blob and rule arrays are big. */
+static int array_zero(int fd, unsigned n, size_t vs)
+{
+	uint32_t *keys = calloc(n, sizeof(*keys)), count = n;
+	void *zero = calloc(n, vs);
+	int err = 0;
+
+	if (!keys || !zero) {
+		err = -ENOMEM;
+	} else {
+		for (uint32_t i = 0; i < n; i++)
+			keys[i] = i;
+		if (bpf_map_update_batch(fd, keys, zero, &count, NULL))
+			err = -errno;
+	}
+	free(keys);
+	free(zero);
+	return err;
+}
+
 /* Empty one map of the object, as it was when loaded. */
 static int map_clear(struct bpf_map *map)
 {
-	unsigned ks = bpf_map__key_size(map), vs = bpf_map__value_size(map);
+	size_t vs = bpf_map__value_size(map);
 	unsigned n = bpf_map__max_entries(map);
 	int fd = bpf_map__fd(map), err = 0;
 	struct ring_buffer *rb;
-	void *next, *zero;
+	void *next;
 
 	switch (bpf_map__type(map)) {
 	case BPF_MAP_TYPE_RINGBUF:
@@ -471,28 +491,11 @@ static int map_clear(struct bpf_map *map)
 				return -errno;
 		return 0;
 	case BPF_MAP_TYPE_ARRAY:
+		return array_zero(fd, n, vs);
 	case BPF_MAP_TYPE_PERCPU_ARRAY:
-		if (bpf_map__type(map) == BPF_MAP_TYPE_PERCPU_ARRAY)
-			vs = ((vs + 7) & ~7u) * (unsigned)ncpus();
-		{
-			/* one batch update: the blob and rule arrays have thousands of entries */
-			uint32_t *keys = calloc(n, sizeof(*keys)), count = n;
-
-			zero = calloc(n, vs);
-			if (!keys || !zero) {
-				err = -ENOMEM;
-			} else {
-				for (uint32_t i = 0; i < n; i++)
-					keys[i] = i;
-				if (bpf_map_update_batch(fd, keys, zero, &count, NULL))
-					err = -errno;
-			}
-			free(keys);
-			free(zero);
-			return err;
-		}
+		return array_zero(fd, n, ((vs + 7) & ~(size_t)7) * (size_t)ncpus());
 	default: /* hash, LRU hash, LPM trie: delete every key */
-		next = malloc(ks);
+		next = malloc(bpf_map__key_size(map));
 		if (!next)
 			return -ENOMEM;
 		while (bpf_map_get_next_key(fd, NULL, next) == 0)
