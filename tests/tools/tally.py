@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
-"""The test suite's count, for scripts/test: one line "N passed, N failed, N skipped", then the
-name and reason of each skip.
+"""The test suite's count, for scripts/test: the name of each failure, one line
+"N passed, N failed, N skipped", then the name and reason of each skip.
 
     tally.py [--check NAME=pass|fail]... STAGE=BUILD_DIR...
 
@@ -45,11 +45,11 @@ def last_line(out):
     return lines[-1] if lines else ""
 
 
-def tally_stage(stage, build, counts, skips):
+def tally_stage(stage, build, counts, skips, fails):
     junit = os.path.join(build, "junit.xml")
     if not os.path.exists(junit):
         counts["FAIL"] += 1
-        print("FAIL %s: no ctest report (%s)" % (stage, junit))
+        fails.append((stage, "no ctest report (%s)" % junit))
         return
     for tc in ET.parse(junit).getroot().iter("testcase"):
         name = tc.get("name")
@@ -84,20 +84,26 @@ def tally_stage(stage, build, counts, skips):
             label = "%s %s" % (stage, cname)
             if st == "SKIP":
                 skips.append((label, reason))
+            elif st == "FAIL":
+                fails.append((label, reason))
 
 
 def main():
     counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
-    skips = []
+    skips, fails = [], []
     args = sys.argv[1:]
     while args:
         a = args.pop(0)
         if a == "--check":
             name, _, res = args.pop(0).partition("=")
             counts["PASS" if res == "pass" else "FAIL"] += 1
+            if res != "pass":
+                fails.append((name, "failed"))
             continue
         stage, _, build = a.partition("=")
-        tally_stage(stage, build, counts, skips)
+        tally_stage(stage, build, counts, skips, fails)
+    for label, reason in fails:
+        print("failed: %s: %s" % (label, reason))
     print("%d passed, %d failed, %d skipped" % (counts["PASS"], counts["FAIL"], counts["SKIP"]))
     for label, reason in skips:
         print("skipped: %s: %s" % (label, reason or "no reason given"))
