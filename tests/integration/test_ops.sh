@@ -444,7 +444,7 @@ EOF
 	cat >"$WORK/journal.sh" <<EOF
 mount -t tmpfs tmpfs /run/systemd
 mkdir /run/systemd/journal
-python3 $TOOLS/journal_recv.py /run/systemd/journal/socket $WORK/journal.json 20 &
+python3 $TOOLS/journal_recv.py /run/systemd/journal/socket $WORK/journal.json 60 &
 for i in \$(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
 exec nsenter --net=/run/netns/$NS_HOST env NOTIFY_SOCKET=$WORK/notify.sock $AMLGUARD run -i $IF_HOST -p $WORK/p.policy --journal
 EOF
