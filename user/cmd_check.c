@@ -83,6 +83,28 @@ static void show_progress(const char *path, struct capture *c, uint64_t n, bool 
 		done ? "\n" : "");
 }
 
+/*
+ * Every capture opens and starts like one, before the datapath is loaded: a wrong name or a file
+ * that is no capture is reported at once, not after a second of verifier time.  The message is
+ * the one check_file would print.
+ */
+static int captures_open(char **paths, int n)
+{
+	struct capture *c;
+	char err[512];
+	int ret;
+
+	for (int i = 0; i < n; i++) {
+		ret = capture_open(paths[i], &c, err, sizeof(err));
+		if (ret) {
+			pr_err("%s", err);
+			return ret;
+		}
+		capture_close(c);
+	}
+	return 0;
+}
+
 static int check_file(struct run *r, const char *path)
 {
 	struct capture *c;
@@ -204,6 +226,8 @@ int do_check(int argc, char **argv)
 	if (err)
 		goto out;
 	err = require_root("check");
+	if (!err)
+		err = captures_open(argv + optind, argc - optind);
 	if (err)
 		goto out;
 	err = -ENOMEM;
