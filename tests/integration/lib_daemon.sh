@@ -27,10 +27,10 @@ ready_or_dead() {
 	return 1
 }
 
-# Wait until READY=1 was sent n times in all (at most 30 seconds: loading the datapath takes
+# Wait until READY=1 was sent n times in all (at most 60 seconds: loading the datapath takes
 # the verifier seconds on a busy machine).
 wait_ready() {
-	wait_for 30 "no READY=1 (number $1) from the daemon" ready_or_dead "$1" && return 0
+	wait_for 60 "no READY=1 (number $1) from the daemon" ready_or_dead "$1" && return 0
 	cat "$WORK/daemon.err" >&2
 	return 1
 }

@@ -34,16 +34,16 @@ generation() {
 	js "$WORK/status.json" 'j[0]["policy"]["generation"]'
 }
 
-# Wait until a line matching a pattern is in the daemon's log (at most $2 seconds).
+# Is a line matching the pattern in the daemon's log?
 said() {
 	grep -q -- "$1" "$WORK/daemon.err"
 }
 
-# Wait until the daemon logs a line matching pat: within secs, or 20 s when what the daemon
-# does first loads the datapath (seconds of verifier time on a busy machine).
+# Wait until the daemon logs a line matching pat: at most secs, and never less than 60 s, since
+# what the daemon does first may load the datapath (seconds of verifier time on a busy machine).
 wait_log() {
 	local pat=$1 secs=${2:-5}
-	[ "$secs" -ge 20 ] || secs=20
+	[ "$secs" -ge 60 ] || secs=60
 	wait_for "$secs" "the daemon never said '$pat'" said "$pat" && return 0
 	cat "$WORK/daemon.err" >&2
 	return 1
