@@ -10,6 +10,8 @@
 int batch_init(struct batch *b, struct offline *o)
 {
 	memset(b, 0, sizeof(*b));
+	if (o->batch_fd < 0)
+		return -EINVAL; /* opened without the batch entry point (offline_open_batch) */
 	b->o = o;
 	b->idx = calloc(1, sizeof(*b->idx));
 	b->blob = calloc(AMLG_BLOB_CHUNKS, AMLG_BLOB_CHUNK);

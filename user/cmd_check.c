@@ -144,6 +144,28 @@ static void show_progress(const char *path, struct capture *c, uint64_t n, bool 
 }
 
 /*
+ * Every capture opens and starts like one, before the datapath is loaded: a wrong name or a file
+ * that is no capture is reported at once, not after a second of verifier time.  The message is
+ * the one check_file would print.
+ */
+static int captures_open(char **paths, int n)
+{
+	struct capture *c;
+	char err[512];
+	int ret;
+
+	for (int i = 0; i < n; i++) {
+		ret = capture_open(paths[i], &c, err, sizeof(err));
+		if (ret) {
+			pr_err("%s", err);
+			return ret;
+		}
+		capture_close(c);
+	}
+	return 0;
+}
+
+/*
  * Judge one capture's packets into r->rep.  A capture that cannot be opened, or a corrupt
  * record (after the packets before it were judged), leaves its message in r->rep.error and
  * returns -EINVAL (r->opened says which); other errors are the datapath's.
@@ -429,6 +451,9 @@ int do_check(int argc, char **argv)
 	if (err)
 		goto out;
 	err = require_root("check");
+	/* --each reports a capture that cannot be read and goes on with the others */
+	if (!err && !each)
+		err = captures_open(argv + optind, argc - optind);
 	if (err)
 		goto out;
 	err = -ENOMEM;

@@ -35,7 +35,11 @@ static void maps_from_skel(struct amlguard_bpf *s, struct amlg_maps *m)
 }
 
 /* Open and load the object; on a verifier rejection show the end of its log. */
-/* live: the tc entry points; offline: the test entry point; both for role tests. */
+/*
+ * Which entry points to load: the verifier takes about a second for each, so every user loads
+ * only the ones it runs.  live: the tc entry points; offline: the single-packet test entry
+ * point; batch: the batch entry point.
+ */
 #define LOAD_LIVE 1
 #define LOAD_OFFLINE 2
 #define LOAD_BATCH 4
@@ -56,7 +60,7 @@ static int load_object(struct amlguard_bpf **out, unsigned role, unsigned ct_siz
 	s->rodata->amlg_role = role;
 	bpf_map__set_max_entries(s->maps.amlg_ct, ct_size ? ct_size : AMLG_CT_DEFAULT);
 	bpf_program__set_autoload(s->progs.amlg_test, which & LOAD_OFFLINE);
-	bpf_program__set_autoload(s->progs.amlg_batch_run, which & (LOAD_OFFLINE | LOAD_BATCH));
+	bpf_program__set_autoload(s->progs.amlg_batch_run, which & LOAD_BATCH);
 	if (!(which & (LOAD_OFFLINE | LOAD_BATCH))) {
 		/* The offline batch blob is 2 MiB: a live attach needs none of it. */
 		bpf_map__set_max_entries(s->maps.amlg_batch_blob, 1);
@@ -346,13 +350,13 @@ static int open_offline(struct offline *o, const struct compiled *c, unsigned ct
 
 	memset(o, 0, sizeof(*o));
 	maps_init(&o->maps);
-	o->prog_fd = o->ingress_fd = o->egress_fd = -1;
+	o->prog_fd = o->batch_fd = o->ingress_fd = o->egress_fd = -1;
 	err = load_object(&o->skel, role, ct_size, which, "offline datapath");
 	if (err)
 		return err;
 	maps_from_skel(o->skel, &o->maps);
 	o->prog_fd = which & LOAD_OFFLINE ? bpf_program__fd(o->skel->progs.amlg_test) : -1;
-	o->batch_fd = bpf_program__fd(o->skel->progs.amlg_batch_run);
+	o->batch_fd = which & LOAD_BATCH ? bpf_program__fd(o->skel->progs.amlg_batch_run) : -1;
 	o->batch_idx_fd = bpf_map__fd(o->skel->maps.amlg_batch_idx);
 	o->batch_blob_fd = bpf_map__fd(o->skel->maps.amlg_batch_blob);
 	o->batch_out_fd = bpf_map__fd(o->skel->maps.amlg_batch_out);
@@ -360,6 +364,7 @@ static int open_offline(struct offline *o, const struct compiled *c, unsigned ct
 		o->ingress_fd = bpf_program__fd(o->skel->progs.amlg_ingress);
 		o->egress_fd = bpf_program__fd(o->skel->progs.amlg_egress);
 	}
+	o->role = role;
 	err = init_cfg(&o->maps, 1, role);
 	if (!err && c)
 		err = tables_install(&o->maps, c, NULL);
@@ -380,9 +385,14 @@ int offline_open_batch(struct offline *o, const struct compiled *c, unsigned ct_
 	return open_offline(o, c, ct_size, AMLG_ROLE_HOST, LOAD_BATCH);
 }
 
+int offline_open_both(struct offline *o, const struct compiled *c, unsigned ct_size)
+{
+	return open_offline(o, c, ct_size, AMLG_ROLE_HOST, LOAD_OFFLINE | LOAD_BATCH);
+}
+
 int offline_open_role(struct offline *o, const struct compiled *c, unsigned ct_size, unsigned role)
 {
-	return open_offline(o, c, ct_size, role, LOAD_OFFLINE | LOAD_LIVE);
+	return open_offline(o, c, ct_size, role, LOAD_LIVE);
 }
 
 int offline_run_prog(struct offline *o, int prog_fd, const void *frame, size_t len)
@@ -447,41 +457,102 @@ int offline_set_local(struct offline *o, const struct prefix_list *local)
 	return 0;
 }
 
-/* Delete every entry of one hash map: the keys first, then the entries. */
-static int map_clear(const struct bpf_map *m)
+static int discard_event(void *ctx, void *data, size_t size)
 {
-	size_t ksz = bpf_map__key_size(m), n = 0, cap = 0;
-	int fd = bpf_map__fd(m), err = 0;
-	uint8_t *keys = NULL;
+	return 0;
+}
 
-	for (;;) {
-		if (n == cap) {
-			uint8_t *k = realloc(keys, (cap = cap ? cap * 2 : 256) * ksz);
+/* Zero every entry of an array with one batch update: the blob and rule arrays are big. */
+static int array_zero(int fd, unsigned n, size_t vs)
+{
+	uint32_t *keys = calloc(n, sizeof(*keys)), count = n;
+	void *zero = calloc(n, vs);
+	int err = 0;
 
-			if (!k) {
-				err = -ENOMEM;
-				goto out;
-			}
-			keys = k;
-		}
-		if (bpf_map_get_next_key(fd, n ? keys + (n - 1) * ksz : NULL, keys + n * ksz))
-			break;
-		n++;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (bpf_map_delete_elem(fd, keys + i * ksz) && errno != ENOENT) {
+	if (!keys || !zero) {
+		err = -ENOMEM;
+	} else {
+		for (uint32_t i = 0; i < n; i++)
+			keys[i] = i;
+		if (bpf_map_update_batch(fd, keys, zero, &count, NULL))
 			err = -errno;
-			break;
-		}
-out:
+	}
 	free(keys);
+	free(zero);
 	return err;
 }
 
+/* Empty one map of the object, as it was when loaded. */
+static int map_clear(struct bpf_map *map)
+{
+	size_t vs = bpf_map__value_size(map);
+	unsigned n = bpf_map__max_entries(map);
+	int fd = bpf_map__fd(map), err = 0;
+	struct ring_buffer *rb;
+	void *next;
+
+	switch (bpf_map__type(map)) {
+	case BPF_MAP_TYPE_RINGBUF:
+		rb = ring_buffer__new(fd, discard_event, NULL, NULL);
+		if (!rb)
+			return -errno;
+		err = ring_buffer__consume(rb);
+		ring_buffer__free(rb);
+		return err < 0 ? err : 0;
+	case BPF_MAP_TYPE_ARRAY_OF_MAPS:
+		for (uint32_t i = 0; i < n; i++)
+			if (bpf_map_delete_elem(fd, &i) && errno != ENOENT)
+				return -errno;
+		return 0;
+	case BPF_MAP_TYPE_ARRAY:
+		return array_zero(fd, n, vs);
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		return array_zero(fd, n, ((vs + 7) & ~(size_t)7) * (size_t)ncpus());
+	default: /* hash, LRU hash, LPM trie: delete every key */
+		next = malloc(bpf_map__key_size(map));
+		if (!next)
+			return -ENOMEM;
+		while (bpf_map_get_next_key(fd, NULL, next) == 0)
+			if (bpf_map_delete_elem(fd, next)) {
+				err = -errno;
+				break;
+			}
+		free(next);
+		return err;
+	}
+}
+
+int offline_reset(struct offline *o, const struct compiled *c)
+{
+	struct bpf_map *map;
+	int err = 0;
+
+	bpf_object__for_each_map(map, o->skel->obj) {
+		if (bpf_map__is_internal(map)) /* .rodata: the role, frozen at load */
+			continue;
+		err = map_clear(map);
+		if (err) {
+			pr_err("offline datapath: cannot empty map %s: %s", bpf_map__name(map),
+			       strerror(-err));
+			return err;
+		}
+	}
+	err = init_cfg(&o->maps, 1, o->role);
+	if (!err && c)
+		err = tables_install(&o->maps, c, NULL);
+	if (err)
+		pr_err("offline datapath: cannot install the policy: %s", strerror(-err));
+	return err;
+}
+
+/*
+ * Forget what earlier packets taught the datapath (connection tracking, fragments, names and
+ * addresses learned from DNS), keeping the policy and the counters.
+ */
 int offline_forget(struct offline *o)
 {
-	const struct bpf_map *maps[] = { o->skel->maps.amlg_ct, o->skel->maps.amlg_frag,
-					 o->skel->maps.amlg_learned, o->skel->maps.amlg_names };
+	struct bpf_map *maps[] = { o->skel->maps.amlg_ct, o->skel->maps.amlg_frag,
+				   o->skel->maps.amlg_learned, o->skel->maps.amlg_names };
 	int err = 0;
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]) && !err; i++)

@@ -41,6 +41,7 @@ struct offline {
 	int batch_fd; /* amlg_batch_run */
 	int batch_idx_fd, batch_blob_fd, batch_out_fd; /* amlg_batch_idx, _blob, _out */
 	int ingress_fd, egress_fd; /* the live entry points, for role tests */
+	unsigned role; /* AMLG_ROLE_* */
 };
 
 struct offline_verdict {
@@ -54,11 +55,16 @@ struct offline_verdict {
 	uint32_t retval; /* TC_ACT_* */
 };
 
-/* Load the datapath without attaching it, with c installed (c may be NULL: no policy yet). */
+/*
+ * Load the datapath without attaching it, with c installed (c may be NULL: no policy yet).  Each
+ * entry point loaded costs about a second of verifier time, so each open loads only what its
+ * user runs: offline_open the single-packet entry point (offline_run; batch_fd is -1),
+ * offline_open_batch the batch entry point (batch_run; prog_fd is -1), offline_open_both both.
+ */
 int offline_open(struct offline *o, const struct compiled *c, unsigned ct_size);
-/* Only the batch entry point (the verifier's time is the start-up cost of "check"). */
 int offline_open_batch(struct offline *o, const struct compiled *c, unsigned ct_size);
-/* The same with the live entry points loaded too, for the given role. */
+int offline_open_both(struct offline *o, const struct compiled *c, unsigned ct_size);
+/* The live entry points only (offline_run_prog), for the given role. */
 int offline_open_role(struct offline *o, const struct compiled *c, unsigned ct_size, unsigned role);
 /* Run one Ethernet frame through the datapath; dir is AMLG_DIR_*, ts_ns the packet's time. */
 int offline_run(struct offline *o, const void *frame, size_t len, unsigned dir, uint64_t ts_ns,
@@ -70,6 +76,12 @@ int offline_run_prog(struct offline *o, int prog_fd, const void *frame, size_t l
  * addresses learned from DNS): the next packet is judged as the first of a capture.
  */
 int offline_forget(struct offline *o);
+/*
+ * Back to the state of a fresh offline_open with c installed (c may be NULL), without loading
+ * again: every map emptied (connections, learned names, counters, events, the protected side),
+ * the configuration rewritten.  Tests share one loaded instance this way.
+ */
+int offline_reset(struct offline *o, const struct compiled *c);
 void offline_close(struct offline *o);
 /* The protected side, for batches with AMLG_DIR_AUTO (at most 256 prefixes per family). */
 int offline_set_local(struct offline *o, const struct prefix_list *local);

@@ -24,6 +24,7 @@
 #include "names.h"
 #include "pktgen.h"
 #include "policy.h"
+#include "results.h"
 #include "state.h"
 #include "tables.h"
 
@@ -484,27 +485,23 @@ static const struct scenario scenarios[] = {
 	  } },
 };
 
-static unsigned failures, passes;
-
 static void report(const char *scen, const char *mode, const char *step, bool ok, const char *fmt,
 		   ...) __attribute__((format(printf, 5, 6)));
 
 static void report(const char *scen, const char *mode, const char *step, bool ok, const char *fmt,
 		   ...)
 {
+	char name[256], why[512] = "";
 	va_list ap;
 
-	printf("[%s/%s/%s] %s", scen, mode, step, ok ? "PASS" : "FAIL");
+	snprintf(name, sizeof(name), "%s/%s/%s", scen, mode, step);
 	if (!ok) {
-		printf(": ");
 		va_start(ap, fmt);
-		vprintf(fmt, ap);
+		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
-		failures++;
-	} else {
-		passes++;
 	}
-	putchar('\n');
+	printf("[%s] %s%s%s\n", name, ok ? "PASS" : "FAIL", ok ? "" : ": ", why);
+	result(ok ? RESULT_PASS : RESULT_FAIL, name, why);
 }
 
 struct compiled_policy {
@@ -553,15 +550,38 @@ static bool same_flow(const char *want, const char *got)
 	return !strcmp(want, got);
 }
 
+/*
+ * One loaded instance of each entry point for the whole run, emptied and given the next policy
+ * between uses (offline_reset): a load costs a second of verifier time.
+ */
+static struct offline shared_single, shared_batch;
+static bool have_single, have_batch;
+
+static int shared(struct offline **out, bool batch, const struct compiled *c)
+{
+	struct offline *o = batch ? &shared_batch : &shared_single;
+	bool *have = batch ? &have_batch : &have_single;
+	int err;
+
+	if (*have) {
+		err = offline_reset(o, c);
+	} else {
+		err = batch ? offline_open_batch(o, c, 0) : offline_open(o, c, 0);
+		*have = !err;
+	}
+	*out = o;
+	return err;
+}
+
 static void run_scenario(const struct scenario *s, int mode)
 {
 	const char *mname = mode == AMLG_MODE_ENFORCE ? "enforce" : "audit";
 	struct compiled_policy cp = { 0 }, next = { 0 };
 	uint64_t now = 1000000000000ull;
-	struct offline o;
+	struct offline *o;
 	uint8_t frame[PKT_MAX];
 
-	if (compile_text(s->policy, mode, &cp) || offline_open(&o, cp.c, 0)) {
+	if (compile_text(s->policy, mode, &cp) || shared(&o, false, cp.c)) {
 		report(s->name, mname, "setup", false, "cannot compile or load");
 		/* one verifier log is enough to read */
 		exit(1);
@@ -575,7 +595,7 @@ static void run_scenario(const struct scenario *s, int mode)
 		now += st->advance_ms * NS;
 		if (st->reload) {
 			bool ok = compile_text(st->reload, mode, &next) == 0 &&
-				  tables_install(&o.maps, next.c, NULL) == 0;
+				  tables_install(&o->maps, next.c, NULL) == 0;
 
 			report(s->name, mname, st->name, ok, "reload failed");
 			compiled_policy_free(&cp);
@@ -584,7 +604,7 @@ static void run_scenario(const struct scenario *s, int mode)
 			continue;
 		}
 		len = build_step(st, frame, sizeof(frame));
-		if (!len || offline_run(&o, frame, len, st->dir, now, &v)) {
+		if (!len || offline_run(o, frame, len, st->dir, now, &v)) {
 			report(s->name, mname, st->name, false, "cannot build or run the packet");
 			continue;
 		}
@@ -602,7 +622,6 @@ static void run_scenario(const struct scenario *s, int mode)
 		       v.verdict == A ? "allow" : "violation", reason_str(v.reason),
 		       got ? got : "-", match_str(v.match), v.retval);
 	}
-	offline_close(&o);
 	compiled_policy_free(&cp);
 }
 
@@ -620,10 +639,10 @@ static void truncation_sweep(void)
 	struct compiled_policy cp = { 0 };
 	unsigned swept = 0, bad = 0, refused = 0, total = 0;
 	uint8_t frame[PKT_MAX];
-	struct offline o;
+	struct offline *o;
 	char name[64];
 
-	if (compile_text(policy_main, AMLG_MODE_ENFORCE, &cp) || offline_open(&o, cp.c, 0)) {
+	if (compile_text(policy_main, AMLG_MODE_ENFORCE, &cp) || shared(&o, false, cp.c)) {
 		report("truncation", "enforce", "setup", false, "cannot compile or load");
 		return;
 	}
@@ -634,7 +653,7 @@ static void truncation_sweep(void)
 		for (size_t n = 14; n < len; n++) {
 			struct offline_verdict v;
 
-			if (offline_run(&o, frame, n, OUT, 1, &v)) {
+			if (offline_run(o, frame, n, OUT, 1, &v)) {
 				/*
 				 * BPF_PROG_TEST_RUN itself refuses an IP frame shorter than an
 				 * IP header: such frames cannot be fed in, only counted.
@@ -666,7 +685,6 @@ static void truncation_sweep(void)
 		 refused);
 	report("truncation", "enforce", name, bad == 0 && swept && swept + refused == total,
 	       "%u failed, %u of %u cuts run", bad, swept + refused, total);
-	offline_close(&o);
 	compiled_policy_free(&cp);
 }
 
@@ -737,18 +755,18 @@ static void events(void)
 	struct ring_buffer *rb;
 	uint8_t frame[PKT_MAX];
 	struct amlg_state st;
-	struct offline o;
+	struct offline *o;
 	size_t len = pkt_build(&bad, frame, sizeof(frame));
 	uint64_t t = 5000000000000ull;
 
-	if (compile_text(policy_main, AMLG_MODE_AUDIT, &cp) || offline_open(&o, cp.c, 0)) {
+	if (compile_text(policy_main, AMLG_MODE_AUDIT, &cp) || shared(&o, false, cp.c)) {
 		report("events", "audit", "setup", false, "cannot compile or load");
 		return;
 	}
-	rb = ring_buffer__new(o.maps.fd[M_EVENTS], on_event, &sink, NULL);
-	offline_run(&o, frame, len, OUT, t, &v[0]);
-	offline_run(&o, frame, len, OUT, t + 1000 * NS, &v[1]); /* same flow, 1 s later */
-	offline_run(&o, frame, len, OUT, t + 11000 * NS, &v[2]); /* past the 10 s interval */
+	rb = ring_buffer__new(o->maps.fd[M_EVENTS], on_event, &sink, NULL);
+	offline_run(o, frame, len, OUT, t, &v[0]);
+	offline_run(o, frame, len, OUT, t + 1000 * NS, &v[1]); /* same flow, 1 s later */
+	offline_run(o, frame, len, OUT, t + 11000 * NS, &v[2]); /* past the 10 s interval */
 	ring_buffer__consume(rb);
 	report("events", "audit", "first packet of a violating flow is reported", v[0].event == 1,
 	       "event %u", v[0].event);
@@ -773,10 +791,10 @@ static void events(void)
 	{
 		struct amlg_cfg cfg;
 
-		maps_cfg_read(&o.maps, &cfg);
+		maps_cfg_read(&o->maps, &cfg);
 		cfg.rate_per_sec = 1;
 		cfg.burst = 2;
-		maps_cfg_write(&o.maps, &cfg);
+		maps_cfg_write(&o->maps, &cfg);
 	}
 	t += 100000 * NS;
 	for (int i = 0; i < 3; i++) {
@@ -784,11 +802,11 @@ static void events(void)
 
 		p.sport = (uint16_t)(51000 + i);
 		len = pkt_build(&p, frame, sizeof(frame));
-		offline_run(&o, frame, len, OUT, t + (uint64_t)i, &v[i]);
+		offline_run(o, frame, len, OUT, t + (uint64_t)i, &v[i]);
 	}
 	report("events", "audit", "token bucket", v[0].event && v[1].event && !v[2].event,
 	       "events %u %u %u", v[0].event, v[1].event, v[2].event);
-	if (state_read_maps(&o.maps, "test", &st) == 0) {
+	if (state_read_maps(&o->maps, "test", &st) == 0) {
 		report("events", "audit", "counters",
 		       st.stats.events_ratelimited == 1 && st.stats.events_suppressed == 1 &&
 			       st.stats.events_sent == 4 && st.stats.packets[OUT][1] == 6,
@@ -800,7 +818,62 @@ static void events(void)
 		state_free(&st);
 	}
 	ring_buffer__free(rb);
-	offline_close(&o);
+	compiled_policy_free(&cp);
+}
+
+/*
+ * offline_reset, on which every scenario above relies: after traffic, events and a reload, the
+ * instance is as fresh as a new load (no connection, no counter, no event, generation 1).
+ */
+static void reset(void)
+{
+	static const struct pkt_spec ok = { H4, "198.51.100.7", TCP, 50000, 443 };
+	static const struct pkt_spec bad = { H4, "203.0.113.9", TCP, 50001, 443 };
+	struct compiled_policy cp = { 0 };
+	struct offline_verdict v[3];
+	struct ev_sink sink = { 0 };
+	struct ring_buffer *rb = NULL;
+	uint8_t f1[PKT_MAX], f2[PKT_MAX];
+	size_t l1 = pkt_build(&ok, f1, sizeof(f1)), l2 = pkt_build(&bad, f2, sizeof(f2));
+	struct amlg_state st;
+	struct offline *o;
+	bool fresh = false;
+
+	if (compile_text(policy_main, AMLG_MODE_AUDIT, &cp) || shared(&o, false, cp.c)) {
+		report("reset", "audit", "setup", false, "cannot compile or load");
+		compiled_policy_free(&cp);
+		return;
+	}
+	offline_run(o, f1, l1, OUT, 1000 * NS, &v[0]);
+	offline_run(o, f2, l2, OUT, 1001 * NS, &v[1]);
+	tables_install(&o->maps, cp.c, NULL); /* generation 2 */
+	if (offline_reset(o, cp.c)) {
+		report("reset", "audit", "reset", false, "offline_reset failed");
+		compiled_policy_free(&cp);
+		return;
+	}
+	if (state_read_maps(&o->maps, "test", &st) == 0) {
+		const uint64_t *w = (const uint64_t *)&st.stats;
+
+		fresh = st.ct_entries == 0 && st.pcfg.generation == 1;
+		for (size_t i = 0; i < sizeof(st.stats) / sizeof(*w); i++)
+			fresh = fresh && w[i] == 0;
+		state_free(&st);
+	}
+	report("reset", "audit", "no connection, no counter, generation 1 after a reset", fresh,
+	       "state not fresh");
+	rb = ring_buffer__new(o->maps.fd[M_EVENTS], on_event, &sink, NULL);
+	ring_buffer__consume(rb);
+	report("reset", "audit", "no event left after a reset", rb && sink.n == 0, "%u events",
+	       sink.n);
+	/* the same connection again: a new flow, matched by its rule, not by conntrack */
+	offline_run(o, f1, l1, OUT, 1002 * NS, &v[2]);
+	report("reset", "audit", "a known connection is new again",
+	       v[0].match == AMLG_MATCH_RULE && v[2].match == AMLG_MATCH_RULE &&
+		       v[2].verdict == A && v[2].generation == 1,
+	       "match %s then %s, generation %u", match_str(v[0].match), match_str(v[2].match),
+	       v[2].generation);
+	ring_buffer__free(rb);
 	compiled_policy_free(&cp);
 }
 
@@ -817,11 +890,11 @@ static void run_scenario_batch(const struct scenario *s)
 	struct amlg_batch_res res[16];
 	uint64_t now = 1000000000000ull;
 	struct batch b;
-	struct offline o;
+	struct offline *o;
 	size_t n = 0;
 
-	if (compile_text(s->policy, AMLG_MODE_ENFORCE, &cp) || offline_open(&o, cp.c, 0) ||
-	    batch_init(&b, &o)) {
+	if (compile_text(s->policy, AMLG_MODE_ENFORCE, &cp) || shared(&o, true, cp.c) ||
+	    batch_init(&b, o)) {
 		report(s->name, "batch", "setup", false, "cannot compile or load");
 		compiled_policy_free(&cp);
 		return;
@@ -857,7 +930,7 @@ static void run_scenario_batch(const struct scenario *s)
 		now += st->advance_ms * NS;
 		if (st->reload) {
 			bool ok = compile_text(st->reload, AMLG_MODE_ENFORCE, &next) == 0 &&
-				  tables_install(&o.maps, next.c, NULL) == 0;
+				  tables_install(&o->maps, next.c, NULL) == 0;
 
 			report(s->name, "batch", st->name, ok, "reload failed");
 			compiled_policy_free(&cp);
@@ -872,7 +945,6 @@ static void run_scenario_batch(const struct scenario *s)
 		pending[n++] = st;
 	}
 	batch_free(&b);
-	offline_close(&o);
 	compiled_policy_free(&cp);
 }
 
@@ -888,7 +960,7 @@ static void batch_packing(void)
 	static struct batch_pkt in[AMLG_BATCH_MAX];
 	static struct amlg_batch_res res[AMLG_BATCH_MAX];
 	struct compiled_policy cp = { 0 };
-	struct offline o1, o2;
+	struct offline *o1, *o2;
 	struct batch b;
 	unsigned same = 0, cut = 0, fits = 0;
 	size_t maxlen = 0;
@@ -896,7 +968,7 @@ static void batch_packing(void)
 
 	if (compile_text("allow out tcp port 443 to 198.51.100.0/25 flow OK\n", AMLG_MODE_ENFORCE,
 			 &cp) ||
-	    offline_open(&o1, cp.c, 0) || offline_open(&o2, cp.c, 0) || batch_init(&b, &o1)) {
+	    shared(&o1, true, cp.c) || shared(&o2, false, cp.c) || batch_init(&b, o1)) {
 		report("batch-packing", "batch", "setup", false, "cannot compile or load");
 		compiled_policy_free(&cp);
 		return;
@@ -924,7 +996,7 @@ static void batch_packing(void)
 	for (size_t i = 0; i < AMLG_BATCH_MAX && !err; i++) {
 		struct offline_verdict v;
 
-		if (offline_run(&o2, in[i].data, in[i].len, AMLG_DIR_OUT, in[i].ts_ns, &v))
+		if (offline_run(o2, in[i].data, in[i].len, AMLG_DIR_OUT, in[i].ts_ns, &v))
 			break;
 		same += v.verdict == res[i].verdict && v.reason == res[i].reason &&
 			v.rule == res[i].rule && res[i].sport == 20000 + i &&
@@ -941,8 +1013,6 @@ static void batch_packing(void)
 	       fits == AMLG_BATCH_MAX && !batch_add(&b, 0, 60, 60, AMLG_DIR_OUT),
 	       "%u of %d packets of the snap length fit, or one more did", fits, AMLG_BATCH_MAX);
 	batch_free(&b);
-	offline_close(&o1);
-	offline_close(&o2);
 	compiled_policy_free(&cp);
 }
 
@@ -962,6 +1032,10 @@ int main(void)
 	truncation_sweep();
 	roles();
 	events();
-	printf("%u passed, %u failed\n", passes, failures);
-	return failures ? 1 : 0;
+	reset();
+	if (have_single)
+		offline_close(&shared_single);
+	if (have_batch)
+		offline_close(&shared_batch);
+	return results_end();
 }

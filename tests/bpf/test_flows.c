@@ -46,6 +46,7 @@
 #include "names.h"
 #include "pktgen.h"
 #include "policy.h"
+#include "results.h"
 #include "prefix_set.h"
 #include "tables.h"
 #include "tags.h"
@@ -652,8 +653,11 @@ static void check_rule(struct offline *o, const struct compiled *c, const struct
 	else
 		tally_of(cr->flow);
 	if (!cr->remote.n && !cr->nhosts) {
-		printf("[%s %s] SKIP: no address (an empty operator-supplied set)\n", cfg,
-		       cr->flow);
+		char name[256];
+
+		/* not a case: the rule has no address to send a packet to */
+		snprintf(name, sizeof(name), "%s %s", cfg, cr->flow);
+		printf("[%s] n/a: no address (an empty operator-supplied set)\n", name);
 		skips++;
 		return;
 	}
@@ -664,6 +668,12 @@ static void check_rule(struct offline *o, const struct compiled *c, const struct
 	if (cr->nhosts)
 		check_hosts(o, c, cr, &res);
 	printf("[%s %s] %s:%s\n", cfg, cr->flow, res.failed ? "FAIL" : "PASS", res.log);
+	{
+		char name[256];
+
+		snprintf(name, sizeof(name), "%s %s", cfg, cr->flow);
+		result(res.failed ? RESULT_FAIL : RESULT_PASS, name, res.log);
+	}
 	if (res.failed)
 		failures++;
 	else
@@ -743,6 +753,7 @@ static void run_config(size_t s, size_t k, const char *region, size_t set, const
 	if (compile_with(scenarios[s].file, clouds[k].cloud, region, vars, n, db, &p, &c) ||
 	    install(c)) {
 		printf("[%s] FAIL: cannot compile or load\n", cfg);
+		result(RESULT_FAIL, cfg, "cannot compile or load");
 		failures++;
 		compiled_free(c);
 		policy_free(p);
@@ -757,6 +768,7 @@ static void run_config(size_t s, size_t k, const char *region, size_t set, const
 		row = catalogue_find(cr->flow);
 		if (!row) {
 			printf("[%s %s] FAIL: not in the catalogue\n", cfg, cr->flow);
+			result(RESULT_FAIL, cfg, NULL);
 			failures++;
 			continue;
 		}
@@ -764,11 +776,13 @@ static void run_config(size_t s, size_t k, const char *region, size_t set, const
 		if (row->retired && set == 0) {
 			printf("[%s %s] FAIL: a retired flow ID is a rule by default\n", cfg,
 			       cr->flow);
+			result(RESULT_FAIL, cfg, NULL);
 			failures++;
 		}
 		if (cr->dir == AMLG_DIR_IN && settings[set].vars[0].name &&
 		    !strcmp(settings[set].vars[0].name, "publicip")) {
 			printf("[%s %s] FAIL: an inbound rule with publicip=off\n", cfg, cr->flow);
+			result(RESULT_FAIL, cfg, NULL);
 			failures++;
 		}
 		check_rule(&dp, c, cr, cfg);
@@ -1012,6 +1026,7 @@ static void run_named(size_t k, const struct tag_db *db)
 		}
 		if (!loaded) {
 			printf("[%s] FAIL: %s: cannot compile or load\n", cfg, t->what);
+			result(RESULT_FAIL, cfg, NULL);
 			failures++;
 			continue;
 		}
@@ -1020,11 +1035,13 @@ static void run_named(size_t k, const struct tag_db *db)
 			nin += !c->rules[j].platform && c->rules[j].dir == AMLG_DIR_IN;
 		if (nv == 3 && nin) {
 			printf("[%s] FAIL: %zu inbound rules with publicip=off\n", cfg, nin);
+			result(RESULT_FAIL, cfg, NULL);
 			failures++;
 			goto next;
 		}
 		if (t->flow && !(want = rule_of(c, t->flow))) {
 			printf("[%s] FAIL: %s: no rule for %s\n", cfg, t->what, t->flow);
+			result(RESULT_FAIL, cfg, NULL);
 			failures++;
 			goto next;
 		}
@@ -1032,11 +1049,13 @@ static void run_named(size_t k, const struct tag_db *db)
 			learn(&dp, c, tag, &p);
 		} else if (!(e = tags_lookup(db, tag, &ok)) || tags_prefixes(e, &l) || !l.n) {
 			printf("[%s] FAIL: %s: no prefixes for %s\n", cfg, t->what, tag);
+			result(RESULT_FAIL, cfg, NULL);
 			failures++;
 			goto next;
 		} else if (!named_addr(c, &l, &p, want)) {
 			printf("[%s] FAIL: %s: no address of %s where %s decides\n", cfg, t->what,
 			       tag, t->flow ? t->flow : "no rule");
+			result(RESULT_FAIL, cfg, NULL);
 			failures++;
 			goto next;
 		}
@@ -1049,9 +1068,11 @@ static void run_named(size_t k, const struct tag_db *db)
 		       t->flow ? "allowed by " : "violation",
 		       t->flow ? t->flow : (t->reason >= 0 ? "" : ""));
 		if (ok) {
+			result(RESULT_PASS, cfg, NULL);
 			passes++;
 		} else {
 			printf("      FAIL %s\n", msg);
+			result(RESULT_FAIL, cfg, NULL);
 			failures++;
 		}
 next:
@@ -1098,6 +1119,7 @@ static void check_coverage(void)
 			;
 		if (t == ntally || !tally[t].n[K_INSIDE]) {
 			printf("FAIL %s: no allowed packet in any configuration\n", row->id);
+			result(RESULT_FAIL, row->id, NULL);
 			failures++;
 		}
 	}
@@ -1128,6 +1150,7 @@ int main(void)
 		}
 		if (tags_load(path, &db, &e)) {
 			printf("[%s] FAIL: %s\n", path, e.msg);
+			result(RESULT_FAIL, path, e.msg);
 			failures++;
 			continue;
 		}
@@ -1159,8 +1182,7 @@ int main(void)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	print_tally();
 	check_coverage();
-	printf("%u passed, %u failed, %u skipped (empty operator-supplied sets) in %.1f s\n",
-	       passes, failures, skips,
+	printf("in %.1f s; not cases: rules whose operator-supplied set is empty (no address)\n",
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	return failures ? 1 : 0;
+	return results_end() || failures ? 1 : 0;
 }

@@ -3,9 +3,9 @@
  * Host rules in the datapath, through BPF_PROG_TEST_RUN: DNS answers learned (exact names,
  * both wildcard forms, CNAME chains, many answers, TCP, TTLs, shared addresses), answers that
  * must teach nothing (untrusted servers, compression loops, forward pointers, every truncation),
- * and ClientHello checks (match, mismatch, no SNI, a name past the first segment).  Then the
- * real captures: DNS answers and ClientHellos from the third-party pcaps, through the batch
- * entry point.
+ * and ClientHello checks (match, mismatch, no SNI, a name past the first segment).  Then
+ * captures through the batch entry point: generated ones with DNS answers and ClientHellos, and
+ * the third-party pcaps as an extra when ../shared/data is there.
  */
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
@@ -28,6 +28,8 @@
 #include "log.h"
 #include "pktgen.h"
 #include "policy.h"
+#include "results.h"
+#include "sink_pcap.h"
 #include "state.h"
 #include "tables.h"
 
@@ -39,26 +41,22 @@
 #define TCP IPPROTO_TCP
 #define UDP IPPROTO_UDP
 
-static unsigned passes, failures;
-
 static void check(bool ok, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static void check(bool ok, const char *name, const char *fmt, ...)
 {
+	char full[256], why[512] = "";
 	va_list ap;
 
-	printf("[hosts/%s] %s", name, ok ? "PASS" : "FAIL");
+	snprintf(full, sizeof(full), "hosts/%s", name);
 	if (!ok) {
-		printf(": ");
 		va_start(ap, fmt);
-		vprintf(fmt, ap);
+		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
-		failures++;
-	} else {
-		passes++;
 	}
-	putchar('\n');
+	printf("[%s] %s%s%s\n", full, ok ? "PASS" : "FAIL", ok ? "" : ": ", why);
+	result(ok ? RESULT_PASS : RESULT_FAIL, full, why);
 }
 
 /* ---- TLS ClientHello */
@@ -121,10 +119,17 @@ static size_t client_hello(uint8_t *b, const char *sni, size_t pad)
 struct env {
 	struct policy *p;
 	struct compiled *c;
-	struct offline o;
+	struct offline o; /* a copy of the shared instance's handles */
 	uint64_t now;
 	uint16_t sport;
 };
+
+/*
+ * One loaded instance with both offline entry points for the whole run, emptied and given the
+ * next policy by env_open (offline_reset): a load costs a second of verifier time.
+ */
+static struct offline shared;
+static bool shared_open;
 
 static int env_open(struct env *e, const char *policy)
 {
@@ -142,18 +147,22 @@ static int env_open(struct env *e, const char *policy)
 	if (err || diag_failed(&d))
 		diag_print(&d, stderr);
 	diag_free(&d);
-	if (!err)
-		err = offline_open(&e->o, e->c, 0);
+	if (!err && shared_open) {
+		err = offline_reset(&shared, e->c);
+	} else if (!err) {
+		err = offline_open_both(&shared, e->c, 0);
+		shared_open = !err;
+	}
 	if (err) {
 		printf("cannot set up: %s\n", strerror(-err));
 		exit(1);
 	}
+	e->o = shared;
 	return 0;
 }
 
 static void env_close(struct env *e)
 {
-	offline_close(&e->o);
 	compiled_free(e->c);
 	policy_free(e->p);
 }
@@ -654,9 +663,13 @@ static void test_sni(void)
 	env_close(&e);
 }
 
-/* ---- the third-party captures, through the batch entry point */
+/*
+ * ---- captures through the batch entry point: generated ones always (DNS over UDP and TCP, a
+ * CNAME chain, ClientHellos matching, mismatching and without a name), and the third-party
+ * ones as an extra when ../shared/data is there.
+ */
 
-static int replay(struct env *e, const char *file, const char *local, unsigned *viol,
+static int replay(struct env *e, const char *path, const char *local, unsigned *viol,
 		  unsigned *reason_seen)
 {
 	static struct batch_pkt in[AMLG_BATCH_MAX];
@@ -667,18 +680,24 @@ static int replay(struct env *e, const char *file, const char *local, unsigned *
 	struct capture *c;
 	struct batch b;
 	struct prefix pf;
-	char path[512], err[256];
+	char err[256];
 	size_t n = 0;
 	int r;
 
-	snprintf(path, sizeof(path), "%s/data/pcaps/%s", AMLG_SHARED_DIR, file);
-	if (capture_open(path, &c, err, sizeof(err)))
+	*viol = 0;
+	if (capture_open(path, &c, err, sizeof(err))) {
+		printf("  %s\n", err);
 		return -ENOENT;
+	}
 	prefix_parse_loose(local, &pf);
 	prefix_list_add(&l, &pf);
 	offline_set_local(&e->o, &l);
 	prefix_list_free(&l);
-	batch_init(&b, &e->o);
+	r = batch_init(&b, &e->o);
+	if (r) {
+		capture_close(c);
+		return r;
+	}
 	while ((r = capture_next(c, &p)) == 1 && n < 64) {
 		in[n].cap = p.cap < 2048 ? p.cap : 2048;
 		memcpy(frames[n], p.frame, in[n].cap);
@@ -689,9 +708,8 @@ static int replay(struct env *e, const char *file, const char *local, unsigned *
 		n++;
 	}
 	capture_close(c);
-	r = batch_run(&b, in, n, res);
-	*viol = 0;
-	for (size_t i = 0; i < n; i++) {
+	r = n ? batch_run(&b, in, n, res) : -ENODATA;
+	for (size_t i = 0; i < n && !r; i++) {
 		if (res[i].verdict == AMLG_VERDICT_VIOLATION && !res[i].foreign) {
 			(*viol)++;
 			if (reason_seen)
@@ -702,16 +720,241 @@ static int replay(struct env *e, const char *file, const char *local, unsigned *
 	return r;
 }
 
+/* A capture being written (the violation sink's writer: Ethernet, nanosecond stamps), 1 ms
+ * between packets. */
+struct gcap {
+	struct sink_pcap sp;
+	uint64_t ns;
+	uint16_t sport;
+	char path[96];
+};
+
+static char gen_dir[] = "/tmp/amlg-hosts.XXXXXX";
+
+static void gcap_open(struct gcap *g, const char *name)
+{
+	memset(g, 0, sizeof(*g));
+	snprintf(g->path, sizeof(g->path), "%s/%s", gen_dir, name);
+	if (sink_pcap_open(&g->sp, g->path))
+		exit(1);
+	g->ns = 1700000000ull * 1000000000ull;
+	g->sport = 30000;
+}
+
+static void gcap_pkt(struct gcap *g, const struct pkt_spec *s)
+{
+	uint8_t f[PKT_MAX];
+	size_t n = pkt_build(s, f, sizeof(f));
+
+	if (!n || sink_pcap_write_raw(&g->sp, g->ns, f, (uint32_t)n, (uint32_t)n)) {
+		printf("cannot build or write a packet %s -> %s\n", s->src, s->dst);
+		exit(1);
+	}
+	g->ns += NS;
+}
+
+static void gcap_close(struct gcap *g)
+{
+	sink_pcap_close(&g->sp);
+}
+
+/* The three packets of a TCP handshake from H4 to dst:port; returns the source port. */
+static uint16_t gcap_handshake(struct gcap *g, const char *dst, uint16_t port)
+{
+	uint16_t sp = ++g->sport;
+	struct pkt_spec syn = { H4, dst, TCP, sp, port, 0x02 };
+	struct pkt_spec synack = { dst, H4, TCP, port, sp, 0x12 };
+	struct pkt_spec ack = { H4, dst, TCP, sp, port, 0x10 };
+
+	gcap_pkt(g, &syn);
+	gcap_pkt(g, &synack);
+	gcap_pkt(g, &ack);
+	return sp;
+}
+
+/* A query for name and the answer d from the resolver, over UDP or TCP (length prefixed). */
+static void gcap_dns(struct gcap *g, const char *name, const struct dnsb *d, uint8_t proto)
+{
+	uint8_t qb[512], ab[1402];
+	struct dnsb q;
+	uint16_t sp;
+
+	dns_start(&q, name, 0x0100, 0);
+	if (proto == UDP) {
+		struct pkt_spec qs = { H4,	   RES, UDP,
+				       ++g->sport, 53,	.payload = (uint16_t)q.n,
+				       .data = q.b };
+		struct pkt_spec as = { RES,	    H4,	      UDP,
+				       53,	    g->sport, .payload = (uint16_t)d->n,
+				       .data = d->b };
+
+		gcap_pkt(g, &qs);
+		gcap_pkt(g, &as);
+		return;
+	}
+	sp = gcap_handshake(g, RES, 53);
+	qb[0] = (uint8_t)(q.n >> 8);
+	qb[1] = (uint8_t)q.n;
+	memcpy(qb + 2, q.b, q.n);
+	ab[0] = (uint8_t)(d->n >> 8);
+	ab[1] = (uint8_t)d->n;
+	memcpy(ab + 2, d->b, d->n);
+	{
+		struct pkt_spec qs = {
+			H4, RES, TCP, sp, 53, 0x18, .payload = (uint16_t)(q.n + 2), .data = qb
+		};
+		struct pkt_spec as = {
+			RES, H4, TCP, 53, sp, 0x18, .payload = (uint16_t)(d->n + 2), .data = ab
+		};
+		struct pkt_spec fin = { H4, RES, TCP, sp, 53, 0x11 };
+
+		gcap_pkt(g, &qs);
+		gcap_pkt(g, &as);
+		gcap_pkt(g, &fin);
+	}
+}
+
+/* A handshake to dst:port and the first data segment (a ClientHello for sni when tls). */
+static void gcap_connect(struct gcap *g, const char *dst, uint16_t port, bool tls, const char *sni)
+{
+	uint8_t ch[2048];
+	size_t n = tls ? client_hello(ch, sni, 0) : 0;
+	uint16_t sp = gcap_handshake(g, dst, port);
+	struct pkt_spec data = { H4, dst, TCP, sp, port, 0x18, .payload = (uint16_t)n, .data = ch };
+
+	if (!tls) {
+		data.payload = 100;
+		data.data = NULL;
+	}
+	gcap_pkt(g, &data);
+}
+
+static void test_generated_captures(void)
+{
+	struct env e;
+	struct dnsb d;
+	struct gcap g;
+	unsigned viol = 0, reason = 0;
+	int r;
+
+	if (!mkdtemp(gen_dir)) {
+		check(false, "generated captures", "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	/* DNS: answers over UDP (two addresses) and TCP, and a CNAME chain; then connections */
+	env_open(&e, BASE "sni off\n"
+			  "allow out tcp port 80 to host:www.udp.example flow UDPNAME\n"
+			  "allow out tcp port 80 to host:www.tcp.example flow TCPNAME\n"
+			  "allow out tcp port 443 to host:www.chain.example flow CHAIN\n");
+	gcap_open(&g, "dns_udp.pcap");
+	dns_start(&d, "www.udp.example", 0x8180, 2);
+	dns_a(&d, NULL, "203.0.113.11", 300);
+	dns_a(&d, NULL, "203.0.113.12", 300);
+	gcap_dns(&g, "www.udp.example", &d, UDP);
+	gcap_connect(&g, "203.0.113.11", 80, false, NULL);
+	gcap_connect(&g, "203.0.113.12", 80, false, NULL);
+	gcap_close(&g);
+	r = replay(&e, g.path, "192.0.2.0/24", &viol, NULL);
+	check(!r && learned(&e, "203.0.113.11") && learned(&e, "203.0.113.12") && !viol,
+	      "generated capture: DNS over UDP", "replay %d learned %d %d viol %u", r,
+	      learned(&e, "203.0.113.11"), learned(&e, "203.0.113.12"), viol);
+	gcap_open(&g, "dns_tcp.pcap");
+	dns_start(&d, "www.tcp.example", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.13", 300);
+	gcap_dns(&g, "www.tcp.example", &d, TCP);
+	gcap_connect(&g, "203.0.113.13", 80, false, NULL);
+	gcap_close(&g);
+	r = replay(&e, g.path, "192.0.2.0/24", &viol, NULL);
+	check(!r && learned(&e, "203.0.113.13") && !viol, "generated capture: DNS over TCP",
+	      "replay %d learned %d viol %u", r, learned(&e, "203.0.113.13"), viol);
+	gcap_open(&g, "dns_cname_chain.pcap");
+	dns_start(&d, "www.chain.example", 0x8180, 3);
+	dns_cname(&d, NULL, "edge.chain.example", 300);
+	dns_cname(&d, "edge.chain.example", "e1.cdn.example", 300);
+	dns_a(&d, "e1.cdn.example", "203.0.113.14", 60);
+	gcap_dns(&g, "www.chain.example", &d, UDP);
+	gcap_connect(&g, "203.0.113.14", 443, false, NULL);
+	gcap_close(&g);
+	r = replay(&e, g.path, "192.0.2.0/24", &viol, NULL);
+	check(!r && learned(&e, "203.0.113.14") && !viol, "generated capture: a CNAME chain",
+	      "replay %d learned %d viol %u", r, learned(&e, "203.0.113.14"), viol);
+	/* an address no answer gave: the same connection is a violation */
+	gcap_open(&g, "unlearned.pcap");
+	gcap_connect(&g, "203.0.113.15", 80, false, NULL);
+	gcap_close(&g);
+	r = replay(&e, g.path, "192.0.2.0/24", &viol, &reason);
+	check(!r && viol && !learned(&e, "203.0.113.15"),
+	      "generated capture: an address no answer gave", "replay %d viol %u", r, viol);
+	env_close(&e);
+
+	/* ClientHellos after the answer, in the same capture */
+	env_open(&e, BASE "allow out tcp port 443 to host:tls.match.example flow MATCH\n"
+			  "allow out tcp port 443 to host:*.example.com flow EX\n"
+			  "allow out tcp port 443 to host:nosni.example flow NOSNI\n");
+	gcap_open(&g, "tls_sni_match.pcap");
+	dns_start(&d, "tls.match.example", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.21", 300);
+	gcap_dns(&g, "tls.match.example", &d, UDP);
+	gcap_connect(&g, "203.0.113.21", 443, true, "tls.match.example");
+	gcap_close(&g);
+	r = replay(&e, g.path, "192.0.2.0/24", &viol, NULL);
+	check(!r && !viol, "generated capture: SNI matches", "replay %d, %u violations", r, viol);
+	gcap_open(&g, "tls_sni_other.pcap");
+	dns_start(&d, "www.example.com", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.22", 300);
+	gcap_dns(&g, "www.example.com", &d, UDP);
+	gcap_connect(&g, "203.0.113.22", 443, true, "other.test");
+	gcap_close(&g);
+	reason = 0;
+	r = replay(&e, g.path, "192.0.2.0/24", &viol, &reason);
+	check(!r && viol && reason == AMLG_REASON_SNI_MISMATCH,
+	      "generated capture: SNI of another name to a learned address",
+	      "replay %d, %u violations, reason %u", r, viol, reason);
+	gcap_open(&g, "tls_no_sni.pcap");
+	dns_start(&d, "nosni.example", 0x8180, 1);
+	dns_a(&d, NULL, "203.0.113.23", 300);
+	gcap_dns(&g, "nosni.example", &d, UDP);
+	gcap_connect(&g, "203.0.113.23", 443, true, NULL);
+	gcap_close(&g);
+	reason = 0;
+	r = replay(&e, g.path, "192.0.2.0/24", &viol, &reason);
+	check(!r && viol && reason == AMLG_REASON_NO_SNI,
+	      "generated capture: ClientHello without SNI", "replay %d, %u violations, reason %u",
+	      r, viol, reason);
+	env_close(&e);
+
+	{
+		static const char *const files[] = { "dns_udp.pcap",	     "dns_tcp.pcap",
+						     "dns_cname_chain.pcap", "unlearned.pcap",
+						     "tls_sni_match.pcap",   "tls_sni_other.pcap",
+						     "tls_no_sni.pcap" };
+		char path[128];
+
+		for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+			snprintf(path, sizeof(path), "%s/%s", gen_dir, files[i]);
+			unlink(path);
+		}
+		rmdir(gen_dir);
+	}
+}
+
+static const char *shared_pcap(const char *file)
+{
+	static char path[512];
+
+	snprintf(path, sizeof(path), "%s/data/pcaps/%s", AMLG_SHARED_DIR, file);
+	return path;
+}
+
 /* The time of a capture's first packet: answers injected before a replay must not be stale. */
 static uint64_t first_ts(const char *file)
 {
 	struct capture_pkt p;
 	struct capture *c;
-	char path[512], err[256];
+	char err[256];
 	uint64_t ts = 0;
 
-	snprintf(path, sizeof(path), "%s/data/pcaps/%s", AMLG_SHARED_DIR, file);
-	if (capture_open(path, &c, err, sizeof(err)) == 0) {
+	if (capture_open(shared_pcap(file), &c, err, sizeof(err)) == 0) {
 		if (capture_next(c, &p) == 1)
 			ts = p.ts_ns;
 		capture_close(c);
@@ -719,14 +962,16 @@ static uint64_t first_ts(const char *file)
 	return ts - 1000 * NS;
 }
 
-static void test_captures(void)
+/* The third-party captures (an extra: the generated ones above cover the same cases). */
+static void test_third_party_captures(void)
 {
 	struct env e;
 	struct dnsb d;
 	unsigned viol = 0, reason = 0;
 
 	if (access(AMLG_SHARED_DIR "/data/pcaps", F_OK)) {
-		printf("[hosts/captures] SKIP: no ../shared/data\n");
+		printf("[hosts/third-party captures] not run: no %s/data/pcaps (an extra)\n",
+		       AMLG_SHARED_DIR);
 		return;
 	}
 	/* www.tcpdump.org's answer over UDP, then over TCP; the resolver is the capture's */
@@ -734,7 +979,7 @@ static void test_captures(void)
 		 "platform off\nresolver 209.87.249.18\nsni off\n"
 		 "allow out udp port 53 to any flow DNS\nallow out tcp port 53 to any flow DNST\n"
 		 "allow out tcp port 80 to host:www.tcpdump.org flow TD\n");
-	replay(&e, "dns_udp_a_www.tcpdump.org.pcap", "192.168.1.0/24", &viol, NULL);
+	replay(&e, shared_pcap("dns_udp_a_www.tcpdump.org.pcap"), "192.168.1.0/24", &viol, NULL);
 	check(learned(&e, "192.139.46.66") && learned(&e, "198.199.88.104") && !viol,
 	      "capture: DNS over UDP", "learned %d %d viol %u", learned(&e, "192.139.46.66"),
 	      learned(&e, "198.199.88.104"), viol);
@@ -743,14 +988,15 @@ static void test_captures(void)
 		 "platform off\nresolver 209.87.249.18\nsni off\n"
 		 "allow out udp port 53 to any flow DNS\nallow out tcp port 53 to any flow DNST\n"
 		 "allow out tcp port 80 to host:www.tcpdump.org flow TD\n");
-	replay(&e, "dns_tcp_a_www.tcpdump.org.pcap", "192.168.1.0/24", &viol, NULL);
+	replay(&e, shared_pcap("dns_tcp_a_www.tcpdump.org.pcap"), "192.168.1.0/24", &viol, NULL);
 	check(learned(&e, "192.139.46.66") && !viol, "capture: DNS over TCP", "viol %u", viol);
 	env_close(&e);
 	/* www.cmu.edu: CNAME -> CNAME -> A */
 	env_open(&e, "platform off\nresolver 222.195.43.124\nsni off\n"
 		     "allow out udp port 53 to any flow DNS\n"
 		     "allow out tcp port 443 to host:www.cmu.edu flow CMU\n");
-	replay(&e, "dns_cname_chain_www.cmu.edu.pcap", "55.247.223.174/32", &viol, NULL);
+	replay(&e, shared_pcap("dns_cname_chain_www.cmu.edu.pcap"), "55.247.223.174/32", &viol,
+	       NULL);
 	check(learned(&e, "128.2.10.163") && !viol, "capture: a CNAME chain", "learned %d",
 	      learned(&e, "128.2.10.163"));
 	env_close(&e);
@@ -761,7 +1007,8 @@ static void test_captures(void)
 	dns_start(&d, "google.de", 0x8180, 1);
 	dns_a(&d, NULL, "74.125.239.152", 300);
 	answer(&e, RES, &d, UDP);
-	replay(&e, "tls12_clienthello_sni_google.de_chrome34.pcap", "192.168.0.0/16", &viol, NULL);
+	replay(&e, shared_pcap("tls12_clienthello_sni_google.de_chrome34.pcap"), "192.168.0.0/16",
+	       &viol, NULL);
 	check(!viol, "capture: SNI google.de matches", "%u violations", viol);
 	env_close(&e);
 	env_open(&e, BASE "allow out tcp port 443 to host:*.example.com flow EX\n");
@@ -769,8 +1016,8 @@ static void test_captures(void)
 	dns_start(&d, "www.example.com", 0x8180, 1);
 	dns_a(&d, NULL, "74.125.239.152", 300);
 	answer(&e, RES, &d, UDP);
-	replay(&e, "tls12_clienthello_sni_google.de_chrome34.pcap", "192.168.0.0/16", &viol,
-	       &reason);
+	replay(&e, shared_pcap("tls12_clienthello_sni_google.de_chrome34.pcap"), "192.168.0.0/16",
+	       &viol, &reason);
 	check(viol && reason == AMLG_REASON_SNI_MISMATCH,
 	      "capture: SNI google.de to a shared "
 	      "address of another name",
@@ -781,7 +1028,7 @@ static void test_captures(void)
 	dns_start(&d, "google.com", 0x8180, 1);
 	dns_a(&d, NULL, "64.233.185.139", 300);
 	answer(&e, RES, &d, UDP);
-	replay(&e, "tls13_hrr_no_sni_google.pcap", "10.0.0.0/8", &viol, &reason);
+	replay(&e, shared_pcap("tls13_hrr_no_sni_google.pcap"), "10.0.0.0/8", &viol, &reason);
 	check(viol && reason == AMLG_REASON_NO_SNI, "capture: ClientHello without SNI",
 	      "%u violations, reason %u", viol, reason);
 	env_close(&e);
@@ -802,7 +1049,9 @@ int main(void)
 	test_shared_address();
 	test_learned_as();
 	test_sni();
-	test_captures();
-	printf("%u passed, %u failed\n", passes, failures);
-	return failures ? 1 : 0;
+	test_generated_captures();
+	test_third_party_captures();
+	if (shared_open)
+		offline_close(&shared);
+	return results_end();
 }

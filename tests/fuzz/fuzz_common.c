@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include "log.h"
 #include "policy.h"
 
-static char tmpdir[64];
+static char tmpdir[PATH_MAX]; /* under $TMPDIR: the build directory can be deep */
 static pid_t owner;
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -34,7 +35,9 @@ const char *fuzz_tmpdir(void)
 
 	if (tmpdir[0])
 		return tmpdir;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/amlg-fuzz-XXXXXX", base && *base ? base : "/tmp");
+	if ((size_t)snprintf(tmpdir, sizeof(tmpdir), "%s/amlg-fuzz-XXXXXX",
+			     base && *base ? base : "/tmp") >= sizeof(tmpdir))
+		fuzz_fail("TMPDIR %s: too long", base);
 	if (!mkdtemp(tmpdir))
 		fuzz_fail("mkdtemp %s: %s", tmpdir, strerror(errno));
 	owner = getpid();
@@ -44,7 +47,7 @@ const char *fuzz_tmpdir(void)
 
 const char *fuzz_path(const char *name)
 {
-	static char path[256];
+	static char path[PATH_MAX + 64];
 
 	snprintf(path, sizeof(path), "%s/%s", fuzz_tmpdir(), name);
 	return path;

@@ -3,7 +3,10 @@
 # a cleanup that runs on every exit path.  Only documentation addresses are used on the wire.
 #
 # A test file sources this, defines test_* functions and calls run_tests "$@".  Each test gets
-# fresh namespaces; 249 from a test means "skipped: the kernel lacks a feature".
+# fresh namespaces; a test that cannot run because the kernel lacks a feature calls
+# skip_test "REASON" (it returns 249).  Each test's result goes, one line
+# "PASS|FAIL|SKIP<TAB>name<TAB>reason", to $AMLG_TEST_RESULTS when ctest sets it (scripts/test
+# counts them), and run_tests closes with "N passed, N failed, N skipped".
 
 set -u
 
@@ -27,7 +30,32 @@ EXTRA_NS=() # more namespaces a test created, deleted like the others
 
 die() {
 	echo "  FAIL: $*" >&2
+	echo "$*" >"$WORK/.why"
 	return 1
+}
+
+# Skip the current test: only for a kernel feature that is missing, never for missing data.
+skip_test() {
+	echo "  SKIP: $*"
+	echo "$*" >"$WORK/.why"
+	return 249
+}
+
+# Wait until a command succeeds, polling every 0.05 s, for at most SECONDS: 0 as soon as it
+# does, 1 (after saying what did not happen) when the time is up.
+#   wait_for SECONDS WHAT COMMAND [ARG...]
+wait_for() {
+	local secs=$1 what=$2 end
+	shift 2
+	end=$((SECONDS + ${secs%.*} + 1))
+	while ! "$@"; do
+		if [ $SECONDS -ge $end ]; then
+			die "$what (waited ${secs} s)"
+			return 1
+		fi
+		sleep 0.05
+	done
+	return 0
 }
 
 # Run a command in a namespace's network only: the mount namespace (and /sys/fs/bpf) stays.
@@ -152,14 +180,13 @@ udp_echo_server() {
 	bg in_ns "$ns" socat -T5 UDP$v-RECVFROM:"$port",bind="$addr",reuseaddr,fork EXEC:cat
 }
 
+listening() {
+	in_ns "$1" ss -Htuln "sport = :$2" | grep -q .
+}
+
 # Wait until something listens on a port in a namespace.
 wait_listen() {
-	local ns=$1 port=$2 i
-	for i in $(seq 50); do
-		in_ns "$ns" ss -Htuln "sport = :$port" | grep -q . && return 0
-		sleep 0.1
-	done
-	die "nothing listens on port $port in $ns"
+	wait_for 10 "nothing listens on port $2 in $1" listening "$1" "$2"
 }
 
 # Send a line over TCP and expect it back: 0 if it came back within 2 s.  An optional fourth
@@ -201,19 +228,28 @@ drain_log() {
 	amlg log -i "$IF_HOST" >>"$out"
 }
 
+# One line per test for scripts/test's count (see the top of this file).
+record() {
+	[ -n "${AMLG_TEST_RESULTS:-}" ] || return 0
+	printf '%s\t%s\t%s\n' "$1" "$2" "$(echo "$3" | tr '\t\n' '  ')" >>"$AMLG_TEST_RESULTS"
+}
+
 run_tests() {
-	local t rc failed=0 passed=0 skipped=0 list
+	local t rc failed=0 passed=0 skipped=0 list why script
+	script=$(basename "$0" .sh)
 	if [ $# -gt 0 ]; then
 		list=("$@")
 	else
 		mapfile -t list < <(declare -F | awk '{print $3}' | grep '^test_')
 	fi
+	[ -z "${AMLG_TEST_RESULTS:-}" ] || : >"$AMLG_TEST_RESULTS"
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "needs root (network namespaces, BPF)"
 		exit 77
 	fi
 	for t in "${list[@]}"; do
 		echo "== $t"
+		rm -f "$WORK/.why"
 		(
 			set -e
 			trap "set +e; cleanup" EXIT
@@ -221,14 +257,18 @@ run_tests() {
 		)
 		rc=$?
 		cleanup
+		why=$(cat "$WORK/.why" 2>/dev/null)
 		if [ $rc -eq 0 ]; then
 			echo "[$t] PASS"
+			record PASS "$script/$t" ""
 			passed=$((passed + 1))
 		elif [ $rc -eq 249 ]; then
-			echo "[$t] SKIP"
+			echo "[$t] SKIP: ${why:-the kernel lacks a feature}"
+			record SKIP "$script/$t" "${why:-the kernel lacks a feature}"
 			skipped=$((skipped + 1))
 		else
 			echo "[$t] FAIL"
+			record FAIL "$script/$t" "${why:-exit $rc}"
 			failed=$((failed + 1))
 		fi
 	done

@@ -6,35 +6,33 @@
 # systemd's notification socket, played by a script: READY=1 and STATUS= land in notify.log.
 # $1: how long the script listens, in seconds (120 by default).
 notify_socket() {
-	local secs=${1:-120} i
+	local secs=${1:-120}
 	: >"$WORK/notify.log"
 	rm -f "$WORK/notify.sock"
 	bg python3 "$TOOLS/notify_recv.py" "$WORK/notify.sock" "$WORK/notify.log" "$secs"
-	for i in $(seq 50); do
-		[ -S "$WORK/notify.sock" ] && return 0
-		sleep 0.1
-	done
-	die "no notification socket"
+	wait_for 10 "no notification socket" test -S "$WORK/notify.sock"
 }
 
 ready_count() {
 	grep -c '^READY=1' "$WORK/notify.log" || true
 }
 
-# Wait until READY=1 was sent n times in all (at most 60 seconds: loading and verifying the
-# program takes seconds on a loaded machine).
+ready_or_dead() {
+	[ "$(ready_count)" -ge "$1" ] && return 0
+	if [ -n "$DAEMON_PID" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null; then
+		cat "$WORK/daemon.err" >&2
+		die "the daemon died"
+		exit 1
+	fi
+	return 1
+}
+
+# Wait until READY=1 was sent n times in all (at most 60 seconds: loading the datapath takes
+# the verifier seconds on a busy machine).
 wait_ready() {
-	local n=$1 i
-	for i in $(seq 1200); do
-		[ "$(ready_count)" -ge "$n" ] && return 0
-		if [ -n "$DAEMON_PID" ] && ! kill -0 "$DAEMON_PID" 2>/dev/null; then
-			cat "$WORK/daemon.err" >&2
-			die "the daemon died"
-		fi
-		sleep 0.05
-	done
+	wait_for 60 "no READY=1 (number $1) from the daemon" ready_or_dead "$1" && return 0
 	cat "$WORK/daemon.err" >&2
-	die "no READY=1 (number $n) from the daemon"
+	return 1
 }
 
 # Start the daemon in the host namespace (nsenter execs it: $! is its pid).

@@ -34,15 +34,19 @@ generation() {
 	js "$WORK/status.json" 'j[0]["policy"]["generation"]'
 }
 
-# Wait until a line matching a pattern is in the daemon's log (at most $2 seconds).
+# Is a line matching the pattern in the daemon's log?
+said() {
+	grep -q -- "$1" "$WORK/daemon.err"
+}
+
+# Wait until the daemon logs a line matching pat: at most secs, and never less than 60 s, since
+# what the daemon does first may load the datapath (seconds of verifier time on a busy machine).
 wait_log() {
-	local pat=$1 secs=${2:-5} i
-	for i in $(seq $((secs * 10))); do
-		grep -q -- "$pat" "$WORK/daemon.err" && return 0
-		sleep 0.1
-	done
+	local pat=$1 secs=${2:-5}
+	[ "$secs" -ge 60 ] || secs=60
+	wait_for "$secs" "the daemon never said '$pat'" said "$pat" && return 0
 	cat "$WORK/daemon.err" >&2
-	die "the daemon never said '$pat'"
+	return 1
 }
 
 # Sequence numbers received: "count contiguous".
@@ -105,7 +109,8 @@ EOF
 	bg in_ns "$NS_REMOTE" python3 "$TOOLS/udp_recv.py" 198.51.100.7 6001 "$WORK/bad.seq" 12
 	bg in_ns "$NS_HOST" python3 "$TOOLS/tcp_ticker.py" client 198.51.100.7 7002 "$WORK/ticks" 12
 	tk=${PIDS[-1]}
-	sleep 0.3
+	wait_listen "$NS_REMOTE" 6000
+	wait_listen "$NS_REMOTE" 6001
 	bg in_ns "$NS_HOST" iperf3 -c 198.51.100.7 -p 5201 -t 10 -b 40M -J --logfile "$WORK/ct-iperf.json"
 	ip=${PIDS[-1]}
 	sleep 0.7
@@ -154,7 +159,7 @@ EOF
 	tcpd=$!
 	PIDS+=("$tcpd")
 	bg in_ns "$NS_REMOTE" python3 "$TOOLS/udp_recv.py" 198.51.100.7 5001 "$WORK/ok.seq" 8
-	sleep 0.5
+	wait_listen "$NS_REMOTE" 5001
 	bg in_ns "$NS_HOST" python3 "$TOOLS/udp_send.py" 198.51.100.7 5001 2000 0.0025
 	s1=${PIDS[-1]}
 	# 20000 flows in 4 s: past the token bucket (a burst of 2000, then 1000/s per CPU) and
@@ -200,7 +205,8 @@ EOF
 	g=$(generation)
 	bg in_ns "$NS_REMOTE" python3 "$TOOLS/udp_recv.py" 198.51.100.7 5001 "$WORK/ok.seq" 5
 	bg in_ns "$NS_REMOTE" python3 "$TOOLS/udp_recv.py" 198.51.100.7 5000 "$WORK/bad.seq" 5
-	sleep 0.3
+	wait_listen "$NS_REMOTE" 5001
+	wait_listen "$NS_REMOTE" 5000
 	bg in_ns "$NS_HOST" python3 "$TOOLS/udp_send.py" 198.51.100.7 5001 1500 0.002
 	s1=${PIDS[-1]}
 	bg in_ns "$NS_HOST" python3 "$TOOLS/udp_send.py" 198.51.100.7 5000 1500 0.002

@@ -37,8 +37,10 @@ dns_servers() {
 	bg in_ns "$NS_REMOTE" dnsmasq --no-daemon --conf-file=/dev/null --no-resolv --no-hosts \
 		--bind-interfaces --listen-address=198.51.100.54 --user=root --pid-file= \
 		--local-ttl=1 --log-facility="$WORK/dnsmasq2.log" --host-record=pypi.org,198.51.100.7
-	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/k.pem" -out "$WORK/c.pem" \
-		-days 1 -subj /CN=test >/dev/null 2>&1
+	# one certificate for all the tests of this file ($WORK outlives each test)
+	[ -s "$WORK/c.pem" ] ||
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout "$WORK/k.pem" -out "$WORK/c.pem" -days 1 -subj /CN=test >/dev/null 2>&1
 	bg in_ns "$NS_REMOTE" openssl s_server -accept 0.0.0.0:443 -www -quiet -cert "$WORK/c.pem" \
 		-key "$WORK/k.pem"
 	wait_listen "$NS_REMOTE" 53

@@ -77,7 +77,7 @@ EOF
 	# 1. a good policy: the stream to port 5000 stops at one point and never comes back
 	bg in_ns "$NS_REMOTE" python3 "$TOOLS/udp_recv.py" 198.51.100.7 5000 "$WORK/a.seq" 4
 	receiver=${PIDS[-1]}
-	sleep 0.3
+	wait_listen "$NS_REMOTE" 5000
 	bg in_ns "$NS_HOST" python3 "$TOOLS/udp_send.py" 198.51.100.7 5000 1500 0.002
 	sender=${PIDS[-1]}
 	sleep 1.2
@@ -95,7 +95,8 @@ EOF
 	printf 'mode audit\nallow out udp port 5000 to 198.51.100.7 flow T-A\nallow out tpc port 1 to any\n' >"$WORK/live.policy"
 	bg in_ns "$NS_REMOTE" python3 "$TOOLS/udp_recv.py" 198.51.100.7 5001 "$WORK/b.seq" 3.5
 	bg in_ns "$NS_REMOTE" python3 "$TOOLS/udp_recv.py" 198.51.100.7 5000 "$WORK/c.seq" 3.5
-	sleep 0.3
+	wait_listen "$NS_REMOTE" 5001
+	wait_listen "$NS_REMOTE" 5000
 	bg in_ns "$NS_HOST" python3 "$TOOLS/udp_send.py" 198.51.100.7 5001 1000 0.002
 	s1=${PIDS[-1]}
 	bg in_ns "$NS_HOST" python3 "$TOOLS/udp_send.py" 198.51.100.7 5000 1000 0.002
@@ -143,7 +144,7 @@ EOF
 	PIDS+=("$tcpd")
 	sleep 0.5
 	bg in_ns "$NS_REMOTE" python3 "$TOOLS/udp_recv.py" 198.51.100.7 5001 "$WORK/ok.seq" 6
-	sleep 0.5
+	wait_listen "$NS_REMOTE" 5001
 	bg in_ns "$NS_HOST" python3 "$TOOLS/udp_send.py" 198.51.100.7 5001 2000 0.002
 	s1=${PIDS[-1]}
 	bg in_ns "$NS_HOST" python3 "$TOOLS/udp_send.py" 198.51.100.7 5000 2000 0.002
@@ -451,7 +452,7 @@ EOF
 	cat >"$WORK/journal.sh" <<EOF
 mount -t tmpfs tmpfs /run/systemd
 mkdir /run/systemd/journal
-python3 $TOOLS/journal_recv.py /run/systemd/journal/socket $WORK/journal.json 20 &
+python3 $TOOLS/journal_recv.py /run/systemd/journal/socket $WORK/journal.json 60 &
 for i in \$(seq 50); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done
 exec nsenter --net=/run/netns/$NS_HOST env NOTIFY_SOCKET=$WORK/notify.sock $AMLGUARD run -i $IF_HOST -p $WORK/p.policy --journal
 EOF

@@ -111,7 +111,19 @@ def defines(policy):
         return dict(re.findall(r"^define (\w+) = \"?([^\"\n]*)\"?$", f.read(), re.M))
 
 
+_compiled = {}
+
+
 def compile_policy(amlguard, policy, tags, variables):
+    """One compile per distinct (policy, tags, variables): a scenario without switches is the
+    same configuration with its switches "on" and "off", and is compiled once."""
+    key = (policy, tags, tuple(sorted(variables.items())))
+    if key not in _compiled:
+        _compiled[key] = run_compile(amlguard, policy, tags, variables)
+    return _compiled[key]
+
+
+def run_compile(amlguard, policy, tags, variables):
     cmd = [amlguard, "-q", "compile", "-j", "-p", policy, "--tags", tags]
     for k, v in variables.items():
         cmd += ["--var", "%s=%s" % (k, v)]

@@ -2,7 +2,7 @@
 /*
  * amlg-gencap: write a capture of whole flows described in a spec file, for the "check" tests.
  *
- *   amlg-gencap [-l en10mb|sll|sll2|raw] [-z] [-t START_SEC] SPEC OUT
+ *   amlg-gencap [-l en10mb|sll|sll2|raw] [-z] [-u] [-t START_SEC] SPEC OUT
  *
  * Each non-comment line of SPEC is one flow, as its initiator sends it:
  *   NAME PROTO SRC SPORT DST DPORT [OPTION]...
@@ -12,6 +12,7 @@
  * echo and its reply; any other protocol one packet each way.  Options:
  *   vlan=N[,N...]   VLAN tags, outer first (0 is a tag too: VLAN ID 0, priority tagging)
  *   tpid=88a8       the outer tag's TPID (802.1ad), the others 0x8100
+ *   qinq=M          an 802.1ad tag M outside the vlan= tags (vlan=N qinq=M: M then N)
  *   repeat=K        K flows, the source port (echo id) counting up
  *   payload=N       the initiator's payload bytes (default 100 TCP, 40 UDP, 32 ICMP, 0 other)
  *   pad=N           frames shorter than N bytes padded with zeros to N (Ethernet: 60)
@@ -49,6 +50,7 @@ struct out {
 	int dlt;
 	uint64_t ns;
 	unsigned long packets;
+	bool micro;
 };
 
 static void put16(uint8_t *p, uint16_t v)
@@ -99,7 +101,8 @@ static void emit(struct out *o, const uint8_t *frame, size_t len)
 		n = len;
 	}
 	h.ts.tv_sec = (time_t)(o->ns / 1000000000);
-	h.ts.tv_usec = (suseconds_t)(o->ns % 1000000000);
+	/* the fraction in the file's precision */
+	h.ts.tv_usec = (suseconds_t)(o->ns % 1000000000 / (o->micro ? 1000 : 1));
 	h.caplen = h.len = (bpf_u_int32)n;
 	pcap_dump((u_char *)o->d, &h, buf);
 	o->ns += 1000000;
@@ -355,12 +358,16 @@ static enum pkt_ext parse_ext(const char *s, size_t n)
 /* The options after the ports; 0, or -1 for a bad one. */
 static int parse_opts(char *rest, struct pkt_spec *s, struct flow_opts *fo, unsigned *repeat)
 {
+	int qinq = -1;
+
 	for (char *w = strtok(rest, " \t"); w; w = strtok(NULL, " \t")) {
 		char *v = strchr(w, '=');
 
 		if (!strncmp(w, "vlan=", 5)) {
 			for (char *t = v + 1; *t && fo->nvlan < 3; t += strcspn(t, ","), t += !!*t)
 				fo->vlan[fo->nvlan++] = (uint16_t)atoi(t);
+		} else if (!strncmp(w, "qinq=", 5)) {
+			qinq = atoi(v + 1);
 		} else if (!strncmp(w, "tpid=", 5)) {
 			fo->tpid = (uint16_t)strtoul(v + 1, NULL, 16);
 		} else if (!strncmp(w, "repeat=", 7)) {
@@ -384,6 +391,14 @@ static int parse_opts(char *rest, struct pkt_spec *s, struct flow_opts *fo, unsi
 		} else if (!strcmp(w, "noreply")) {
 			fo->noreply = true;
 		}
+	}
+	if (qinq >= 0) {
+		if (fo->nvlan >= 3)
+			return -1;
+		memmove(fo->vlan + 1, fo->vlan, fo->nvlan * sizeof(fo->vlan[0]));
+		fo->vlan[0] = (uint16_t)qinq;
+		fo->nvlan++;
+		fo->tpid = 0x88a8;
 	}
 	return 0;
 }
@@ -421,13 +436,16 @@ int main(int argc, char **argv)
 	FILE *spec, *f;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "l:zt:")) != -1) {
+	while ((opt = getopt(argc, argv, "l:zut:")) != -1) {
 		switch (opt) {
 		case 'l':
 			lt = optarg;
 			break;
 		case 'z':
 			gz = true;
+			break;
+		case 'u':
+			o.micro = true;
 			break;
 		case 't':
 			o.ns = strtoull(optarg, NULL, 10) * 1000000000ull;
@@ -438,7 +456,7 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr,
-			"usage: amlg-gencap [-l en10mb|sll|sll2|raw] [-z] [-t SEC] SPEC OUT\n");
+			"usage: amlg-gencap [-l en10mb|sll|sll2|raw] [-z] [-u] [-t SEC] SPEC OUT\n");
 		return 2;
 	}
 	if (!strcmp(lt, "sll"))
@@ -464,7 +482,8 @@ int main(int argc, char **argv)
 		fclose(f);
 		f = fopencookie(z, "wb", io);
 	}
-	o.pd = pcap_open_dead_with_tstamp_precision(o.dlt, 65535, PCAP_TSTAMP_PRECISION_NANO);
+	o.pd = pcap_open_dead_with_tstamp_precision(
+		o.dlt, 65535, o.micro ? PCAP_TSTAMP_PRECISION_MICRO : PCAP_TSTAMP_PRECISION_NANO);
 	o.d = pcap_dump_fopen(o.pd, f);
 	if (!o.d) {
 		fprintf(stderr, "amlg-gencap: %s\n", pcap_geterr(o.pd));
