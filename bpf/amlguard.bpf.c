@@ -478,6 +478,10 @@ __noinline int amlg_judge(struct __sk_buff *skb, struct amlg_batch_pkt *bp, stru
 			goto first_frag;
 		/* Another CPU made the flow's entry since we looked: follow it. */
 	}
+	/*
+	 * A flow judged under an older policy: re-judged.  Two CPUs doing it at once classify the
+	 * same flow under the same policy and store the same bytes; the generation is written last.
+	 */
 	if (ct->generation != pc->generation) {
 		struct amlg_flow f = {};
 
@@ -487,8 +491,8 @@ __noinline int amlg_judge(struct __sk_buff *skb, struct amlg_batch_pkt *bp, stru
 		ct->verdict = vd.verdict;
 		ct->reason = vd.reason;
 		ct->rule = vd.rule;
-		ct->generation = pc->generation;
 		ct->match = vd.verdict == AMLG_VERDICT_ALLOW ? AMLG_MATCH_RULE : 0;
+		ct->generation = pc->generation;
 		st->ct_revalidated++;
 	}
 	vd.verdict = ct->verdict;
@@ -579,6 +583,10 @@ __noinline int sni_pre(struct __sk_buff *skb, struct amlg_batch_pkt *bp, struct 
 		return 0;
 	res = sni_check(skb, bp, pkt, ct->rule);
 	st->sni_checked++;
+	/*
+	 * The only read-modify-write of flags after the entry is made (the closing mark has a
+	 * byte of its own): two CPUs checking one flow's ClientHello clear the same bit.
+	 */
 	if (res != SNI_PENDING)
 		ct->flags &= ~AMLG_CTF_SNI_PENDING;
 	if (res > 0 && !(res == AMLG_REASON_NO_SNI && pc->sni_mode == AMLG_SNI_ALLOW_MISSING)) {

@@ -170,8 +170,7 @@ static void clock_from_the_past(int mode)
 	snprintf(name, sizeof(name), "%s/udp reply with a clock 5 us behind the entry", m);
 	report("clock", name, v1.verdict == A && v2.verdict == A && v2.match == AMLG_MATCH_CT,
 	       "request %s, reply %s %s match %s", v1.verdict == A ? "allow" : "violation",
-	       v2.verdict == A ? "allow" : "violation", reason_str(v2.reason),
-	       match_str(v2.match));
+	       v2.verdict == A ? "allow" : "violation", reason_str(v2.reason), match_str(v2.match));
 	snprintf(name, sizeof(name), "%s/udp entry not overwritten, its stamp not moved back", m);
 	report("clock", name,
 	       ct_entry(&in, UDP, 40000, 5300, &ct) == 0 && ct.verdict == A && ct.dir == OUT &&
@@ -333,7 +332,7 @@ static void frag_specs(const struct pkt_spec *base, int dstopts, uint32_t id, st
 }
 
 static const int orders[6][3] = { { 0, 1, 2 }, { 0, 2, 1 }, { 1, 0, 2 },
-				   { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 } };
+				  { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 } };
 
 struct frag_case {
 	const char *name;
@@ -356,18 +355,42 @@ static const struct frag_case frag_cases[] = {
 	{ "v6 udp allowed", { H6, R6, UDP, 42003, 5300 }, 0, 1, 0, 0 },
 	{ "v6 tcp syn + dstopts allowed", { H6, R6, TCP, 42004, 443 }, 1, 1, 0, 0 },
 	{ "v6 udp + dstopts allowed", { H6, R6, UDP, 42005, 5300 }, 1, 1, 0, 0 },
-	{ "v4 tcp syn forbidden", { H4, "198.51.100.99", TCP, 42010, 22 }, 0, 0, 0, AMLG_REASON_PORT },
-	{ "v4 udp forbidden", { H4, "203.0.113.9", UDP, 42011, 5300 }, 0, 0, 0,
+	{ "v4 tcp syn forbidden",
+	  { H4, "198.51.100.99", TCP, 42010, 22 },
+	  0,
+	  0,
+	  0,
+	  AMLG_REASON_PORT },
+	{ "v4 udp forbidden", { H4, "203.0.113.9", UDP, 42011, 5300 }, 0, 0, 0, AMLG_REASON_NO_RULE },
+	{ "v6 tcp syn forbidden",
+	  { H6, "2001:db8:1::99", TCP, 42012, 22 },
+	  0,
+	  0,
+	  0,
+	  AMLG_REASON_PORT },
+	{ "v6 udp forbidden",
+	  { H6, "2001:db8:2::9", UDP, 42013, 5300 },
+	  0,
+	  0,
+	  0,
 	  AMLG_REASON_NO_RULE },
-	{ "v6 tcp syn forbidden", { H6, "2001:db8:1::99", TCP, 42012, 22 }, 0, 0, 0,
+	{ "v6 tcp + dstopts forbidden",
+	  { H6, "2001:db8:1::98", TCP, 42014, 22 },
+	  1,
+	  0,
+	  0,
 	  AMLG_REASON_PORT },
-	{ "v6 udp forbidden", { H6, "2001:db8:2::9", UDP, 42013, 5300 }, 0, 0, 0,
-	  AMLG_REASON_NO_RULE },
-	{ "v6 tcp + dstopts forbidden", { H6, "2001:db8:1::98", TCP, 42014, 22 }, 1, 0, 0,
+	{ "v4 udp forbidden port, pair allowed",
+	  { H4, R4, UDP, 42020, 5399 },
+	  0,
+	  0,
+	  1,
 	  AMLG_REASON_PORT },
-	{ "v4 udp forbidden port, pair allowed", { H4, R4, UDP, 42020, 5399 }, 0, 0, 1,
-	  AMLG_REASON_PORT },
-	{ "v6 tcp forbidden port, pair allowed", { H6, R6, TCP, 42021, 22 }, 0, 0, 1,
+	{ "v6 tcp forbidden port, pair allowed",
+	  { H6, R6, TCP, 42021, 22 },
+	  0,
+	  0,
+	  1,
 	  AMLG_REASON_PORT },
 };
 
@@ -437,14 +460,15 @@ static void fragments(int mode)
 							 TC_ACT_SHOT :
 							 TC_ACT_OK)) {
 					if (!bad++)
-						snprintf(why, sizeof(why),
-							 "order %d%d%d fragment %d: want %s %s, got %s %s "
-							 "ret %u",
-							 orders[o][0], orders[o][1], orders[o][2], i,
-							 want_v == A ? "allow" : "violation",
-							 reason_str((unsigned)want_r),
-							 v.verdict == A ? "allow" : "violation",
-							 reason_str(v.reason), v.retval);
+						snprintf(
+							why, sizeof(why),
+							"order %d%d%d fragment %d: want %s %s, got %s %s "
+							"ret %u",
+							orders[o][0], orders[o][1], orders[o][2], i,
+							want_v == A ? "allow" : "violation",
+							reason_str((unsigned)want_r),
+							v.verdict == A ? "allow" : "violation",
+							reason_str(v.reason), v.retval);
 				}
 			}
 		}
@@ -539,10 +563,10 @@ static void local_both_ends(void)
 	for (int i = 0; i < 7 && !err; i++) {
 		bool reply = i > 0, known = i != 4;
 		bool ok = res[i].verdict == A && !res[i].foreign &&
-			  (!known || (res[i].dir == (reply ? IN : OUT) &&
-				      res[i].sport == seq[i == 0 ? 0 : 1].sport &&
-				      res[i].dport == seq[i == 0 ? 0 : 1].dport &&
-				      res[i].proto == UDP));
+			  (!known ||
+			   (res[i].dir == (reply ? IN : OUT) &&
+			    res[i].sport == seq[i == 0 ? 0 : 1].sport &&
+			    res[i].dport == seq[i == 0 ? 0 : 1].dport && res[i].proto == UDP));
 
 		if (!ok && !wrong++)
 			snprintf(why, sizeof(why), "packet %d: %s dir %s %u -> %u proto %u", i,
