@@ -29,6 +29,9 @@ char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 amlg_role = AMLG_ROLE_HOST;
 
+/* An allowed flow's note in amlg_pair is renewed once per 2^30 ns (see amlg_judge()). */
+#define PAIR_REFRESH_SHIFT 30
+
 /* What an entry point knows about a packet besides its bytes. */
 struct amlg_meta {
 	__u64 now;
@@ -115,8 +118,33 @@ static __always_inline void flow_from_pkt(struct amlg_flow *f, const struct amlg
 }
 
 /*
- * A packet whose first fragment we judged follows that verdict; an orphan is a violation.
- * The fragment functions are global to keep their keys off amlg_judge()'s stack.
+ * Fragments.  Only a datagram's first fragment carries the transport header: it is judged like
+ * any packet, and its verdict, ports, transport protocol and direction are remembered under the
+ * datagram's identity (struct amlg_frag_key) for the fragments that follow.
+ *
+ * Fragments are reordered on real paths, and a non-first fragment can arrive before its first.
+ * It cannot be judged on its own (no ports), and tc cannot hold it back until the first one
+ * comes.  It is allowed when it can be tied to an allowed flow: its address pair (either way
+ * round) carries an allowed flow of the same protocol under the current policy, seen within that
+ * protocol's conntrack timeout (amlg_pair; for an IPv6 datagram whose Fragment header is followed
+ * by another extension header, the pair must have had an allowed first fragment with that header
+ * before).  Anything else stays a violation ("fragment"), dropped in enforce mode.
+ *
+ * The trade-off: between a pair that has an allowed flow of a protocol, the early non-first
+ * fragments of a datagram to a forbidden port of that protocol pass; its first fragment is then
+ * judged, reported and (enforce) dropped, as are the fragments after it, so the receiver never
+ * reassembles the datagram and no forbidden payload is delivered.  The other way round, the first
+ * datagram of a flow not seen before, reordered, has its early fragments judged "fragment"
+ * (dropped in enforce mode, so that datagram is lost once); its first fragment opens the flow, and
+ * from then on -- the sender's retransmission included -- its datagrams pass in any order.
+ */
+
+/*
+ * A non-first fragment: follow its first fragment's verdict, restoring what only the first
+ * fragment has (ports, transport protocol) and noting the direction it was judged in.  Returns
+ * AMLG_MATCH_FRAG for an allowed datagram; AMLG_MATCH_NONE with reason "fragment" when its first
+ * fragment has not been seen (pkt->frag_dir stays 0).  Global, to keep its key off amlg_judge()'s
+ * stack.
  */
 __noinline int follow_fragment(struct amlg_pkt *pkt, struct amlg_verdict *vd)
 {
@@ -136,16 +164,67 @@ __noinline int follow_fragment(struct amlg_pkt *pkt, struct amlg_verdict *vd)
 	vd->rule = fv->rule;
 	pkt->sport = fv->sport;
 	pkt->dport = fv->dport;
+	pkt->proto = fv->proto;
+	pkt->frag_dir = (__u8)(1 + (fv->dir & 1));
 	return fv->verdict == AMLG_VERDICT_ALLOW ? AMLG_MATCH_FRAG : AMLG_MATCH_NONE;
 }
 
+/* Note that pkt's address pair carries an allowed flow of proto, judged by rule. */
+__noinline int pair_note(const struct amlg_pkt *pkt, __u8 proto, __u16 rule, __u64 generation,
+			 __u64 now)
+{
+	struct amlg_pair_key pk = {};
+	struct amlg_pair_val pv = {};
+
+	if (!pkt)
+		return 0;
+	pair_key_from(&pk, pkt, proto);
+	pv.generation = generation;
+	pv.last_seen = now;
+	pv.rule = rule;
+	return bpf_map_update_elem(&amlg_pair, &pk, &pv, BPF_ANY);
+}
+
+/*
+ * A non-first fragment whose first fragment has not been seen: allowed when its address pair and
+ * protocol carry an allowed flow (see above), else left a "fragment" violation.
+ */
+__noinline int tie_fragment(const struct amlg_pkt *pkt, struct amlg_verdict *vd, __u64 generation,
+			    __u64 now)
+{
+	struct amlg_pair_key pk = {};
+	struct amlg_pair_val *pv;
+	struct amlg_cfg *cfg;
+	__u32 zero = 0;
+	__u64 timeout;
+
+	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
+	if (!pkt || !vd || !cfg)
+		return AMLG_MATCH_NONE;
+	pair_key_from(&pk, pkt, pkt->frag_proto);
+	pv = bpf_map_lookup_elem(&amlg_pair, &pk);
+	if (!pv || pv->generation != generation)
+		return AMLG_MATCH_NONE;
+	timeout = pk.proto == IPPROTO_TCP ? cfg->ct_timeout_ns[0] :
+		  pk.proto == IPPROTO_UDP ? cfg->ct_timeout_ns[1] :
+					    cfg->ct_timeout_ns[2];
+	if (ct_age(now, pv->last_seen) > timeout)
+		return AMLG_MATCH_NONE;
+	vd->verdict = AMLG_VERDICT_ALLOW;
+	vd->reason = AMLG_REASON_NONE;
+	vd->rule = pv->rule;
+	return AMLG_MATCH_FRAG;
+}
+
 __noinline int remember_fragment(const struct amlg_pkt *pkt, const struct amlg_verdict *vd,
-				 __u64 now)
+				 __u8 dir, __u64 now)
 {
 	struct amlg_frag_key fk = {};
 	struct amlg_frag_val fv = {};
+	struct amlg_stats *st = stats_get();
+	int err;
 
-	if (!pkt || !vd)
+	if (!pkt || !vd || !st)
 		return 0;
 	fv.last_seen = now;
 	fv.rule = vd->rule;
@@ -153,8 +232,17 @@ __noinline int remember_fragment(const struct amlg_pkt *pkt, const struct amlg_v
 	fv.reason = vd->reason;
 	fv.sport = pkt->sport;
 	fv.dport = pkt->dport;
+	fv.proto = pkt->proto;
+	fv.dir = dir;
 	frag_key_from(&fk, pkt);
-	return bpf_map_update_elem(&amlg_frag, &fk, &fv, BPF_ANY);
+	/*
+	 * BPF_ANY: a first fragment sent twice (a retransmission) carries the same verdict; the
+	 * entry is written whole, never field by field.
+	 */
+	err = bpf_map_update_elem(&amlg_frag, &fk, &fv, BPF_ANY);
+	if (!err)
+		st->frag_created++;
+	return err;
 }
 
 /* A cursor over live or test packet data (the headers already pulled in). */
@@ -225,6 +313,31 @@ __noinline int amlg_parse_buf(struct amlg_batch_pkt *bp, struct amlg_pkt *pkt)
 }
 
 /*
+ * The entry of a new flow (ct_create()): k, judged vd, for the packet m and r describe; packed
+ * holds the initiator's direction, the match kind, the AMLG_CTF_* flags and the TCP flags, a
+ * byte each.  1: stored; 0: another CPU's entry is there, follow it; -1: the table refused it.
+ * Global, so that the new entry is built on a stack of its own.
+ */
+__noinline int ct_new(const struct amlg_ct_key *k, const struct amlg_verdict *vd,
+		      const struct amlg_meta *m, const struct amlg_result *r, __u32 packed)
+{
+	struct amlg_stats *st = stats_get();
+	struct amlg_ct_val v = {};
+	struct amlg_cfg *cfg;
+	__u32 zero = 0;
+	int mine;
+
+	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
+	if (!k || !vd || !m || !r || !cfg || !st)
+		return -1;
+	ct_val_from(&v, vd, packed & 0xff, (packed >> 8) & 0xff, r->generation, m->now,
+		    packed >> 24, (packed >> 16) & 0xff);
+	if (!ct_create(cfg, st, k, &v, packed >> 24, m->now, &mine))
+		return -1;
+	return mine;
+}
+
+/*
  * Judge one parsed packet.  skb is the context (its bytes feed the event's snapshot unless bp,
  * an offline batch buffer, is given).  Returns TC_ACT_OK or TC_ACT_SHOT.
  */
@@ -240,7 +353,7 @@ __noinline int amlg_judge(struct __sk_buff *skb, struct amlg_batch_pkt *bp, stru
 	struct amlg_pcfg *pc;
 	struct amlg_cfg *cfg;
 	struct event_info ei;
-	__u8 dir, match = AMLG_MATCH_NONE, initiator, new_flow = 0;
+	__u8 dir, match = AMLG_MATCH_NONE, initiator;
 	__u32 zero = 0, slot;
 	__u64 now;
 	int pr;
@@ -267,8 +380,15 @@ __noinline int amlg_judge(struct __sk_buff *skb, struct amlg_batch_pkt *bp, stru
 	}
 	r->generation = pc->generation;
 
+	/*
+	 * A non-first fragment first follows its datagram's entry, which also tells an offline
+	 * packet's direction: judged from its addresses and conntrack, a fragment without ports
+	 * would take the reply of a flow between two local addresses for a new flow.
+	 */
+	if (pr == PARSE_OK && pkt->frag == FRAG_LATER)
+		match = (__u8)follow_fragment(pkt, &vd);
 	if (m->dir == AMLG_DIR_AUTO) {
-		int d = local_dir(pkt, now);
+		int d = pkt->frag_dir ? pkt->frag_dir - 1 : local_dir(pkt, now);
 
 		if (d == AMLG_DIR_AUTO) {
 			r->foreign = 1;
@@ -291,7 +411,8 @@ __noinline int amlg_judge(struct __sk_buff *skb, struct amlg_batch_pkt *bp, stru
 		goto out;
 
 	if (pkt->frag == FRAG_LATER) {
-		match = (__u8)follow_fragment(pkt, &vd);
+		if (!pkt->frag_dir)
+			match = (__u8)tie_fragment(pkt, &vd, pc->generation, now);
 		goto out;
 	}
 
@@ -315,29 +436,11 @@ __noinline int amlg_judge(struct __sk_buff *skb, struct amlg_batch_pkt *bp, stru
 	ct_key_from(&key, pkt->family, pkt->proto, dir, pkt->saddr, pkt->daddr, pkt->sport,
 		    pkt->dport);
 	ct = ct_lookup(cfg, &key, pkt->tcp_flags, now);
-	if (ct) {
-		if (ct->generation != pc->generation) {
-			struct amlg_flow f = {};
-
-			flow_from_ct(&f, &key, ct->dir);
-			f.now = now;
-			classify(slot, pc, &f, &vd);
-			ct->verdict = vd.verdict;
-			ct->reason = vd.reason;
-			ct->rule = vd.rule;
-			ct->generation = pc->generation;
-			ct->match = vd.verdict == AMLG_VERDICT_ALLOW ? AMLG_MATCH_RULE : 0;
-			st->ct_revalidated++;
-		}
-		vd.verdict = ct->verdict;
-		vd.reason = ct->reason;
-		vd.rule = ct->rule;
-		match = vd.verdict == AMLG_VERDICT_ALLOW ? AMLG_MATCH_CT : AMLG_MATCH_NONE;
-		ct_touch(ct, now, pkt->proto, pkt->tcp_flags);
-	} else {
+	if (!ct) {
 		struct amlg_flow f = {};
+		__u32 cflags = 0;
+		int mine;
 
-		new_flow = 1;
 		flow_from_pkt(&f, pkt, dir, dir, pkt->dport);
 		f.now = now;
 		classify(slot, pc, &f, &vd);
@@ -361,9 +464,56 @@ __noinline int amlg_judge(struct __sk_buff *skb, struct amlg_batch_pkt *bp, stru
 				initiator = !dir;
 			}
 		}
+		if (vd.verdict == AMLG_VERDICT_ALLOW && vd.via_host) {
+			cflags = AMLG_CTF_VIA_HOST;
+			if (pkt->proto == IPPROTO_TCP && pc->sni_mode != AMLG_SNI_OFF)
+				cflags |= AMLG_CTF_SNI_PENDING;
+		}
+		mine = ct_new(&key, &vd, m, r,
+			      initiator | match << 8 | cflags << 16 | (__u32)pkt->tcp_flags << 24);
+		ct = mine < 0 ? NULL : bpf_map_lookup_elem(&amlg_ct, &key);
+		if (ct && mine > 0 && vd.verdict == AMLG_VERDICT_ALLOW)
+			pair_note(pkt, pkt->proto, vd.rule, pc->generation, now);
+		if (!ct || mine > 0)
+			goto first_frag;
+		/* Another CPU made the flow's entry since we looked: follow it. */
 	}
-	if (pkt->frag == FRAG_FIRST)
-		remember_fragment(pkt, &vd, now);
+	/*
+	 * A flow judged under an older policy: re-judged.  Two CPUs doing it at once classify the
+	 * same flow under the same policy and store the same bytes; the generation is written last.
+	 */
+	if (ct->generation != pc->generation) {
+		struct amlg_flow f = {};
+
+		flow_from_ct(&f, &key, ct->dir);
+		f.now = now;
+		classify(slot, pc, &f, &vd);
+		ct->verdict = vd.verdict;
+		ct->reason = vd.reason;
+		ct->rule = vd.rule;
+		ct->match = vd.verdict == AMLG_VERDICT_ALLOW ? AMLG_MATCH_RULE : 0;
+		ct->generation = pc->generation;
+		st->ct_revalidated++;
+	}
+	vd.verdict = ct->verdict;
+	vd.reason = ct->reason;
+	vd.rule = ct->rule;
+	match = vd.verdict == AMLG_VERDICT_ALLOW ? AMLG_MATCH_CT : AMLG_MATCH_NONE;
+	/*
+	 * An allowed flow keeps its address pair noted for fragments: renewed by the first packet
+	 * in each period of 2^PAIR_REFRESH_SHIFT ns (about a second), not by every packet.
+	 */
+	if (match == AMLG_MATCH_CT &&
+	    (now >> PAIR_REFRESH_SHIFT) != (ct->last_seen >> PAIR_REFRESH_SHIFT))
+		pair_note(pkt, pkt->proto, vd.rule, pc->generation, now);
+	ct_touch(ct, now, pkt->proto, pkt->tcp_flags);
+first_frag:
+	if (pkt->frag == FRAG_FIRST) {
+		remember_fragment(pkt, &vd, dir, now);
+		/* under the Fragment header's protocol, for early fragments (tie_fragment()) */
+		if (vd.verdict == AMLG_VERDICT_ALLOW)
+			pair_note(pkt, pkt->frag_proto, vd.rule, pc->generation, now);
+	}
 
 out:
 	r->verdict = vd.verdict;
@@ -372,7 +522,12 @@ out:
 	r->match = match;
 	r->dropped = vd.verdict == AMLG_VERDICT_VIOLATION && pc->mode == AMLG_MODE_ENFORCE;
 	if (vd.verdict == AMLG_VERDICT_VIOLATION) {
-		if (ct && ct->reported && now - ct->reported < cfg->report_interval_ns) {
+		/*
+		 * Signed: another CPU may have reported the flow after this run read the clock.
+		 * Two CPUs reporting one flow at once send two events; nothing is lost.
+		 */
+		if (ct && ct->reported &&
+		    (__s64)(now - ct->reported) < (__s64)cfg->report_interval_ns) {
 			st->events_suppressed++;
 		} else {
 			ei.now = now;
@@ -386,22 +541,6 @@ out:
 			ei.learned_name = pc->flags & AMLG_PF_HOSTS ? learned_name_of(pkt, dir) : 0;
 			r->event = event_emit(skb, bp, m->len, st, cfg, pkt, &ei);
 			if (r->event && ct)
-				ct->reported = now;
-		}
-	}
-	if (new_flow) {
-		__u8 cflags = 0;
-
-		if (vd.verdict == AMLG_VERDICT_ALLOW && vd.via_host) {
-			cflags = AMLG_CTF_VIA_HOST;
-			if (pkt->proto == IPPROTO_TCP && pc->sni_mode != AMLG_SNI_OFF)
-				cflags |= AMLG_CTF_SNI_PENDING;
-		}
-		ct_store(st, &key, &vd, initiator, match, pc->generation, now, pkt->tcp_flags,
-			 cflags);
-		if (r->event) {
-			ct = bpf_map_lookup_elem(&amlg_ct, &key);
-			if (ct)
 				ct->reported = now;
 		}
 	}
@@ -444,6 +583,10 @@ __noinline int sni_pre(struct __sk_buff *skb, struct amlg_batch_pkt *bp, struct 
 		return 0;
 	res = sni_check(skb, bp, pkt, ct->rule);
 	st->sni_checked++;
+	/*
+	 * The only read-modify-write of flags after the entry is made (the closing mark has a
+	 * byte of its own): two CPUs checking one flow's ClientHello clear the same bit.
+	 */
 	if (res != SNI_PENDING)
 		ct->flags &= ~AMLG_CTF_SNI_PENDING;
 	if (res > 0 && !(res == AMLG_REASON_NO_SNI && pc->sni_mode == AMLG_SNI_ALLOW_MISSING)) {

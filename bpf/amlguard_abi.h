@@ -293,7 +293,7 @@ struct amlg_ct_key {
 };
 _Static_assert(sizeof(struct amlg_ct_key) == 40, "amlg_ct_key layout");
 
-#define AMLG_CTF_CLOSING (1u << 0) /* FIN or RST seen */
+/* bit 0 is unused: "FIN or RST seen" is the closing byte, which no other flag shares */
 #define AMLG_CTF_PICKUP (1u << 1) /* picked up mid-stream */
 #define AMLG_CTF_SNI_PENDING (1u << 2) /* allowed only by a host rule: check the ClientHello */
 #define AMLG_CTF_VIA_HOST (1u << 3) /* allowed through an address learned from DNS */
@@ -306,13 +306,18 @@ struct amlg_ct_val {
 	__u8 dir; /* direction of the initiator */
 	__u8 verdict;
 	__u8 reason;
-	__u8 flags;
+	__u8 flags; /* AMLG_CTF_*: set when the entry is made; only the SNI check clears one */
 	__u8 match;
-	__u8 pad;
+	__u8 closing; /* TCP FIN or RST seen (a byte of its own: written by any packet) */
 };
 _Static_assert(sizeof(struct amlg_ct_val) == 32, "amlg_ct_val layout");
 
-/* IP fragments: the first fragment's verdict, for the ones that follow. */
+/*
+ * IP fragments: the first fragment's verdict, for the ones that follow.  The key is the datagram's
+ * identity as every fragment carries it: the addresses, the identification and the protocol the
+ * IPv4 header or the IPv6 Fragment header names (for IPv6 that may be an extension header, e.g.
+ * Destination Options, rather than the transport protocol the first fragment goes on to).
+ */
 struct amlg_frag_key {
 	__u8 family;
 	__u8 proto;
@@ -330,8 +335,11 @@ struct amlg_frag_val {
 	__u8 reason;
 	__u16 sport;
 	__u16 dport;
+	__u8 proto; /* the transport protocol the first fragment carries */
+	__u8 dir; /* the direction the first fragment was judged in */
+	__u8 pad[6];
 };
-_Static_assert(sizeof(struct amlg_frag_val) == 16, "amlg_frag_val layout");
+_Static_assert(sizeof(struct amlg_frag_val) == 24, "amlg_frag_val layout");
 
 /* Violation events (ring buffer). */
 #define AMLG_SNAP_MAX 256

@@ -326,6 +326,14 @@ static long sweep_one(void *map, struct amlg_learn_key *k, struct amlg_learned *
 /*
  * Put (pattern, name) into v: refresh its slot, else a free or expired one, else the oldest.
  * The learning functions are global: the verifier checks each once, whatever loop calls them.
+ *
+ * Across CPUs: v is shared, and its slots are written with plain stores.  Two CPUs learning the
+ * same address at the same instant (two answers from trusted resolvers) write the same values
+ * when they learn the same pattern and name; for different ones they may pick the same free
+ * slot, and the later write wins -- the other pattern is learned again from its next answer
+ * (its TTL).  A reader that catches a slot half-written sees the pattern of one answer with the
+ * name or expiry of the other: both from trusted answers for that address.  Nothing is ever
+ * learned that no trusted answer said.
  */
 __noinline int learn_slot(struct amlg_learned *v, const struct amlg_host_key *p, __u64 name_hash,
 			  __u64 expires, __u64 now)
@@ -384,7 +392,9 @@ __noinline int learn_addr(struct amlg_scratch *sc, __u32 idx, __u64 name_hash, _
 		for (__u32 i = 0; i < AMLG_NAMES_MATCH_MAX; i++)
 			if (i < set->n)
 				learn_slot(fresh, &set->k[i], name_hash, expires, now);
-		if (bpf_map_update_elem(&amlg_learned, &k, fresh, BPF_NOEXIST) == -E2BIG) {
+		long err = bpf_map_update_elem(&amlg_learned, &k, fresh, BPF_NOEXIST);
+
+		if (err == -E2BIG) {
 			/* Full: expired entries go first; if none, the soonest to expire. */
 			struct learn_sweep sw = { .now = now };
 
@@ -394,10 +404,19 @@ __noinline int learn_addr(struct amlg_scratch *sc, __u32 idx, __u64 name_hash, _
 				bpf_map_delete_elem(&amlg_learned, &sw.min_key);
 				st->dns_evicted_live++;
 			}
-			bpf_map_update_elem(&amlg_learned, &k, fresh, BPF_NOEXIST);
+			err = bpf_map_update_elem(&amlg_learned, &k, fresh, BPF_NOEXIST);
 		}
-		st->dns_learned++;
-		return 0;
+		/*
+		 * -EEXIST: another CPU learned the address between our lookup and our insert
+		 * (never overwritten: its slots would be lost).  Learn into its entry instead.
+		 */
+		if (err != -EEXIST) {
+			st->dns_learned++;
+			return 0;
+		}
+		v = bpf_map_lookup_elem(&amlg_learned, &k);
+		if (!v)
+			return 0;
 	}
 	for (__u32 i = 0; i < AMLG_NAMES_MATCH_MAX; i++)
 		if (i < set->n)

@@ -107,6 +107,34 @@ struct {
 	__type(value, struct amlg_frag_val);
 } amlg_frag SEC(".maps");
 
+/*
+ * Address pairs with an allowed flow, per protocol, for the non-first fragments that arrive before
+ * their first fragment (see tie_fragment() in amlguard.bpf.c).  Written when an allowed flow's
+ * entry is made and when an allowed first fragment is remembered; an entry counts only under the
+ * policy generation that wrote it.  Internal to the datapath: not pinned.
+ */
+struct amlg_pair_key {
+	__u8 family;
+	__u8 proto;
+	__u16 pad;
+	__u8 lo[16];
+	__u8 hi[16];
+};
+
+struct amlg_pair_val {
+	__u64 generation;
+	__u64 last_seen;
+	__u16 rule;
+	__u8 pad[6];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct amlg_pair_key);
+	__type(value, struct amlg_pair_val);
+} amlg_pair SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);

@@ -78,7 +78,9 @@ struct amlg_pkt {
 	__u8 q_proto;
 	__u16 q_sport, q_dport;
 	__u8 nvlan; /* VLAN tags read (vlan[] holds their IDs, 0 being one) */
-	__u8 pad;
+	__u8 frag_proto; /* what the IPv4 header or the IPv6 Fragment header names: keys fragments */
+	__u8 frag_dir; /* set by the datapath: 1 + a later fragment's direction from its entry */
+	__u8 pad[3];
 	__u8 saddr[16];
 	__u8 daddr[16];
 	__u8 q_saddr[16];
@@ -317,6 +319,7 @@ static __always_inline int parse_ipv4(struct cursor *c, __u32 off, struct amlg_p
 	else if (frag & 0x2000)
 		pkt->frag = FRAG_FIRST;
 	pkt->frag_id = bpf_ntohs(ip->id);
+	pkt->frag_proto = ip->protocol;
 	pkt->l4_off = off + hlen;
 	return PARSE_L4;
 }
@@ -381,6 +384,12 @@ static __always_inline int parse_ipv6(struct cursor *c, __u32 off, struct amlg_p
 				pkt->frag = FRAG_FIRST;
 			/* else an atomic fragment (RFC 6946): an ordinary packet */
 			pkt->frag_id = bpf_ntohl(*(__u32 *)(h + 4));
+			/*
+			 * A fragment's datagram is keyed by the protocol named here, which every
+			 * fragment carries -- not by the one the first fragment goes on to after
+			 * more extension headers (Destination Options, AH), which later ones lack.
+			 */
+			pkt->frag_proto = h[0];
 			nh = h[0];
 			off += 8;
 		} else if (nh == IPPROTO_AH) {

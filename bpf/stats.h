@@ -1,5 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Per-CPU counters: per direction and verdict, per reason, per match kind and per rule. */
+/*
+ * Per-CPU counters: per direction and verdict, per reason, per match kind and per rule.  Per CPU,
+ * so plain increments are safe: a tc program runs with bottom halves off (or migration off, for
+ * a test run) and no other run of it on the same CPU comes between its read and its write.
+ * Userspace adds the CPUs up.  The events' token bucket lives here for the same reason.
+ */
 #ifndef AMLG_STATS_H
 #define AMLG_STATS_H
 

@@ -51,7 +51,7 @@ static size_t build_l4(const struct pkt_spec *s, int fam, uint8_t *p, size_t cap
 {
 	size_t hl = 0, n;
 
-	if (s->frag == 2) {
+	if (s->frag >= 2) {
 		n = s->payload ? s->payload : 8;
 		if (n > cap)
 			return 0;
@@ -125,7 +125,7 @@ static void l4_checksum(const struct pkt_spec *s, int fam, const uint8_t *src, c
 	uint32_t acc = 0;
 	size_t off;
 
-	if (s->frag == 2)
+	if (s->frag >= 2)
 		return;
 	if (s->proto == IPPROTO_TCP)
 		off = 16;
@@ -161,8 +161,8 @@ static size_t build_v4(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 	put16(buf + 4, (uint16_t)(s->frag_id ? s->frag_id : 0x1234));
 	if (s->frag == 1)
 		fo = 0x2000;
-	else if (s->frag == 2)
-		fo = (uint16_t)(s->frag_off / 8);
+	else if (s->frag >= 2)
+		fo = (uint16_t)(s->frag_off / 8 | (s->frag == 3 ? 0x2000 : 0));
 	put16(buf + 6, fo);
 	buf[8] = 64;
 	buf[9] = s->proto;
@@ -170,7 +170,7 @@ static size_t build_v4(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 		return 0;
 	memset(buf + 20, 1, s->ip_opts); /* NOP options */
 	l4 = build_l4(s, 4, buf + hl, cap - hl);
-	if (!l4 && (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP || s->frag == 2))
+	if (!l4 && (s->proto == IPPROTO_TCP || s->proto == IPPROTO_UDP || s->frag >= 2))
 		return 0;
 	put16(buf + 2, s->ip_len ? s->ip_len : (uint16_t)(hl + l4));
 	l4_checksum(s, 4, buf + 12, buf + 16, buf + hl, l4);
@@ -223,9 +223,9 @@ static size_t build_v6(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 		if (s->ext[i] == EXT_AH) {
 			buf[off + 1] = 1;
 		} else if (s->ext[i] == EXT_FRAG) {
-			uint16_t fo = s->frag == 2 ? (uint16_t)(s->frag_off & ~7) : 0;
+			uint16_t fo = s->frag >= 2 ? (uint16_t)(s->frag_off & ~7) : 0;
 
-			put16(buf + off + 2, (uint16_t)(fo | (s->frag == 1 ? 1 : 0)));
+			put16(buf + off + 2, (uint16_t)(fo | (s->frag & 1 ? 1 : 0)));
 			put32(buf + off + 4, s->frag_id ? s->frag_id : 0x1234);
 		} else if (s->ext[i] == EXT_HOP || s->ext[i] == EXT_DSTOPTS) {
 			buf[off + 2] = 1; /* PadN, 4 bytes of padding */
@@ -236,13 +236,13 @@ static size_t build_v6(const struct pkt_spec *s, uint8_t *buf, size_t cap)
 		off += len;
 	}
 	if (!n && s->frag) {
-		uint16_t fo = s->frag == 2 ? (uint16_t)(s->frag_off & ~7) : 0;
+		uint16_t fo = s->frag >= 2 ? (uint16_t)(s->frag_off & ~7) : 0;
 
 		if (off + 8 > cap)
 			return 0;
 		memset(buf + off, 0, 8);
 		buf[off] = s->proto;
-		put16(buf + off + 2, (uint16_t)(fo | (s->frag == 1 ? 1 : 0)));
+		put16(buf + off + 2, (uint16_t)(fo | (s->frag & 1 ? 1 : 0)));
 		put32(buf + off + 4, s->frag_id ? s->frag_id : 0x1234);
 		off += 8;
 	}

@@ -24,8 +24,8 @@ struct pkt_spec {
 	uint16_t vlan_tpid[3]; /* 0 = 0x8100 */
 	uint8_t ip_opts; /* IPv4 option bytes (multiple of 4) */
 	enum pkt_ext ext[10]; /* IPv6 extension headers in order */
-	int frag; /* 0 none; 1 first fragment (MF); 2 a later fragment */
-	uint16_t frag_off; /* bytes, for frag == 2 */
+	int frag; /* 0 none; 1 first fragment (MF); 2 the last fragment; 3 a middle one (MF) */
+	uint16_t frag_off; /* bytes, for frag >= 2 */
 	uint32_t frag_id;
 	uint16_t payload; /* bytes of payload after the transport header */
 	const uint8_t *data; /* the payload's bytes (payload of them), instead of filler */

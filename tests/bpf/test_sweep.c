@@ -516,7 +516,10 @@ static void ipv4_fields(struct sweep *s)
 				run(s, name, g, len, OUT, allow);
 		}
 	}
-	/* fragment fields at their edges; a fresh id each, so no first fragment is known */
+	/*
+	 * fragment fields at their edges; a fresh id each, so no first fragment is known, and for
+	 * the non-first ones a source no allowed flow uses, so that nothing ties them to one
+	 */
 	{
 		static const struct {
 			uint16_t frag_off;
@@ -536,6 +539,8 @@ static void ipv4_fields(struct sweep *s)
 			memcpy(g, f, len);
 			put16(g + ip + 4, (uint16_t)(0x5000 + i));
 			put16(g + ip + 6, fo[i].frag_off);
+			if (!fo[i].first_or_none)
+				g[ip + 15] ^= 0x40;
 			ip4_csum(g);
 			snprintf(name, sizeof(name), "ipv4 fragment field %#x (%s)", fo[i].frag_off,
 				 fo[i].what);
@@ -723,7 +728,7 @@ static void ipv6_fields(struct sweep *s)
 		fl = shorten(g, ip + 40 + 16);
 		run(s, "ipv6 chain ending at the packet's end", g, fl, OUT, malformed);
 	}
-	/* fragment headers at their edges; fresh ids */
+	/* fragment headers at their edges; fresh ids (and sources: see the IPv4 ones) */
 	{
 		static const struct {
 			uint16_t fo;
@@ -750,6 +755,8 @@ static void ipv6_fields(struct sweep *s)
 			size_t fl = build(&e, g);
 
 			put16(g + ip + 40 + 2, fr[i].fo);
+			if (!fr[i].judged)
+				g[ip + 23] ^= 0x40; /* the source's last byte: see above */
 			snprintf(name, sizeof(name), "ipv6 fragment field %#06x (%s)", fr[i].fo,
 				 fr[i].what);
 			run(s, name, g, fl, OUT, fr[i].judged ? allow : viol(R(FRAGMENT)));
