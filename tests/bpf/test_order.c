@@ -96,7 +96,7 @@ static int instance_open(struct instance *in, int mode)
 		diag_print(&d, stderr);
 	diag_free(&d);
 	if (!err)
-		err = offline_open(&in->o, in->c, 0);
+		err = offline_open_both(&in->o, in->c, 0);
 	return err;
 }
 

@@ -242,7 +242,9 @@ run_tests() {
 	else
 		mapfile -t list < <(declare -F | awk '{print $3}' | grep '^test_')
 	fi
-	[ -z "${AMLG_TEST_RESULTS:-}" ] || : >"$AMLG_TEST_RESULTS"
+	if [ -n "${AMLG_TEST_RESULTS:-}" ]; then
+		mkdir -p "$(dirname "$AMLG_TEST_RESULTS")" && : >"$AMLG_TEST_RESULTS"
+	fi
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "needs root (network namespaces, BPF)"
 		exit 77
