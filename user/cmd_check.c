@@ -48,7 +48,7 @@ static void usage(FILE *f)
 		"afresh) and reports each: one policy load for many captures.\n"
 		"A corrupt record ends its capture: what came before it is reported, the record is\n"
 		"named, and the exit status is 2.\n\n"
-"Azure flow logs (virtual network flow logs version 4, NSG flow logs version 2; files,\n"
+		"Azure flow logs (virtual network flow logs version 4, NSG flow logs version 2; files,\n"
 		"gzip-compressed or not, or blob trees as downloaded) are recognised by their content:\n"
 		"each distinct flow goes through the same datapath as one packet, its direction and\n"
 		"NIC come from the log, --local only narrows which flows are checked.  A documented\n"

@@ -85,8 +85,9 @@ test_tags_attach_status_log_reload() {
 		2>"$WORK/err" || rc=$?
 	cat "$WORK/err"
 	[ $rc -eq 2 ] || die "unknown region: exit $rc"
-	grep -q "p.policy:2:27: error: service tag 'Storage' has no region 'EastUS3'" "$WORK/err" ||
+	grep -q "p.policy:2:27: error: no service tag in .* has the region 'EastUS3'" "$WORK/err" ||
 		die "no located error for the region"
+	grep -q "did you mean the region 'EastUS2'" "$WORK/err" || die "no hint for the region"
 	grep -q "did you mean 'Storage.EastUS2'" "$WORK/err" || die "no suggestion"
 	[ "$(tags_of)" = "Public 8 20250108 2" ] || die "an unknown region changed the state"
 }
