@@ -196,7 +196,6 @@ __noinline int tie_fragment(const struct amlg_pkt *pkt, struct amlg_verdict *vd,
 	struct amlg_pair_val *pv;
 	struct amlg_cfg *cfg;
 	__u32 zero = 0;
-	__u64 timeout;
 
 	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
 	if (!pkt || !vd || !cfg)
@@ -205,10 +204,7 @@ __noinline int tie_fragment(const struct amlg_pkt *pkt, struct amlg_verdict *vd,
 	pv = bpf_map_lookup_elem(&amlg_pair, &pk);
 	if (!pv || pv->generation != generation)
 		return AMLG_MATCH_NONE;
-	timeout = pk.proto == IPPROTO_TCP ? cfg->ct_timeout_ns[0] :
-		  pk.proto == IPPROTO_UDP ? cfg->ct_timeout_ns[1] :
-					    cfg->ct_timeout_ns[2];
-	if (ct_age(now, pv->last_seen) > timeout)
+	if (ct_age(now, pv->last_seen) > ct_timeout_proto(cfg, pk.proto))
 		return AMLG_MATCH_NONE;
 	vd->verdict = AMLG_VERDICT_ALLOW;
 	vd->reason = AMLG_REASON_NONE;
@@ -335,6 +331,27 @@ __noinline int ct_new(const struct amlg_ct_key *k, const struct amlg_verdict *vd
 	if (!ct_create(cfg, st, k, &v, packed >> 24, m->now, &mine))
 		return -1;
 	return mine;
+}
+
+/*
+ * Re-judging a flow under a new policy classifies its addresses and ports again; its ClientHello
+ * is long past.  A flow that failed the server-name check keeps that verdict while what allows
+ * it is still only a host rule whose names the new policy checks: a reload never turns a
+ * mismatched name into an allowed flow.
+ */
+static __always_inline void sni_keep(const struct amlg_ct_val *ct, const struct amlg_pcfg *pc,
+				     struct amlg_verdict *vd)
+{
+	__u8 why = ct->reason;
+
+	if (ct->verdict != AMLG_VERDICT_VIOLATION || vd->verdict != AMLG_VERDICT_ALLOW ||
+	    !vd->via_host || pc->sni_mode == AMLG_SNI_OFF)
+		return;
+	if (why == AMLG_REASON_SNI_MISMATCH || why == AMLG_REASON_SNI_SPLIT ||
+	    (why == AMLG_REASON_NO_SNI && pc->sni_mode != AMLG_SNI_ALLOW_MISSING)) {
+		vd->verdict = AMLG_VERDICT_VIOLATION;
+		vd->reason = why;
+	}
 }
 
 /*
@@ -488,6 +505,7 @@ __noinline int amlg_judge(struct __sk_buff *skb, struct amlg_batch_pkt *bp, stru
 		flow_from_ct(&f, &key, ct->dir);
 		f.now = now;
 		classify(slot, pc, &f, &vd);
+		sni_keep(ct, pc, &vd);
 		ct->verdict = vd.verdict;
 		ct->reason = vd.reason;
 		ct->rule = vd.rule;

@@ -51,14 +51,22 @@ static __always_inline void flow_from_ct(struct amlg_flow *f, const struct amlg_
 	__builtin_memcpy(f->laddr, k->laddr, 16);
 }
 
+/* How long a flow of proto lives without a packet (TCP: while it is not closing). */
+static __always_inline __u64 ct_timeout_proto(const struct amlg_cfg *cfg, __u8 proto)
+{
+	if (proto == IPPROTO_TCP)
+		return cfg->ct_timeout_ns[0];
+	if (proto == IPPROTO_UDP)
+		return cfg->ct_timeout_ns[1];
+	return cfg->ct_timeout_ns[2];
+}
+
 static __always_inline __u64 ct_timeout(const struct amlg_cfg *cfg, const struct amlg_ct_key *k,
 					const struct amlg_ct_val *v)
 {
-	if (k->proto == IPPROTO_TCP)
-		return v->closing ? cfg->ct_closing_ns : cfg->ct_timeout_ns[0];
-	if (k->proto == IPPROTO_UDP)
-		return cfg->ct_timeout_ns[1];
-	return cfg->ct_timeout_ns[2];
+	if (k->proto == IPPROTO_TCP && v->closing)
+		return cfg->ct_closing_ns;
+	return ct_timeout_proto(cfg, k->proto);
 }
 
 /*

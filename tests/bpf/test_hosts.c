@@ -28,6 +28,7 @@
 #include "log.h"
 #include "pktgen.h"
 #include "policy.h"
+#include "tables.h"
 #include "results.h"
 #include "sink_pcap.h"
 #include "state.h"
@@ -622,6 +623,18 @@ static void test_sni(void)
 	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_SNI_MISMATCH &&
 		      v.dropped,
 	      "sni mismatch dropped", "verdict %u reason %u", v.verdict, v.reason);
+	/* a reload re-judges the flow by its addresses: the failed name check must stay */
+	{
+		uint16_t sp = e.sport;
+		struct pkt_spec c = { H4, "203.0.113.91", TCP, sp, 443, 0x10 };
+		int err = tables_install(&e.o.maps, e.c, NULL);
+
+		v = run(&e, &c, OUT);
+		check(!err && v.verdict == AMLG_VERDICT_VIOLATION &&
+			      v.reason == AMLG_REASON_SNI_MISMATCH && v.dropped,
+		      "sni mismatch kept across a reload", "install %d verdict %u reason %u", err,
+		      v.verdict, v.reason);
+	}
 	v = tls(&e, "203.0.113.91", NULL, 0, 0);
 	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_NO_SNI, "no sni",
 	      "verdict %u reason %u", v.verdict, v.reason);
