@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../../user/capture.h"
+#include "tmpdir.h"
 
 static char dir[] = "/tmp/amlg-capture-XXXXXX";
 
@@ -56,15 +57,12 @@ static void test_not_captures(void **state)
 
 static int setup(void **state)
 {
-	return mkdtemp(dir) ? 0 : -1;
+	return tmpdir_make(dir);
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_remove(dir);
 }
 
 int main(void)

@@ -22,6 +22,7 @@
 #include "compile.h"
 #include "export.h"
 #include "tags.h"
+#include "tmpdir.h"
 
 static char tmpdir[] = "/tmp/amlg-export-XXXXXX";
 static struct tag_db *db;
@@ -66,12 +67,9 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
 	tags_free(db);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd);
+	return tmpdir_remove(tmpdir);
 }
 
 struct built {

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lock.h"
+#include "tmpdir.h"
 
 static char dir[] = "/tmp/amlg-lock-XXXXXX";
 
@@ -313,10 +314,7 @@ static void test_dir_checked(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	return tmpdir_remove(dir);
 }
 
 int main(void)

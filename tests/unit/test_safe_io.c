@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "safe_io.h"
+#include "tmpdir.h"
 
 static char dir[] = "/tmp/amlg-safeio-XXXXXX";
 static char why[512];
@@ -171,15 +172,12 @@ static void test_secure_dir(void **state)
 
 static int setup(void **state)
 {
-	return mkdtemp(dir) ? 0 : -1;
+	return tmpdir_make(dir);
 }
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_remove(dir);
 }
 
 int main(void)

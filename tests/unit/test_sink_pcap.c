@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "sink_pcap.h"
+#include "tmpdir.h"
 
 #define T0 1700000000123456789ull
 
@@ -282,15 +283,12 @@ static void test_full_gzip(void **state)
 
 static int setup(void **state)
 {
-	return mkdtemp(dir) ? 0 : -1;
+	return tmpdir_make(dir);
 }
 
 static int teardown(void **state)
 {
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-	return system(cmd);
+	return tmpdir_remove(dir);
 }
 
 int main(void)

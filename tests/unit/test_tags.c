@@ -28,6 +28,7 @@
 #include "tags.h"
 #include "tags_diff.h"
 #include "udr.h"
+#include "tmpdir.h"
 
 #define GEN AMLG_GEN_TAGS_DIR "/"
 #define REAL AMLG_SHARED_DIR "/data/servicetags/"
@@ -125,11 +126,8 @@ static int setup_microsoft(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
-
 	free_set();
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tmpdir_remove(tmpdir);
 }
 
 static int teardown_microsoft(void **state)
