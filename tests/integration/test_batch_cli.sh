@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The CLI over many inputs at once: "explain --file" against one "explain" per packet, and
+# "check --threads N" against the single-threaded run, output for output.
+. "$(dirname "$0")/lib.sh"
+
+GENCAP=${GENCAP:-$(dirname "$AMLGUARD")/tests/tools/amlg-gencap}
+SHARED=${AMLG_SHARED_DIR:-$TESTDIR/../../../shared}
+
+write_policy() {
+	cat >"$WORK/p.policy" <<'POL'
+allow out tcp port 443 to 198.51.100.0/24 flow T-HTTPS
+allow out udp port 53 to 198.51.100.53 flow T-DNS
+allow out tcp port 443 to 2001:db8:1::/48 flow T-V6
+allow in tcp port 44224 from 203.0.113.0/24 flow T-IN-AML
+allow out icmp to 198.51.100.0/24 flow T-PING
+allow out icmpv6 to 2001:db8::/32 flow T-PING6
+POL
+}
+
+# Every kind of answer, and the same flow twice and its reply: each packet is judged alone.
+write_queries() {
+	cat >"$WORK/q.txt" <<'Q'
+# DIR PROTO SRC DST
+out tcp 192.0.2.10:50000 198.51.100.7:443
+out tcp 192.0.2.10:50000 198.51.100.7:443
+in tcp 198.51.100.7:443 192.0.2.10:50000
+
+out udp 192.0.2.10 198.51.100.53:53   # no source port: the default one
+out udp 192.0.2.10:5000 198.51.100.7:443
+out tcp [2001:db8:ffff::10]:50002 [2001:db8:1::5]:443
+out icmp 192.0.2.10 198.51.100.7
+out icmpv6 2001:db8:ffff::10 2001:db8:2::1
+in tcp 203.0.113.5:40000 192.0.2.10:44224
+out tcp 192.0.2.10:50004 198.51.100.7:22
+out tcp 192.0.2.10:50003 203.0.113.9:443
+out 47 192.0.2.10 198.51.100.7
+Q
+}
+
+test_explain_file_equals_single() {
+	write_policy
+	write_queries
+	local fmt rc line
+	for fmt in plain json; do
+		local j=()
+		[ $fmt = json ] && j=(-j)
+		: >"$WORK/single.$fmt"
+		local first=1
+		while read -r line; do
+			line=${line%%#*}
+			[ -n "${line// /}" ] || continue
+			[ $fmt = plain ] && [ $first -eq 0 ] && echo >>"$WORK/single.$fmt"
+			first=0
+			# shellcheck disable=SC2086
+			"$AMLGUARD" "${j[@]}" explain -p "$WORK/p.policy" $line >>"$WORK/single.$fmt" ||
+				[ $? -eq 1 ] || die "explain $line"
+		done <"$WORK/q.txt"
+		set +e
+		"$AMLGUARD" "${j[@]}" explain -p "$WORK/p.policy" --file "$WORK/q.txt" \
+			>"$WORK/file.$fmt"
+		rc=$?
+		set -e
+		[ $rc -eq 1 ] || die "explain --file with violations: exit $rc"
+		diff -u "$WORK/single.$fmt" "$WORK/file.$fmt" || die "--file differs ($fmt)"
+		# standard input: the same
+		"$AMLGUARD" "${j[@]}" explain -p "$WORK/p.policy" --file - <"$WORK/q.txt" \
+			>"$WORK/stdin.$fmt" || [ $? -eq 1 ]
+		cmp "$WORK/file.$fmt" "$WORK/stdin.$fmt" || die "--file - differs ($fmt)"
+	done
+	[ "$(wc -l <"$WORK/file.json")" -eq 12 ] || die "one JSON object per packet"
+	grep -c '"match":"rule"' "$WORK/file.json" | grep -qx 7 || die "each packet judged alone"
+	# all allowed: exit 0
+	head -3 "$WORK/q.txt" | sed -n 2p >"$WORK/ok.txt"
+	"$AMLGUARD" explain -p "$WORK/p.policy" --file "$WORK/ok.txt" >/dev/null ||
+		die "all allowed: exit $?"
+}
+
+test_explain_file_errors() {
+	write_policy
+	local rc
+	printf 'out tcp 192.0.2.10:1 198.51.100.7:443\n\nout tcp 192.0.2.10:1 198.51.100.7\n' \
+		>"$WORK/bad.txt"
+	set +e
+	"$AMLGUARD" explain -p "$WORK/p.policy" --file "$WORK/bad.txt" >"$WORK/o" 2>"$WORK/e"
+	rc=$?
+	set -e
+	cat "$WORK/e"
+	[ $rc -eq 2 ] || die "bad line: exit $rc"
+	grep -q "bad.txt:3: '198.51.100.7': tcp needs a destination port" "$WORK/e" ||
+		die "the error names file:line"
+	[ ! -s "$WORK/o" ] || die "nothing judged before the whole file is read"
+	printf 'out tcp 192.0.2.10:1 198.51.100.7:443 extra\n' >"$WORK/bad.txt"
+	set +e
+	"$AMLGUARD" -j explain -p "$WORK/p.policy" --file - <"$WORK/bad.txt" >"$WORK/o"
+	rc=$?
+	set -e
+	[ $rc -eq 2 ] || die "five words: exit $rc"
+	grep -q '<stdin>:1: expected DIR PROTO' "$WORK/o" || die "stdin error: $(cat "$WORK/o")"
+	set +e
+	"$AMLGUARD" explain -p "$WORK/p.policy" --file "$WORK/none" 2>"$WORK/e"
+	rc=$?
+	"$AMLGUARD" explain -p "$WORK/p.policy" --file "$WORK/bad.txt" out tcp 1.2.3.4 5.6.7.8:1 \
+		2>>"$WORK/e"
+	rc2=$?
+	: | "$AMLGUARD" explain -p "$WORK/p.policy" --file - 2>>"$WORK/e"
+	rc3=$?
+	set -e
+	cat "$WORK/e"
+	[ $rc -eq 2 ] && [ $rc2 -eq 2 ] && [ $rc3 -eq 2 ] || die "exits $rc $rc2 $rc3"
+	grep -q "none: cannot open" "$WORK/e" || die "missing file"
+	grep -q "no packet in the file" "$WORK/e" || die "empty input"
+}
+
+run_tests "$@"
