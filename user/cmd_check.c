@@ -10,24 +10,27 @@
 #include "batch.h"
 #include "capture.h"
 #include "check.h"
+#include "check_mt.h"
 #include "cli.h"
 #include "frontend.h"
 #include "log.h"
 #include "sink_pcap.h"
 
-enum { OPT_LOCAL = OPT_FIRST_FREE, OPT_WRITE, OPT_NO_PROGRESS };
+enum { OPT_LOCAL = OPT_FIRST_FREE, OPT_WRITE, OPT_NO_PROGRESS, OPT_THREADS };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: amlguard check -p POLICY --local CIDR[,CIDR...] [--tags FILE]\n"
 		"                      [--var NAME=VALUE]... [--write-violations FILE.pcap[.gz]]\n"
-		"                      [--ct-size N] [--no-progress] [-j] CAPTURE...\n\n"
+		"                      [--ct-size N] [--threads N] [--no-progress] [-j] CAPTURE...\n\n"
 		"Runs every packet of the captures (pcap, pcapng, gzip-compressed or not; Ethernet,\n"
 		"Linux cooked v1/v2, raw IP or BSD loopback) through the datapath that runs live, in\n"
 		"packet order, so connection tracking carries across the capture as it would live.\n"
 		"--local names the protected side: a packet from it is \"out\", one to it is \"in\",\n"
 		"one between two other addresses is not judged.\n"
+		"--threads N splits the packets by address pair across N copies of the datapath\n"
+		"(default: one per CPU, at most 4); the report is the same as with --threads 1.\n"
 		"Exit status: 0 no violations, 1 violations, 2 error.\n");
 }
 
@@ -126,6 +129,38 @@ static int check_file(struct run *r, const char *path)
 	return ret;
 }
 
+/* The same run split across threads (check_mt.h), reported the same way. */
+static int check_mt_threads(struct run *r, const struct compiled *c, unsigned ct_size,
+			    const struct prefix_list *local, unsigned threads,
+			    const char *write_path, struct sink_pcap *viol, char **paths, int n)
+{
+	struct check_mt_args a = { .c = c,
+				   .ct_size = ct_size,
+				   .local = local,
+				   .threads = threads,
+				   .rep = &r->rep,
+				   .progress = r->progress };
+	int err = check_init(&r->rep, c);
+
+	if (!err && write_path) {
+		err = sink_pcap_open(viol, write_path);
+		a.viol = err ? NULL : viol;
+	}
+	if (!err)
+		err = check_mt_run(&a, paths, n);
+	if (a.viol)
+		sink_pcap_close(a.viol);
+	if (!err) {
+		if (json_output)
+			check_print_json(&r->rep, stdout);
+		else
+			check_print(&r->rep, stdout);
+		err = check_violating_flows(&r->rep) ? 1 : 0;
+	}
+	check_free(&r->rep);
+	return err;
+}
+
 int do_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -133,6 +168,7 @@ int do_check(int argc, char **argv)
 		{ "write-violations", required_argument, NULL, OPT_WRITE },
 		{ "ct-size", required_argument, NULL, OPT_CT_SIZE },
 		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		FRONTEND_LONG_OPTS,
@@ -146,6 +182,7 @@ int do_check(int argc, char **argv)
 	struct policy_args a;
 	unsigned ct_size = 1u << 20;
 	bool progress = true;
+	unsigned threads = check_mt_default();
 	struct run *r = NULL;
 	int opt, err;
 	char *end;
@@ -171,6 +208,15 @@ int do_check(int argc, char **argv)
 			if (*end || ct_size < 1024 || ct_size > (1u << 24)) {
 				pr_err("--ct-size %s: expected a number from 1024 to 16777216",
 				       optarg);
+				err = -EINVAL;
+				goto out;
+			}
+			break;
+		case OPT_THREADS:
+			threads = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !*optarg || threads < 1 || threads > CHECK_MT_MAX) {
+				pr_err("--threads %s: expected a number from 1 to %d", optarg,
+				       CHECK_MT_MAX);
 				err = -EINVAL;
 				goto out;
 			}
@@ -211,6 +257,11 @@ int do_check(int argc, char **argv)
 	if (!r)
 		goto out;
 	r->progress = progress && isatty(2) && !json_output;
+	if (threads > 1) {
+		err = check_mt_threads(r, c, ct_size, &local, threads, write_path, &viol,
+				       argv + optind, argc - optind);
+		goto out_run;
+	}
 	err = offline_open_batch(&r->o, c, ct_size);
 	if (err)
 		goto out_run;

@@ -171,7 +171,8 @@ int do_explain(int argc, char **argv)
 	for (size_t i = 0; i < nq && !ret; i++) {
 		ret = run_query(&o, &qs[i], &v);
 		if (ret) {
-			pr_err("explain: the datapath could not run the packet: %s", strerror(-ret));
+			pr_err("explain: the datapath could not run the packet: %s",
+			       strerror(-ret));
 			break;
 		}
 		show(c, &qs[i], &v, i == 0);

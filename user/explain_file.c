@@ -30,7 +30,8 @@ int explain_read_file(FILE *f, const char *name, struct explain_query **out, siz
 		hash = strchr(line, '#');
 		if (hash)
 			*hash = '\0';
-		for (w = strtok_r(line, " \t\r\n", &save); w; w = strtok_r(NULL, " \t\r\n", &save)) {
+		for (w = strtok_r(line, " \t\r\n", &save); w;
+		     w = strtok_r(NULL, " \t\r\n", &save)) {
 			/* more than four words is an error: counted for its message only */
 			if (nw < WORDS_MAX)
 				words[nw] = w;

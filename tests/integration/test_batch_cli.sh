@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The CLI over many inputs at once: "explain --file" against one "explain" per packet, and
-# "check --threads N" against the single-threaded run, output for output.
+# "check --threads N" against the single-threaded run, output for output (AMLG_SHARED_DIR adds
+# the third-party captures).
 . "$(dirname "$0")/lib.sh"
 
 GENCAP=${GENCAP:-$(dirname "$AMLGUARD")/tests/tools/amlg-gencap}
@@ -110,6 +111,81 @@ test_explain_file_errors() {
 	[ $rc -eq 2 ] && [ $rc2 -eq 2 ] && [ $rc3 -eq 2 ] || die "exits $rc $rc2 $rc3"
 	grep -q "none: cannot open" "$WORK/e" || die "missing file"
 	grep -q "no packet in the file" "$WORK/e" || die "empty input"
+}
+
+# Run "check -j" with each thread count; every output must equal the single-threaded one.
+same_check() {
+	local name=$1 t rc
+	shift
+	for t in 1 2 4; do
+		set +e
+		"$AMLGUARD" -j check --no-progress --threads $t "$@" >"$WORK/$name.$t.json" \
+			2>"$WORK/$name.$t.err"
+		rc=$?
+		set -e
+		echo $rc >>"$WORK/$name.$t.json"
+		[ $rc -le 1 ] || die "$name --threads $t: exit $rc: $(head -3 "$WORK/$name.$t.err")"
+	done
+	cmp "$WORK/$name.1.json" "$WORK/$name.2.json" || die "$name: --threads 2 differs"
+	cmp "$WORK/$name.1.json" "$WORK/$name.4.json" || die "$name: --threads 4 differs"
+	echo "  $name: $(tail -2 "$WORK/$name.1.json" | head -1 | cut -c1-160)"
+}
+
+# The bench's two shapes (many flows open at once; a new flow nearly every packet: TCP, UDP,
+# DNS, ICMP, IPv6 with extension headers, VLAN tags) against the demo policy.
+test_check_threads_generated() {
+	local bench
+	bench=$(dirname "$AMLGUARD")/tests/bench/amlg-bench
+	[ -x "$bench" ] || die "no $bench"
+	"$bench" pcap -o "$WORK/flows.pcap" -n 40000 -f 64 >/dev/null
+	"$bench" pcap -o "$WORK/pp.pcap" -n 40000 >/dev/null
+	local pol=$TESTDIR/../../policies/demo/staging.policy
+	local l=192.0.2.10/32,2001:db8:ffff::10/128
+	same_check flows -p "$pol" --local $l "$WORK/flows.pcap"
+	same_check per-packet -p "$pol" --local $l "$WORK/pp.pcap"
+	# both files in one run: state carries from one to the next
+	same_check two-files -p "$pol" --local $l "$WORK/flows.pcap" "$WORK/pp.pcap" \
+		--write-violations "$WORK/v.pcap"
+	grep -q '"violating_flows":[1-9]' "$WORK/two-files.1.json" || die "no violations judged"
+	# the violations written are the same packets, in the same order
+	"$AMLGUARD" check -p "$pol" --local $l --no-progress --threads 1 \
+		--write-violations "$WORK/v1.pcap" "$WORK/flows.pcap" >/dev/null || true
+	"$AMLGUARD" check -p "$pol" --local $l --no-progress --threads 2 \
+		--write-violations "$WORK/v2.pcap" "$WORK/flows.pcap" >/dev/null || true
+	[ -s "$WORK/v1.pcap" ] && cmp "$WORK/v1.pcap" "$WORK/v2.pcap" ||
+		die "--write-violations differs"
+}
+
+# The third-party captures that "check" reads (fragments, ICMP errors quoting flows, DNS, VLAN,
+# every link type), all in one run, every address local.
+test_check_threads_third_party() {
+	[ -d "$SHARED/data/pcaps" ] || return 249
+	cat >"$WORK/tp.policy" <<'POL'
+allow out tcp port { 80, 443 } to any flow WEB
+allow out udp port 53 to any flow DNS
+allow out icmp to any flow PING
+allow out icmpv6 to any flow PING6
+POL
+	local f files=()
+	for f in "$SHARED"/data/pcaps/*.pcap* "$SHARED"/data/pcaps/suricata-verify/*.pcap*; do
+		grep -q "^$(basename "$f") error:" "$TESTDIR/golden/thirdparty-summaries.txt" ||
+			files+=("$f")
+	done
+	same_check third-party -p "$WORK/tp.policy" --local 0.0.0.0/0,::/0 "${files[@]}"
+}
+
+test_check_threads_option() {
+	write_policy
+	local rc
+	for bad in 0 5 x ""; do
+		set +e
+		"$AMLGUARD" check -p "$WORK/p.policy" --local 192.0.2.0/24 --threads "$bad" \
+			/dev/null 2>"$WORK/e"
+		rc=$?
+		set -e
+		[ $rc -eq 2 ] || die "--threads '$bad': exit $rc"
+		grep -q "expected a number from 1 to 4" "$WORK/e" || die "--threads '$bad': $(cat "$WORK/e")"
+	done
 }
 
 run_tests "$@"
