@@ -329,9 +329,9 @@ static int add(struct mt *m, const struct capture_pkt *p)
 			return -EIO; /* cannot happen: the blob holds AMLG_BATCH_MAX packets */
 		memcpy(dst, p->frame, batch_hdr(&w->b[s], w->n[s])->cap);
 		if (i == own)
-			m->pl[s][m->np[s]++] =
-				(struct place){ .w = (uint8_t)i, .i = (uint16_t)w->n[s],
-						.number = p->number };
+			m->pl[s][m->np[s]++] = (struct place){ .w = (uint8_t)i,
+							       .i = (uint16_t)w->n[s],
+							       .number = p->number };
 		w->n[s]++;
 	}
 	m->count++;
