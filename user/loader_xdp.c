@@ -87,8 +87,8 @@ int xdp_attach(int ifindex, int prog_fd, int *mode, const char *ifname)
 	gen = bpf_xdp_attach(ifindex, prog_fd, XDP_FLAGS_UPDATE_IF_NOEXIST | XDP_FLAGS_SKB_MODE,
 			     NULL);
 	if (gen) {
-		pr_err("%s: cannot attach to XDP (native: %s; generic: %s)", ifname,
-		       strerror(-err), strerror(-gen));
+		pr_err("%s: cannot attach to XDP (native: %s; generic: %s)", ifname, strerror(-err),
+		       strerror(-gen));
 		return gen;
 	}
 	*mode = AMLG_XDP_GENERIC;
@@ -141,8 +141,8 @@ int xdp_detach(int ifindex)
 		return -errno;
 	/* only if it is still ours */
 	mode = bpf_xdp_detach(ifindex,
-			      XDP_FLAGS_REPLACE |
-				      (mode == AMLG_XDP_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE),
+			      XDP_FLAGS_REPLACE | (mode == AMLG_XDP_NATIVE ? XDP_FLAGS_DRV_MODE :
+									     XDP_FLAGS_SKB_MODE),
 			      &o);
 	close(o.old_prog_fd);
 	return mode;
