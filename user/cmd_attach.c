@@ -16,10 +16,13 @@ static void usage(FILE *f)
 {
 	fprintf(f, "Usage: amlguard attach -i IFACE -p POLICY [--mode audit|enforce]\n"
 		   "                       [--role host|gateway] [--var NAME=VALUE]...\n"
-		   "                       [--tags FILE] [--ct-size N] [-j]\n\n"
+		   "                       [--tags FILE] [--ct-size N] [--xdp] [-j]\n\n"
 		   "--role host (default): egress is \"out\", ingress is \"in\".\n"
 		   "--role gateway: on a gateway VM's compute-facing NIC, ingress is \"out\"\n"
 		   "(the compute subnet's egress) and egress is \"in\".\n"
+		   "--xdp: judge the ingress with XDP (native where the driver has it, generic\n"
+		   "otherwise; 'status' says which) and the egress with tc, as one datapath:\n"
+		   "one connection table, counters, events and policy.  For --role gateway.\n"
 		   "--mode overrides the policy's own 'mode' statement.\n");
 }
 
@@ -29,6 +32,7 @@ int do_attach(int argc, char **argv)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "role", required_argument, NULL, OPT_ROLE },
 		{ "ct-size", required_argument, NULL, OPT_CT_SIZE },
+		{ "xdp", no_argument, NULL, 'x' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		FRONTEND_LONG_OPTS,
@@ -69,6 +73,9 @@ int do_attach(int argc, char **argv)
 				       optarg);
 				return -EINVAL;
 			}
+			break;
+		case 'x':
+			ao.xdp = true;
 			break;
 		case 'j':
 			json_output = true;

@@ -10,6 +10,7 @@
 #include "batch.h"
 #include "capture.h"
 #include "check.h"
+#include "check_mt.h"
 #include "cli.h"
 #include "flowlog.h"
 #include "flowlog_check.h"
@@ -27,6 +28,7 @@ enum {
 	OPT_SHARD,
 	OPT_MERGE,
 	OPT_EACH,
+	OPT_THREADS,
 };
 
 static void usage(FILE *f)
@@ -34,7 +36,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: amlguard check -p POLICY --local CIDR[,CIDR...] [--tags FILE]\n"
 		"                      [--var NAME=VALUE]... [--write-violations FILE.pcap[.gz]]\n"
-		"                      [--ct-size N] [--each] [--no-progress] [--since TIME]\n"
+		"                      [--ct-size N] [--threads N] [--each] [--no-progress] [--since TIME]\n"
 		"                      [--until TIME] [-j] CAPTURE...\n"
 		"       amlguard check -p POLICY [--local CIDR[,CIDR...]] [--mac MAC[,MAC...]]\n"
 		"                      [--since TIME] [--until TIME] [--shard K/N] [-j] FLOWLOG...\n"
@@ -47,7 +49,9 @@ static void usage(FILE *f)
 		"--each judges every capture on its own (connection tracking and fragments start\n"
 		"afresh) and reports each: one policy load for many captures.\n"
 		"A corrupt record ends its capture: what came before it is reported, the record is\n"
-		"named, and the exit status is 2.\n\n"
+		"named, and the exit status is 2.\n"
+		"--threads N splits the packets by address pair across N copies of the datapath\n"
+		"(captures only; default 1, at most 4); the report is the same as with --threads 1.\n\n"
 		"Azure flow logs (virtual network flow logs version 4, NSG flow logs version 2; files,\n"
 		"gzip-compressed or not, or blob trees as downloaded) are recognised by their content:\n"
 		"each distinct flow goes through the same datapath as one packet, its direction and\n"
@@ -292,6 +296,30 @@ static int check_each(struct run *r, const struct compiled *c, char **paths, int
 	return failed ? -EINVAL : viol ? 1 : 0;
 }
 
+/*
+ * The same run split across threads (check_mt.h), reported as check_all() does: a corrupt record
+ * stops it after the report of what came before.  0, 1 (violations), or -errno.
+ */
+static int check_threads(struct run *r, const struct compiled *c, unsigned ct_size,
+			 const struct prefix_list *local, unsigned threads, char **paths, int n)
+{
+	struct check_mt_args a = { .c = c,
+				   .ct_size = ct_size,
+				   .local = local,
+				   .threads = threads,
+				   .rep = &r->rep,
+				   .viol = r->viol,
+				   .progress = r->progress,
+				   .since_ns = r->since_ns,
+				   .until_ns = r->until_ns };
+	int err = check_mt_run(&a, paths, n);
+
+	if (err && !(err == -EINVAL && r->rep.error))
+		return err;
+	report(r);
+	return err ?: check_violating_flows(&r->rep) ? 1 : 0;
+}
+
 int do_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -305,6 +333,7 @@ int do_check(int argc, char **argv)
 		{ "mac", required_argument, NULL, OPT_MAC },
 		{ "shard", required_argument, NULL, OPT_SHARD },
 		{ "merge", no_argument, NULL, OPT_MERGE },
+		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		FRONTEND_LONG_OPTS,
@@ -318,6 +347,7 @@ int do_check(int argc, char **argv)
 	struct policy_args a;
 	unsigned ct_size = 1u << 20;
 	bool progress = true, each = false;
+	unsigned threads = 1;
 	struct run *r = NULL;
 	struct fl_opts fo = { 0 };
 	bool merge = false, have_since = false, have_until = false;
@@ -345,6 +375,15 @@ int do_check(int argc, char **argv)
 			if (*end || ct_size < 1024 || ct_size > (1u << 24)) {
 				pr_err("--ct-size %s: expected a number from 1024 to 16777216",
 				       optarg);
+				err = -EINVAL;
+				goto out;
+			}
+			break;
+		case OPT_THREADS:
+			threads = (unsigned)strtoul(optarg, &end, 10);
+			if (*end || !*optarg || threads < 1 || threads > CHECK_MT_MAX) {
+				pr_err("--threads %s: expected a number from 1 to %d", optarg,
+				       CHECK_MT_MAX);
 				err = -EINVAL;
 				goto out;
 			}
@@ -427,6 +466,10 @@ int do_check(int argc, char **argv)
 			pr_err("check: --each is for captures (flow logs are judged flow by flow)");
 			goto out;
 		}
+		if (threads > 1) {
+			pr_err("check: --threads is for captures (flow logs are read on two threads already)");
+			goto out;
+		}
 		fo.local = &local;
 		fo.ct_size = ct_size < AMLG_CT_DEFAULT ? ct_size : AMLG_CT_DEFAULT;
 		fo.progress = progress && isatty(2);
@@ -440,6 +483,11 @@ int do_check(int argc, char **argv)
 	}
 	if (fo.nmacs || fo.nshards) {
 		pr_err("check: --mac and --shard are for flow logs");
+		goto out;
+	}
+	if (each && threads > 1) {
+		pr_err("check: --each and --threads cannot be used together");
+		pr_hint("--each judges captures one after the other; --threads splits one run");
 		goto out;
 	}
 	if (!local.n) {
@@ -463,19 +511,24 @@ int do_check(int argc, char **argv)
 	r->progress = progress && isatty(2) && !json_output;
 	r->since_ns = fo.since_ms * 1000000ull;
 	r->until_ns = fo.until_ms * 1000000ull;
-	err = offline_open_batch(&r->o, c, ct_size);
+	/* with threads, each worker loads its own datapath */
+	err = threads > 1 ? 0 : offline_open_batch(&r->o, c, ct_size);
 	if (err)
 		goto out_run;
-	err = offline_set_local(&r->o, &local);
-	if (!err)
-		err = batch_init(&r->b, &r->o);
+	if (threads == 1) {
+		err = offline_set_local(&r->o, &local);
+		if (!err)
+			err = batch_init(&r->b, &r->o);
+	}
 	if (!err)
 		err = check_init(&r->rep, c);
 	if (!err && write_path) {
 		err = sink_pcap_open(&viol, write_path);
 		r->viol = err ? NULL : &viol;
 	}
-	if (!err)
+	if (!err && threads > 1)
+		err = check_threads(r, c, ct_size, &local, threads, argv + optind, argc - optind);
+	else if (!err)
 		err = each ? check_each(r, c, argv + optind, argc - optind) :
 			     check_all(r, argv + optind, argc - optind);
 	if (r->viol) {

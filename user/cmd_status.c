@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "event.h"
 #include "json_text.h"
+#include "loader_xdp.h"
 #include "log.h"
 #include "names.h"
 #include "state.h"
@@ -110,6 +111,10 @@ static json_t *state_json(const struct amlg_state *st)
 					 (json_int_t)st->stats.ct_create_failed, "revalidated",
 					 (json_int_t)st->stats.ct_revalidated));
 	json_object_set_new(json_object_get(o, "policy"), "tags", tags_json(&st->pcfg));
+	json_object_set_new(
+		o, "ingress_hook",
+		json_string(st->xdp ? (st->xdp == AMLG_XDP_NATIVE ? "xdp-native" : "xdp-generic") :
+				      "tc"));
 	json_object_set_new(o, "prog_ids",
 			    json_pack("{s:i, s:i}", "ingress", st->prog_id[0], "egress",
 				      st->prog_id[1]));
@@ -125,6 +130,8 @@ static void state_print(const struct amlg_state *st)
 	printf("%s: %s, role %s, %s mode\n", st->ifname,
 	       st->prog_id[0] && st->prog_id[1] ? "attached" : "NOT attached (pinned state only)",
 	       role_str(st->cfg.role), mode_str(st->pcfg.mode));
+	if (st->xdp)
+		printf("  ingress    XDP, %s mode (egress: tc)\n", xdp_mode_str(st->xdp));
 	printf("  policy     %s\n", st->pcfg.path);
 	printf("             sha256 %s, generation %llu, loaded %s\n",
 	       hex_str(st->pcfg.hash, 32, hash), (unsigned long long)st->pcfg.generation,

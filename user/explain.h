@@ -38,6 +38,13 @@ bool explain_cover(const struct crule *r, uint8_t side, int family, const uint8_
 bool explain_proto(const struct crule *r, uint8_t proto);
 bool explain_port(const struct crule *r, uint8_t proto, uint16_t port);
 
+/*
+ * Queries from a stream, one a line ('#' starts a comment, blank lines are skipped); name is the
+ * file's name for messages ("FILE:LINE: ...").  0, or -EINVAL/-ENOMEM with a message in err.
+ */
+int explain_read_file(FILE *f, const char *name, struct explain_query **out, size_t *nout,
+		      char *err, size_t errsz);
+
 void explain_print(FILE *f, const struct compiled *c, const struct explain_query *q,
 		   const struct offline_verdict *v);
 json_t *explain_json(const struct compiled *c, const struct explain_query *q,

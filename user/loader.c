@@ -13,6 +13,7 @@
 
 #include "amlguard.skel.h"
 #include "loader.h"
+#include "loader_xdp.h"
 #include "log.h"
 #include "tables.h"
 
@@ -154,12 +155,13 @@ static void opts_init(struct bpf_tc_opts *o, int prog_fd)
 int amlg_attach(const struct attach_opts *o, const struct compiled *c, uint64_t *generation)
 {
 	struct amlguard_bpf *s = NULL;
+	struct amlguard_xdp_bpf *x = NULL;
 	struct bpf_tc_hook hook, in, eg;
 	struct bpf_tc_opts topts;
 	struct amlg_maps m;
-	bool created = false, pinned = false, att_in = false;
+	bool created = false, pinned = false, att_in = false, att_eg = false;
 	char dir[256];
-	int ifindex, err;
+	int ifindex, err, xmode;
 
 	maps_init(&m);
 	ifindex = (int)if_nametoindex(o->ifname);
@@ -196,6 +198,13 @@ int amlg_attach(const struct attach_opts *o, const struct compiled *c, uint64_t 
 	err = load_object(&s, o->role, o->ct_size, LOAD_LIVE, o->ifname);
 	if (err)
 		return err;
+	if (o->xdp) {
+		err = xdp_load(s, o->role, &x, o->ifname);
+		if (err) {
+			amlguard_bpf__destroy(s);
+			return err;
+		}
+	}
 	maps_from_skel(s, &m);
 	err = init_cfg(&m, (unsigned)ifindex, o->role);
 	if (!err)
@@ -233,7 +242,8 @@ int amlg_attach(const struct attach_opts *o, const struct compiled *c, uint64_t 
 	hook_init(&in, ifindex, BPF_TC_INGRESS);
 	hook_init(&eg, ifindex, BPF_TC_EGRESS);
 	opts_init(&topts, bpf_program__fd(s->progs.amlg_ingress));
-	err = bpf_tc_attach(&in, &topts);
+	/* with --xdp the ingress is XDP's, attached last: after it the datapath is complete */
+	err = o->xdp ? 0 : bpf_tc_attach(&in, &topts);
 	if (err) {
 		pr_err("%s: cannot attach to tc ingress: %s", o->ifname, strerror(-err));
 		if (err == -EEXIST)
@@ -241,18 +251,30 @@ int amlg_attach(const struct attach_opts *o, const struct compiled *c, uint64_t 
 				AMLG_TC_HANDLE, AMLG_TC_PRIO);
 		goto fail;
 	}
-	att_in = true;
+	att_in = !o->xdp;
 	opts_init(&topts, bpf_program__fd(s->progs.amlg_egress));
 	err = bpf_tc_attach(&eg, &topts);
 	if (err) {
 		pr_err("%s: cannot attach to tc egress: %s", o->ifname, strerror(-err));
 		goto fail;
 	}
+	att_eg = true;
+	if (x) {
+		err = xdp_attach(ifindex, xdp_prog_fd(x), &xmode, o->ifname);
+		if (err)
+			goto fail;
+		pr_debug("%s: XDP attached in %s mode", o->ifname, xdp_mode_str(xmode));
+	}
 	maps_close(&m);
+	xdp_unload(x);
 	amlguard_bpf__destroy(s);
 	return 0;
 
 fail:
+	if (att_eg) {
+		opts_init(&topts, 0);
+		bpf_tc_detach(&eg, &topts);
+	}
 	if (att_in) {
 		opts_init(&topts, 0);
 		bpf_tc_detach(&in, &topts);
@@ -264,6 +286,7 @@ fail:
 	if (pinned)
 		unpin_dir(dir);
 	maps_close(&m);
+	xdp_unload(x);
 	amlguard_bpf__destroy(s);
 	return err;
 }
@@ -325,6 +348,8 @@ int amlg_detach(const char *ifname)
 			if (bpf_tc_detach(&h, &o) == 0)
 				had_filter = true;
 		}
+		if (xdp_detach(ifindex) == 0)
+			had_filter = true;
 		if (created) {
 			struct bpf_tc_hook h;
 

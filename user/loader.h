@@ -22,6 +22,7 @@ struct attach_opts {
 	const char *ifname;
 	unsigned role; /* AMLG_ROLE_* */
 	unsigned ct_size; /* 0: AMLG_CT_DEFAULT */
+	bool xdp; /* ingress by XDP (loader_xdp.h) instead of tc */
 };
 
 /* 0, or -errno after printing a message a user can act on. */

@@ -2,6 +2,7 @@
 /* Messages to stderr by level; libbpf's own messages one level quieter. */
 #include <bpf/libbpf.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@ static bool json_errors;
 #define TAIL_LINES 64
 static char *tail[TAIL_LINES];
 static unsigned tail_next, tail_count;
+/* "check --threads" loads its instances in parallel: libbpf calls back from each thread. */
+static pthread_mutex_t tail_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void log_set_level(enum log_level l)
 {
@@ -134,6 +137,7 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap
 	n = vasprintf(&msg, fmt, ap);
 	if (n < 0)
 		return 0;
+	pthread_mutex_lock(&tail_lock);
 	for (p = msg; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
 		if (!nl) {
@@ -144,6 +148,7 @@ static int libbpf_print(enum libbpf_print_level lvl, const char *fmt, va_list ap
 		if (nl > p)
 			tail_add(p, (size_t)(nl - p));
 	}
+	pthread_mutex_unlock(&tail_lock);
 	/* libbpf's warnings are our debug output: the caller reports the failure itself. */
 	if (level >= LOGL_DEBUG || (lvl == LIBBPF_WARN && level > LOGL_DEBUG))
 		fprintf(stderr, "libbpf: %s", msg);
@@ -158,11 +163,13 @@ void log_libbpf_init(void)
 
 void log_libbpf_reset(void)
 {
+	pthread_mutex_lock(&tail_lock);
 	for (unsigned i = 0; i < TAIL_LINES; i++) {
 		free(tail[i]);
 		tail[i] = NULL;
 	}
 	tail_next = tail_count = 0;
+	pthread_mutex_unlock(&tail_lock);
 }
 
 void log_libbpf_print_tail(FILE *f, unsigned lines)

@@ -13,6 +13,8 @@
 #include "loader.h"
 #include "log.h"
 #include "state.h"
+#include "loader_xdp.h"
+#include <net/if.h>
 #include "tables.h"
 
 void stats_sum(const struct amlg_stats *percpu, int n, struct amlg_stats *out)
@@ -129,6 +131,12 @@ int state_read(const char *ifname, struct amlg_state *st)
 	maps_close(&m);
 	if (!err)
 		amlg_tc_query(ifname, st->prog_id);
+	if (!err && !st->prog_id[0] && if_nametoindex(ifname)) {
+		uint32_t id;
+
+		if (xdp_query((int)if_nametoindex(ifname), &id, &st->xdp) == 0)
+			st->prog_id[0] = id;
+	}
 	return err;
 }
 

@@ -15,7 +15,8 @@ struct rule_state {
 
 struct amlg_state {
 	char ifname[64];
-	uint32_t prog_id[2]; /* tc ingress, egress; 0 = not attached */
+	uint32_t prog_id[2]; /* ingress (tc or XDP), egress; 0 = not attached */
+	int xdp; /* AMLG_XDP_*: the ingress is XDP's, in this mode */
 	struct amlg_cfg cfg;
 	uint32_t slot;
 	struct amlg_pcfg pcfg;

@@ -20,6 +20,8 @@
 #include "compile.h"
 #include "event.h"
 #include "loader.h"
+#include "loader_xdp.h"
+#include "amlguard.skel.h"
 #include "log.h"
 #include "names.h"
 #include "pktgen.h"
@@ -1028,6 +1030,103 @@ static void batch_packing(void)
 	compiled_policy_free(&cp);
 }
 
+/* What a packet did to the counters that tell its verdict. */
+static bool same_counts(const struct amlg_stats *a, const struct amlg_stats *b)
+{
+	return !memcmp(a->packets, b->packets, sizeof(a->packets)) &&
+	       !memcmp(a->dropped, b->dropped, sizeof(a->dropped)) &&
+	       !memcmp(a->reasons, b->reasons, sizeof(a->reasons)) &&
+	       !memcmp(a->matches, b->matches, sizeof(a->matches)) &&
+	       a->ct_created == b->ct_created && a->frag_created == b->frag_created &&
+	       a->dns_learned == b->dns_learned && a->sni_checked == b->sni_checked &&
+	       a->events_sent + a->events_ratelimited + a->events_suppressed ==
+		       b->events_sent + b->events_ratelimited + b->events_suppressed;
+}
+
+static int read_stats(struct offline *o, struct amlg_stats *out)
+{
+	struct amlg_state st;
+	int err = state_read_maps(&o->maps, "test", &st);
+
+	if (!err)
+		*out = st.stats;
+	state_free(&st);
+	return err;
+}
+
+/*
+ * Every scenario's packets, in both roles and modes: one instance through the tc hooks, another
+ * with its ingress through the XDP entry point (on the same maps as its tc hooks), step by step:
+ * the same return (drop or pass) and the same counters after each packet.
+ */
+static void xdp_equals_tc(void)
+{
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		const struct scenario *s = &scenarios[i];
+
+		for (unsigned role = AMLG_ROLE_HOST; role <= AMLG_ROLE_GATEWAY; role++) {
+			struct compiled_policy cp = { 0 }, next = { 0 };
+			struct amlguard_xdp_bpf *x = NULL;
+			struct offline t, xo;
+			char what[96];
+			int xfd;
+
+			snprintf(what, sizeof(what), "%s/%s", s->name, role_str(role));
+			if (compile_text(s->policy, AMLG_MODE_ENFORCE, &cp) ||
+			    offline_open_role(&t, cp.c, 0, role)) {
+				report("xdp", what, "setup", false, "cannot compile or load");
+				exit(1);
+			}
+			if (offline_open_role(&xo, cp.c, 0, role) ||
+			    xdp_load(xo.skel, role, &x, "test")) {
+				report("xdp", what, "setup", false,
+				       "cannot load the XDP entry point");
+				exit(1);
+			}
+			xfd = xdp_prog_fd(x);
+			for (const struct step *st = s->steps; st->name; st++) {
+				/* the hook that sees this direction: ingress is "out" on a gateway */
+				bool ingress = (st->dir == OUT) == (role == AMLG_ROLE_GATEWAY);
+				struct amlg_stats a, b;
+				uint8_t frame[PKT_MAX];
+				size_t len;
+				int rt, rx;
+
+				if (st->reload) {
+					bool ok = compile_text(st->reload, AMLG_MODE_ENFORCE,
+							       &next) == 0 &&
+						  tables_install(&t.maps, next.c, NULL) == 0 &&
+						  tables_install(&xo.maps, next.c, NULL) == 0;
+
+					report("xdp", what, st->name, ok, "reload failed");
+					compiled_policy_free(&cp);
+					cp = next;
+					memset(&next, 0, sizeof(next));
+					continue;
+				}
+				len = pkt_build(&st->pkt, frame, sizeof(frame));
+				rt = offline_run_prog(&t, ingress ? t.ingress_fd : t.egress_fd,
+						      frame, len);
+				rx = offline_run_prog(&xo, ingress ? xfd : xo.egress_fd, frame,
+						      len);
+				if (ingress)
+					rx = rx == XDP_DROP ? TC_ACT_SHOT :
+					     rx == XDP_PASS ? TC_ACT_OK :
+							      -1000 - rx;
+				report("xdp", what, st->name,
+				       rt == rx && rt >= 0 && !read_stats(&t, &a) &&
+					       !read_stats(&xo, &b) && same_counts(&a, &b),
+				       "%s: tc %d, xdp %d, or the counters differ",
+				       ingress ? "ingress" : "egress", rt, rx);
+			}
+			xdp_unload(x);
+			offline_close(&xo);
+			offline_close(&t);
+			compiled_policy_free(&cp);
+		}
+	}
+}
+
 int main(void)
 {
 	if (geteuid() != 0) {
@@ -1043,6 +1142,7 @@ int main(void)
 	batch_packing();
 	truncation_sweep();
 	roles();
+	xdp_equals_tc();
 	events();
 	reset();
 	if (have_single)
