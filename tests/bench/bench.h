@@ -12,9 +12,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "compile.h"
-#include "policy.h"
-#include "prefix.h"
+#include "compile/compile.h"
+#include "policy/policy.h"
+#include "base/prefix.h"
 
 /* ---- deterministic random numbers (xorshift64*) ---- */
 struct rng {

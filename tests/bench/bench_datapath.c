@@ -39,10 +39,10 @@
 
 #include "bench.h"
 #include "dnsgen.h"
-#include "loader.h"
-#include "log.h"
-#include "maps.h"
-#include "pktgen.h"
+#include "kernel/loader.h"
+#include "base/log.h"
+#include "kernel/maps.h"
+#include "offline/pktgen.h"
 
 #define H4 "192.0.2.10"
 #define H6 "2001:db8:ffff::10"

@@ -9,8 +9,8 @@
 #include <string.h>
 
 #include "bench.h"
-#include "diag.h"
-#include "frontend.h"
+#include "base/diag.h"
+#include "compile/frontend.h"
 
 void rng_seed(struct rng *r, uint64_t seed)
 {

@@ -28,8 +28,8 @@
 
 #include "bench.h"
 #include "bench_abi.h"
-#include "loader.h"
-#include "maps.h"
+#include "kernel/loader.h"
+#include "kernel/maps.h"
 
 #define XDPF_MAP_V4 "/sys/fs/bpf/xdp-filter/filter_ipv4"
 #define XDPF_MODE_SRC 1

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "bench.h"
-#include "log.h"
+#include "base/log.h"
 
 struct cmd {
 	const char *name;

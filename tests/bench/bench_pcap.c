@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "bench.h"
-#include "pktgen.h"
+#include "offline/pktgen.h"
 
 /* One packet drawn on its own (the default shape), or a new connection's template. */
 static void draw(struct rng *r, const char *const *remotes4, struct pkt_spec *s, bool *reply)

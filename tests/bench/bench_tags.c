@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "bench.h"
-#include "diag.h"
+#include "base/diag.h"
 
 struct tagdb {
 	json_t *root;

@@ -16,19 +16,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "compile.h"
-#include "event.h"
-#include "loader.h"
-#include "loader_xdp.h"
+#include "kernel/batch.h"
+#include "compile/compile.h"
+#include "base/event.h"
+#include "kernel/loader.h"
+#include "kernel/loader_xdp.h"
 #include "amlguard.skel.h"
-#include "log.h"
-#include "names.h"
-#include "pktgen.h"
-#include "policy.h"
+#include "base/log.h"
+#include "base/names.h"
+#include "offline/pktgen.h"
+#include "policy/policy.h"
 #include "results.h"
-#include "state.h"
-#include "tables.h"
+#include "kernel/state.h"
+#include "kernel/tables.h"
 
 #define NS 1000000ull /* per ms */
 #define OUT AMLG_DIR_OUT

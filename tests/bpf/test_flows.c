@@ -38,18 +38,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "compile.h"
+#include "compile/compile.h"
 #include "dnsgen.h"
-#include "hostpat.h"
-#include "loader.h"
-#include "log.h"
-#include "names.h"
-#include "pktgen.h"
-#include "policy.h"
+#include "base/hostpat.h"
+#include "kernel/loader.h"
+#include "base/log.h"
+#include "base/names.h"
+#include "offline/pktgen.h"
+#include "policy/policy.h"
 #include "results.h"
-#include "prefix_set.h"
-#include "tables.h"
-#include "tags.h"
+#include "base/prefix_set.h"
+#include "kernel/tables.h"
+#include "compile/tags.h"
 
 #define GENDIR AMLG_GEN_TAGS_DIR "/"
 #define REALDIR AMLG_SHARED_DIR "/data/servicetags/"

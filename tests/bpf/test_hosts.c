@@ -19,20 +19,20 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "capture.h"
-#include "compile.h"
+#include "kernel/batch.h"
+#include "offline/capture.h"
+#include "compile/compile.h"
 #include "dnsgen.h"
-#include "event.h"
-#include "loader.h"
-#include "log.h"
-#include "pktgen.h"
-#include "policy.h"
-#include "tables.h"
+#include "base/event.h"
+#include "kernel/loader.h"
+#include "base/log.h"
+#include "offline/pktgen.h"
+#include "policy/policy.h"
+#include "kernel/tables.h"
 #include "results.h"
-#include "sink_pcap.h"
-#include "state.h"
-#include "tables.h"
+#include "sinks/sink_pcap.h"
+#include "kernel/state.h"
+#include "kernel/tables.h"
 
 #define NS 1000000ull
 #define H4 "192.0.2.10"

@@ -24,15 +24,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "compile.h"
-#include "loader.h"
-#include "log.h"
-#include "names.h"
-#include "pktgen.h"
-#include "policy.h"
-#include "prefix.h"
-#include "state.h"
+#include "kernel/batch.h"
+#include "compile/compile.h"
+#include "kernel/loader.h"
+#include "base/log.h"
+#include "base/names.h"
+#include "offline/pktgen.h"
+#include "policy/policy.h"
+#include "base/prefix.h"
+#include "kernel/state.h"
 
 #define US 1000ull
 #define MS 1000000ull

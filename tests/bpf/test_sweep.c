@@ -26,16 +26,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "compile.h"
+#include "kernel/batch.h"
+#include "compile/compile.h"
 #include "dnsgen.h"
-#include "loader.h"
-#include "log.h"
-#include "names.h"
-#include "pktgen.h"
-#include "policy.h"
+#include "kernel/loader.h"
+#include "base/log.h"
+#include "base/names.h"
+#include "offline/pktgen.h"
+#include "policy/policy.h"
 #include "results.h"
-#include "state.h"
+#include "kernel/state.h"
 
 #define NS 1000000ull
 #define OUT AMLG_DIR_OUT

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "capture.h"
+#include "offline/capture.h"
 #include "fuzz.h"
 
 #define MAX_PACKETS 100000

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "compile.h"
+#include "offline/check.h"
+#include "compile/compile.h"
 #include "fuzz.h"
-#include "log.h"
-#include "policy.h"
+#include "base/log.h"
+#include "policy/policy.h"
 
 #define RECORD (sizeof(struct amlg_batch_res) + 8)
 

@@ -9,10 +9,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compile.h"
+#include "compile/compile.h"
 #include "fuzz.h"
-#include "log.h"
-#include "policy.h"
+#include "base/log.h"
+#include "policy/policy.h"
 
 static char tmpdir[PATH_MAX]; /* under $TMPDIR: the build directory can be deep */
 static pid_t owner;

@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "daemon/config.h"
+#include "metrics/metrics_http.h"
 #include "fuzz.h"
-#include "log.h"
+#include "base/log.h"
 
 static void check_config(const struct config *c)
 {
@@ -25,7 +26,7 @@ static void check_config(const struct config *c)
 	    c->alert_period_s < 1 || c->alert_timeout_s < 1 || c->metrics_interval_s < 1)
 		fuzz_fail("a setting out of its range was accepted");
 	if (c->metrics_listen &&
-	    config_parse_listen(c->metrics_listen, host, sizeof(host), &port) != 0)
+	    metrics_parse_listen(c->metrics_listen, host, sizeof(host), &port) != 0)
 		fuzz_fail("metrics-listen '%s' was accepted but does not parse", c->metrics_listen);
 	for (size_t i = 0; i < c->nifaces; i++) {
 		const struct iface_conf *f = &c->ifaces[i];

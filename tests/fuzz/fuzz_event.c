@@ -14,11 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "event.h"
+#include "base/event.h"
 #include "fuzz.h"
-#include "log.h"
-#include "sink_journal.h"
-#include "sink_pcap.h"
+#include "base/log.h"
+#include "sinks/sink_journal.h"
+#include "sinks/sink_pcap.h"
 
 /* Reads what is left of the input, zeros past its end. */
 struct reader {

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
-#include "explain.h"
+#include "compile/compile.h"
+#include "offline/explain.h"
 #include "fuzz.h"
-#include "log.h"
-#include "pktgen.h"
-#include "policy.h"
+#include "base/log.h"
+#include "offline/pktgen.h"
+#include "policy/policy.h"
 
 #define MAX_WORDS 6
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "hostpat.h"
+#include "base/hostpat.h"
 
 static int datapath_match(const struct amlg_host_key *k, const char *text, const char *name)
 {

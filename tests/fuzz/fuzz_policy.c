@@ -16,14 +16,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compile.h"
-#include "diag.h"
+#include "compile/compile.h"
+#include "base/diag.h"
 #include "fuzz.h"
-#include "log.h"
-#include "policy.h"
-#include "tags.h"
-#include "tags_diff.h"
-#include "udr.h"
+#include "base/log.h"
+#include "policy/policy.h"
+#include "compile/tags.h"
+#include "compile/tags_diff.h"
+#include "azure/udr.h"
 
 #define MAX_VARS 8
 

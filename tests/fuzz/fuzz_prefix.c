@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "prefix.h"
+#include "base/prefix.h"
 
 #define MAX_PREFIXES 512
 

@@ -12,10 +12,10 @@
 #include <strings.h>
 
 #include "fuzz.h"
-#include "log.h"
-#include "prefix.h"
-#include "tags.h"
-#include "tags_diff.h"
+#include "base/log.h"
+#include "base/prefix.h"
+#include "compile/tags.h"
+#include "compile/tags_diff.h"
 
 /* Names a policy would look up: published, aliases, case variants, near misses, regions. */
 static const char *const queries[] = {

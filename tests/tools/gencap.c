@@ -38,7 +38,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "pktgen.h"
+#include "offline/pktgen.h"
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276

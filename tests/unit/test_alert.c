@@ -13,8 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alert.h"
-#include "alert_limit.h"
+#include "sinks/alert.h"
+#include "sinks/alert_limit.h"
 
 #define SEC 1000000000ull
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../user/capture.h"
+#include "offline/capture.h"
 #include "tmpdir.h"
 
 static char dir[] = "/tmp/amlg-capture-XXXXXX";

@@ -17,8 +17,8 @@
 
 #include <cmocka.h>
 
-#include "compile.h"
-#include "hostpat.h"
+#include "compile/compile.h"
+#include "base/hostpat.h"
 
 #define TEST_FILE "test.pol"
 

@@ -11,7 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "daemon/config.h"
+#include "metrics/metrics_http.h"
 
 static int parse(struct config *c, struct diag *d, const char *text)
 {
@@ -264,13 +265,13 @@ static void test_listen(void **state)
 	unsigned port;
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		assert_int_equal(config_parse_listen(ok[i].s, host, sizeof(host), &port), 0);
+		assert_int_equal(metrics_parse_listen(ok[i].s, host, sizeof(host), &port), 0);
 		assert_string_equal(host, ok[i].host);
 		assert_int_equal(port, ok[i].port);
 	}
 	/* "x:1" parses (x is checked as an address when listening), the others do not */
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int err = config_parse_listen(bad[i], host, sizeof(host), &port);
+		int err = metrics_parse_listen(bad[i], host, sizeof(host), &port);
 
 		if (!strcmp(bad[i], "x:1"))
 			assert_int_equal(err, 0);

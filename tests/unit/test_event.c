@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "event.h"
+#include "base/event.h"
 
 #define TS_NS 1700000000123456789ull /* 2023-11-14T22:13:20.123456789Z */
 #define TS_STR "2023-11-14T22:13:20.123456Z"

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compile.h"
-#include "diag.h"
-#include "explain.h"
-#include "policy.h"
+#include "compile/compile.h"
+#include "base/diag.h"
+#include "offline/explain.h"
+#include "policy/policy.h"
 
 /* What explain prints for a violation (the datapath's verdict given, no kernel needed). */
 static char *story(const char *text, const char *dir, const char *src, uint16_t sport,

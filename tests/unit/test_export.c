@@ -18,10 +18,10 @@
 
 #include <cmocka.h>
 
-#include "audit.h"
-#include "compile.h"
-#include "export.h"
-#include "tags.h"
+#include "azure/audit.h"
+#include "compile/compile.h"
+#include "azure/export.h"
+#include "compile/tags.h"
 #include "tmpdir.h"
 
 static char tmpdir[] = "/tmp/amlg-export-XXXXXX";

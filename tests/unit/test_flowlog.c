@@ -18,10 +18,10 @@
 
 #include <cmocka.h>
 
-#include "../bpf/amlguard_abi.h"
-#include "flowlog.h"
-#include "flowlog_check.h"
-#include "flowlog_report.h"
+#include "bpf/amlguard_abi.h"
+#include "azure/flowlog.h"
+#include "azure/flowlog_check.h"
+#include "azure/flowlog_report.h"
 
 static struct fl_tuple parse_ok(enum fl_kind k, const char *s)
 {

@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "capture.h"
-#include "frontend.h"
-#include "log.h"
+#include "stdcapture.h"
+#include "compile/frontend.h"
+#include "base/log.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -15,10 +15,10 @@
 
 #include <cmocka.h>
 
-#include "../../bpf/amlguard_abi.h"
-#include "diag.h"
-#include "hostpat.h"
-#include "policy.h"
+#include "bpf/amlguard_abi.h"
+#include "base/diag.h"
+#include "base/hostpat.h"
+#include "policy/policy.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define B AMLG_NAME_HASH_BASE

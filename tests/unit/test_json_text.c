@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json_text.h"
-#include "metrics.h"
+#include "base/json_text.h"
+#include "metrics/metrics.h"
 
 static void test_valid(void **state)
 {

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lock.h"
+#include "base/lock.h"
 #include "tmpdir.h"
 
 static char dir[] = "/tmp/amlg-lock-XXXXXX";

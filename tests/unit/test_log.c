@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "capture.h"
-#include "log.h"
+#include "stdcapture.h"
+#include "base/log.h"
 
 static int reset(void **state)
 {

@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "metrics.h"
-#include "metrics_collect.h"
-#include "metrics_textfile.h"
-#include "vcount.h"
+#include "metrics/metrics.h"
+#include "metrics/metrics_collect.h"
+#include "metrics/metrics_textfile.h"
+#include "base/vcount.h"
 
 static void test_names(void **state)
 {

@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "maps.h"
-#include "state.h"
-#include "tables.h"
+#include "kernel/maps.h"
+#include "kernel/state.h"
+#include "kernel/tables.h"
 
 #define NSEC 1000000000ull
 

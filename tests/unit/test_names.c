@@ -8,8 +8,8 @@
 
 #include <cmocka.h>
 
-#include "../bpf/amlguard_abi.h"
-#include "names.h"
+#include "bpf/amlguard_abi.h"
+#include "base/names.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

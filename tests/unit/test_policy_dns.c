@@ -18,9 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../bpf/amlguard_abi.h"
-#include "compile.h"
-#include "policy.h"
+#include "bpf/amlguard_abi.h"
+#include "compile/compile.h"
+#include "policy/policy.h"
 
 #define FIXTURES AMLG_SOURCE_DIR "/tests/unit/policies"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

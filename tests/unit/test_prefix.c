@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "prefix.h"
+#include "base/prefix.h"
 
 static struct prefix pfx(const char *s)
 {

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "safe_io.h"
+#include "base/safe_io.h"
 #include "tmpdir.h"
 
 static char dir[] = "/tmp/amlg-safeio-XXXXXX";

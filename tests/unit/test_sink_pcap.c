@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "sink_pcap.h"
+#include "sinks/sink_pcap.h"
 #include "tmpdir.h"
 
 #define T0 1700000000123456789ull

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "sink_file.h"
-#include "sink_journal.h"
+#include "sinks/sink_file.h"
+#include "sinks/sink_journal.h"
 
 static int lines(const char *path)
 {

@@ -23,11 +23,11 @@
 
 #include <cmocka.h>
 
-#include "compile.h"
-#include "prefix_set.h"
-#include "tags.h"
-#include "tags_diff.h"
-#include "udr.h"
+#include "compile/compile.h"
+#include "base/prefix_set.h"
+#include "compile/tags.h"
+#include "compile/tags_diff.h"
+#include "azure/udr.h"
 #include "tmpdir.h"
 
 #define GEN AMLG_GEN_TAGS_DIR "/"

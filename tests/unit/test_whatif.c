@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "compile.h"
-#include "whatif.h"
+#include "compile/compile.h"
+#include "compile/whatif.h"
 
 /* Two include-free switches: the value picks a set, and a set may be empty. */
 static const char policy[] = "platform off\n"
