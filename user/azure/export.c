@@ -168,3 +168,11 @@ void export_port_str(const struct port_range *p, char *buf, size_t sz)
 	else
 		snprintf(buf, sz, "%u-%u", p->lo, p->hi);
 }
+
+int xaddrs_both(const struct export_ctx *x, const struct crule *r, struct xaddrs *local,
+		struct xaddrs *remote)
+{
+	int err = xaddrs_get(x, r, AMLG_SIDE_LOCAL, false, local);
+
+	return err ? err : xaddrs_get(x, r, AMLG_SIDE_REMOTE, false, remote);
+}

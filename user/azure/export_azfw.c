@@ -196,9 +196,7 @@ static int export_rule(struct export_ctx *x, struct azfw_build *b, const struct 
 	json_t *fqdns = NULL;
 	int err;
 
-	err = xaddrs_get(x, r, AMLG_SIDE_LOCAL, false, &la);
-	if (!err)
-		err = xaddrs_get(x, r, AMLG_SIDE_REMOTE, false, &ra);
+	err = xaddrs_both(x, r, &la, &ra);
 	if (err)
 		goto out;
 	if (ra.nhosts) {

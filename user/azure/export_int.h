@@ -19,6 +19,10 @@ struct xaddrs {
 /* expand: a tag as its prefixes (nftables), else by name (Azure). */
 int xaddrs_get(const struct export_ctx *x, const struct crule *r, uint8_t side, bool expand,
 	       struct xaddrs *a);
+
+/* Both sides of a rule, as xaddrs_get() without expansion gives them: 0 or -errno. */
+int xaddrs_both(const struct export_ctx *x, const struct crule *r, struct xaddrs *local,
+		struct xaddrs *remote);
 void xaddrs_free(struct xaddrs *a);
 /* The flow ID, or "line-N" for a rule without one. */
 void export_rule_name(const struct crule *r, char *buf, size_t sz);

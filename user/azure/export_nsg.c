@@ -154,9 +154,7 @@ static int export_rule(struct export_ctx *x, struct nsg_build *b, const struct c
 	size_t nl, nr, np;
 	int err;
 
-	err = xaddrs_get(x, r, AMLG_SIDE_LOCAL, false, &la);
-	if (!err)
-		err = xaddrs_get(x, r, AMLG_SIDE_REMOTE, false, &ra);
+	err = xaddrs_both(x, r, &la, &ra);
 	if (err)
 		goto out;
 	for (size_t i = 0; i < r->nres && !err; i++)
@@ -171,17 +169,9 @@ static int export_rule(struct export_ctx *x, struct nsg_build *b, const struct c
 		goto out;
 	switch (r->proto) {
 	case AMLG_PROTO_TCP:
-		one[0] = "Tcp";
-		protos = one;
-		np = 1;
-		break;
 	case AMLG_PROTO_UDP:
-		one[0] = "Udp";
-		protos = one;
-		np = 1;
-		break;
 	case AMLG_PROTO_ICMP:
-		one[0] = "Icmp";
+		one[0] = r->proto == AMLG_PROTO_TCP ? "Tcp" : r->proto == AMLG_PROTO_UDP ? "Udp" : "Icmp";
 		protos = one;
 		np = 1;
 		break;

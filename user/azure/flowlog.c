@@ -630,9 +630,9 @@ static void wrong(struct stream *s, enum node n, const char *what)
 	}
 }
 
-static int cb_start_map(void *ctx)
+/* An object or an array opens: followed when the reader expects it there, else skipped whole. */
+static int start(struct stream *s, bool map)
 {
-	struct stream *s = ctx;
 	enum node n;
 
 	if (s->skip) {
@@ -640,15 +640,27 @@ static int cb_start_map(void *ctx)
 		return 1;
 	}
 	n = here(s);
-	if (n == N_RECORD)
+	if (map && n == N_RECORD)
 		s->record = s->f[s->depth - 1].idx - 1;
-	if (!is_map(n)) {
+	if (map ? !is_map(n) : !is_array(n)) {
 		if (n != N_NONE)
-			wrong(s, n, "an object");
+			wrong(s, n, map ? "an object" : "an array");
 		s->skip = 1;
 		return !s->fatal;
 	}
+	if (n == N_RECORDS)
+		s->saw_records = true;
 	return push(s, n);
+}
+
+static int cb_start_map(void *ctx)
+{
+	return start(ctx, true);
+}
+
+static int cb_start_array(void *ctx)
+{
+	return start(ctx, false);
 }
 
 static int cb_end_map(void *ctx)
@@ -666,27 +678,6 @@ static int cb_end_map(void *ctx)
 	return !s->stop;
 }
 
-static int cb_start_array(void *ctx)
-{
-	struct stream *s = ctx;
-	enum node n;
-
-	if (s->skip) {
-		s->skip++;
-		return 1;
-	}
-	n = here(s);
-	if (!is_array(n)) {
-		if (n != N_NONE)
-			wrong(s, n, "an array");
-		s->skip = 1;
-		return !s->fatal;
-	}
-	if (n == N_RECORDS)
-		s->saw_records = true;
-	return push(s, n);
-}
-
 static int cb_end_array(void *ctx)
 {
 	struct stream *s = ctx;
@@ -699,10 +690,31 @@ static int cb_end_array(void *ctx)
 	return 1;
 }
 
-static bool key_is(const unsigned char *k, size_t len, const char *name)
-{
-	return strlen(name) == len && !strncasecmp((const char *)k, name, len);
-}
+/* The keys the reader follows: in a map of this kind, this key holds that. */
+static const struct {
+	enum node in;
+	const char *key;
+	enum node holds;
+} keys[] = {
+	{ N_ROOT, "records", N_RECORDS },
+	{ N_RECORD, "flowRecords", N_FLOWRECORDS },
+	{ N_RECORD, "properties", N_PROPS },
+	{ N_RECORD, "flowLogVersion", S_VERSION },
+	{ N_RECORD, "macAddress", S_MAC },
+	{ N_RECORD, "flowLogResourceID", S_FLRES },
+	{ N_RECORD, "resourceId", S_NSGRES },
+	{ N_FLOWRECORDS, "flows", N_VFLOWS },
+	{ N_VFLOW, "aclID", S_ACL },
+	{ N_VFLOW, "flowGroups", N_VGROUPS },
+	{ N_VGROUP, "flowTuples", N_TUPLES },
+	{ N_VGROUP, "rule", S_RULE },
+	{ N_NMAC, "flowTuples", N_TUPLES },
+	{ N_NMAC, "mac", S_NMAC },
+	{ N_PROPS, "Version", S_NSGVERSION },
+	{ N_PROPS, "flows", N_NRULES },
+	{ N_NRULE, "rule", S_RULE },
+	{ N_NRULE, "flows", N_NMACS },
+};
 
 static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
 {
@@ -713,59 +725,11 @@ static int cb_map_key(void *ctx, const unsigned char *k, size_t len)
 	if (s->skip)
 		return 1;
 	top = &s->f[s->depth - 1];
-	switch (top->node) {
-	case N_ROOT:
-		if (key_is(k, len, "records"))
-			e = N_RECORDS;
-		break;
-	case N_RECORD:
-		if (key_is(k, len, "flowRecords"))
-			e = N_FLOWRECORDS;
-		else if (key_is(k, len, "properties"))
-			e = N_PROPS;
-		else if (key_is(k, len, "flowLogVersion"))
-			e = S_VERSION;
-		else if (key_is(k, len, "macAddress"))
-			e = S_MAC;
-		else if (key_is(k, len, "flowLogResourceID"))
-			e = S_FLRES;
-		else if (key_is(k, len, "resourceId"))
-			e = S_NSGRES;
-		break;
-	case N_FLOWRECORDS:
-		if (key_is(k, len, "flows"))
-			e = N_VFLOWS;
-		break;
-	case N_VFLOW:
-		if (key_is(k, len, "aclID"))
-			e = S_ACL;
-		else if (key_is(k, len, "flowGroups"))
-			e = N_VGROUPS;
-		break;
-	case N_VGROUP:
-	case N_NMAC:
-		if (key_is(k, len, "flowTuples"))
-			e = N_TUPLES;
-		else if (top->node == N_VGROUP && key_is(k, len, "rule"))
-			e = S_RULE;
-		else if (top->node == N_NMAC && key_is(k, len, "mac"))
-			e = S_NMAC;
-		break;
-	case N_PROPS:
-		if (key_is(k, len, "Version"))
-			e = S_NSGVERSION;
-		else if (key_is(k, len, "flows"))
-			e = N_NRULES;
-		break;
-	case N_NRULE:
-		if (key_is(k, len, "rule"))
-			e = S_RULE;
-		else if (key_is(k, len, "flows"))
-			e = N_NMACS;
-		break;
-	default:
-		break;
-	}
+	/* keys are matched without regard to case, as Azure's own readers do */
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && e == N_NONE; i++)
+		if (keys[i].in == top->node && strlen(keys[i].key) == len &&
+		    !strncasecmp((const char *)k, keys[i].key, len))
+			e = keys[i].holds;
 	top->expect = e;
 	return 1;
 }

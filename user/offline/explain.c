@@ -1,5 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* "explain": the story behind one datapath verdict. */
+/*
+ * "explain": the story behind one datapath verdict.
+ *
+ * The verdict, the reason and the allowing rule are the datapath's own: the CLI runs the
+ * packet through the loaded program (offline_run()).  Only the "nearest rules" of a violation
+ * are worked out here, in userspace, from the compiled rules (find_nearest(), explain_cover()):
+ * the datapath keeps no record of the rules it did not match, so this is a second reading of
+ * the same compiled policy, for the message only, never for the verdict.
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -226,7 +234,10 @@ static const char *rule_proto(const struct crule *r, char *buf, unsigned sz)
 	return r->proto == AMLG_PROTO_ANY ? "any" : l4_str(r->proto, buf, sz);
 }
 
-/* The rules that came nearest: address covered but not port/protocol, or the reverse. */
+/*
+ * The rules that came nearest: address covered but not port/protocol, or the reverse.  Derived
+ * in userspace from the compiled rules, not by the datapath (see the top of this file).
+ */
 struct nearest {
 	const struct crule *addr[NEAR_MAX], *port[NEAR_MAX], *local[NEAR_MAX];
 	size_t naddr, nport, nlocal;

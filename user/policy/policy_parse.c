@@ -338,6 +338,37 @@ static bool valid_set_name(const char *s, size_t len)
 	return true;
 }
 
+/*
+ * "KW NAME": the name checked as parse_name() does, copied to *name (the caller frees it) with
+ * its place in *loc; the current token stays the name.
+ */
+static int parse_head(struct pctx *c, const char *kw, char sigil,
+		      bool (*valid)(const char *, size_t), const char *rules, char **name,
+		      struct srcloc *loc)
+{
+	int err = parse_name(c, kw, sigil, valid, rules);
+
+	if (err)
+		return err;
+	*loc = c->tok.loc;
+	*name = strndup(c->tok.p, c->tok.len);
+	return *name ? 0 : -ENOMEM;
+}
+
+/* After "KW NAME": the '=' (a hint shows "KW NAME = RHS"), and the token after it. */
+static int expect_equals(struct pctx *c, const char *kw, const char *name, const char *rhs)
+{
+	int err = pol_advance(c);
+
+	if (!err && c->tok.kind != T_EQ) {
+		char hint[160];
+
+		snprintf(hint, sizeof(hint), "%s %s = %s", kw, name, rhs);
+		err = pol_expected(c, "'='", hint);
+	}
+	return err ? err : pol_advance(c);
+}
+
 /* define NAME = VALUE */
 static int parse_define(struct pctx *c)
 {
@@ -345,22 +376,12 @@ static int parse_define(struct pctx *c)
 	struct srcloc loc;
 	int err, e;
 
-	err = parse_name(c, "define", '$', pol_valid_var_name,
-			 "a variable name is letters, digits and '_', not starting with a digit");
+	err = parse_head(c, "define", '$', pol_valid_var_name,
+			 "a variable name is letters, digits and '_', not starting with a digit",
+			 &name, &loc);
 	if (err)
 		return err;
-	loc = c->tok.loc;
-	name = strndup(c->tok.p, c->tok.len);
-	if (!name)
-		return -ENOMEM;
-	err = pol_advance(c);
-	if (!err && c->tok.kind != T_EQ) {
-		char hint[160];
-
-		snprintf(hint, sizeof(hint), "define %s = VALUE", name);
-		err = pol_expected(c, "'='", hint);
-	}
-	err = err ? err : pol_advance(c);
+	err = expect_equals(c, "define", name, "VALUE");
 	if (!err && ((c->tok.kind != T_WORD && c->tok.kind != T_STRING) || !c->text))
 		err = pol_expected(c, "a value (a word or a \"string\")", NULL);
 	if (!err) {
@@ -390,29 +411,18 @@ static int parse_set(struct pctx *c)
 	char *name;
 	int err;
 
-	err = parse_name(
-		c, "set", '@', valid_set_name,
-		"a set name is letters, digits, '_' and '-', starting with a letter or '_'");
+	err = parse_head(c, "set", '@', valid_set_name,
+			 "a set name is letters, digits, '_' and '-', starting with a letter or '_'",
+			 &name, &loc);
 	if (err)
 		return err;
-	loc = c->tok.loc;
-	name = strndup(c->tok.p, c->tok.len);
-	if (!name)
-		return -ENOMEM;
 	old = pol_set_find(c->p, name);
 	if (old) {
 		diag_error(c->p->d, loc, "set '%s' is already defined", name);
 		diag_note(c->p->d, old->loc, "'%s' was first defined here", name);
 		c->failed = true;
 	}
-	err = pol_advance(c);
-	if (!err && c->tok.kind != T_EQ) {
-		char hint[160];
-
-		snprintf(hint, sizeof(hint), "set %s = { ENDPOINT, ... }", name);
-		err = pol_expected(c, "'='", hint);
-	}
-	err = err ? err : pol_advance(c);
+	err = expect_equals(c, "set", name, "{ ENDPOINT, ... }");
 	c->defining = name;
 	err = err ? err : pol_parse_endpoints(c, &b, true);
 	c->defining = NULL;
