@@ -13,6 +13,11 @@ extern bool pretty_output;
 void json_print(json_t *v);
 /* "needs root" check shared by the commands that touch the kernel. */
 int require_root(const char *what);
+/* -i IFACE: given, and a name an interface can have.  0 or -EINVAL, the error printed. */
+int cli_iface(const char *cmd, const char *ifname);
+struct amlg_maps;
+/* The root check, then the pinned state of ifname, or "amlguard is not attached" and why. */
+int cli_open_pinned(const char *cmd, const char *ifname, struct amlg_maps *m);
 
 /* Each returns 0, 1 for "ran fine and found violations", or -errno (exit status 2). */
 int do_compile(int argc, char **argv);

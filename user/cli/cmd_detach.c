@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* amlguard detach: remove the tc filters, the clsact qdisc if we made it, and the pins. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
+#include "cli/params.h"
 #include "kernel/loader.h"
 #include "base/lock.h"
 #include "base/log.h"
@@ -16,49 +16,40 @@ static void usage(FILE *f)
 		   "created it, and the pinned state under /sys/fs/bpf/amlguard/IFACE.\n");
 }
 
+struct detach_cfg {
+	const char *ifname;
+};
+
+static const struct cli_opt opts[] = {
+	CLI_OPT_STRING(struct detach_cfg, ifname, "interface", 'i', "IFACE", "the interface"),
+	CLI_OPT_JSON,
+	CLI_OPT_END,
+};
+
+static const struct cli_cmd cmd = { .name = "detach", .usage = usage, .opts = opts };
+
 int do_detach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *ifname = NULL;
 	struct iface_lock lk = { .fd = -1 };
-	int opt, err;
+	struct detach_cfg cfg = { 0 };
+	int first, err;
 
-	while ((opt = getopt_long(argc, argv, "i:jh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (!ifname) {
-		pr_err("detach: no interface given (-i IFACE)");
-		return -EINVAL;
-	}
-	err = require_root("detach");
+	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	if (err)
+		return err > 0 ? 0 : err;
+	err = cli_iface(cmd.name, cfg.ifname);
 	if (!err)
-		err = lock_iface(&lk, ifname, "detach");
+		err = require_root(cmd.name);
 	if (!err)
-		err = amlg_detach(ifname);
+		err = lock_iface(&lk, cfg.ifname, cmd.name);
+	if (!err)
+		err = amlg_detach(cfg.ifname);
 	lock_release(&lk);
 	if (!err) {
 		if (json_output)
-			json_print(json_pack("{s:s}", "detached", ifname));
+			json_print(json_pack("{s:s}", "detached", cfg.ifname));
 		else
-			printf("detached from %s\n", ifname);
+			printf("detached from %s\n", cfg.ifname);
 	}
 	return err;
 }

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* amlguard status: what is attached where, with which policy, and what it has seen. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/params.h"
 #include "base/event.h"
 #include "base/json_text.h"
 #include "kernel/loader_xdp.h"
@@ -216,36 +216,33 @@ static int show(const char *ifname, json_t *arr)
 	return 0;
 }
 
+struct status_cfg {
+	const char *ifname;
+};
+
+static const struct cli_opt opts[] = {
+	CLI_OPT_STRING(struct status_cfg, ifname, "interface", 'i', "IFACE", "this interface only"),
+	CLI_OPT_JSON,
+	CLI_OPT_END,
+};
+
+static const struct cli_cmd cmd = { .name = "status", .usage = usage, .opts = opts };
+
 int do_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *ifname = NULL;
+	struct status_cfg cfg = { 0 };
+	const char *ifname;
 	json_t *arr = NULL;
 	char **names;
-	int opt, n, err;
+	int first, n, err;
 
-	while ((opt = getopt_long(argc, argv, "i:jh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	err = require_root("status");
+	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	if (err)
+		return err > 0 ? 0 : err;
+	ifname = cfg.ifname;
+	err = require_root(cmd.name);
+	if (!err && ifname)
+		err = cli_iface(cmd.name, ifname);
 	if (err)
 		return err;
 	if (json_output)

@@ -15,7 +15,7 @@
 
 #include "kernel/adopt.h"
 #include "daemon_int.h"
-#include "compile/frontend.h"
+#include "compile/pipeline.h"
 #include "kernel/loader.h"
 #include "base/log.h"
 #include "base/names.h"
@@ -78,15 +78,15 @@ static void compiled_set_free(struct compiled_set *s, size_t n)
 
 static int compile_one(const struct iface_conf *f, struct compiled **c, struct policy **p)
 {
-	struct policy_args a;
+	struct pipeline_opts o;
 
-	policy_args_init(&a);
-	a.policy = f->policy;
-	a.tags = f->tags;
-	a.mode = f->mode;
-	memcpy(a.vars, f->vars, sizeof(f->vars[0]) * f->nvars);
-	a.nvars = f->nvars;
-	return frontend_compile(&a, false, c, p);
+	pipeline_opts_init(&o);
+	o.policy = f->policy;
+	o.tags = f->tags;
+	o.mode = f->mode;
+	memcpy(o.vars, f->vars, sizeof(f->vars[0]) * f->nvars);
+	o.nvars = f->nvars;
+	return pipeline_compile(&o, false, c, p);
 }
 
 /* Every interface's policy, or none: a reload with one bad policy changes nothing. */

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* From a policy file to a compiled policy. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "compile/pipeline.h"
+#include "base/log.h"
+#include "compile/tags.h"
+
+void pipeline_opts_init(struct pipeline_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->mode = -1;
+}
+
+static void print_diags(const struct diag *d, bool json)
+{
+	if (json) {
+		char *s = diag_json(d);
+
+		if (s) {
+			puts(s);
+			free(s);
+		}
+		return;
+	}
+	diag_print(d, stderr);
+}
+
+/*
+ * The shipped policies pick their cloud with --var cloud=public|usgov|china (public by
+ * default): with another cloud's tag file the errors are about tags that cloud lacks, when
+ * the fix is the variable.  Say so.
+ */
+static void check_cloud(const struct policy *p, const struct tag_db *tags, struct diag *d,
+			bool failed)
+{
+	static const struct {
+		const char *file, *var;
+	} clouds[] = { { "Public", "public" },
+		       { "AzureGovernment", "usgov" },
+		       { "China", "china" } };
+	const char *want = NULL, *have = NULL;
+
+	if (!p || !tags)
+		return;
+	for (size_t i = 0; i < sizeof(clouds) / sizeof(clouds[0]); i++)
+		if (!strcasecmp(tags->cloud, clouds[i].file))
+			want = clouds[i].var;
+	for (size_t i = 0; i < p->nvars; i++)
+		if (!strcmp(p->vars[i].name, "cloud"))
+			have = p->vars[i].value;
+	if (!want || !have || !strcasecmp(want, have))
+		return;
+	if (failed)
+		diag_note(d, (struct srcloc){ 0 },
+			  "the tag file is the %s cloud's, the policy's "
+			  "cloud variable is '%s'",
+			  tags->cloud, have);
+	else
+		diag_warning(d, (struct srcloc){ 0 },
+			     "the tag file is the %s cloud's, the "
+			     "policy's cloud variable is '%s'",
+			     tags->cloud, have);
+	diag_hint(d, "pass --var cloud=%s", want);
+}
+
+int pipeline_compile(const struct pipeline_opts *o, bool json, struct compiled **out,
+		     struct policy **pol)
+{
+	return pipeline_compile_db(o, json, out, pol, NULL);
+}
+
+int pipeline_compile_db(const struct pipeline_opts *o, bool json, struct compiled **out,
+			struct policy **pol, struct tag_db **db)
+{
+	struct compile_opts co = { .mode = o->mode };
+	struct tag_db *tags = NULL;
+	struct tag_resolver tr;
+	struct policy *p = NULL;
+	struct diag d;
+	int err;
+
+	*out = NULL;
+	if (db)
+		*db = NULL;
+	if (!o->policy) {
+		pr_err("no policy file given");
+		return -EINVAL;
+	}
+	diag_init(&d);
+	err = policy_load(o->policy, o->vars, o->nvars, &d, &p);
+	/* --tags overrides the policy's own 'tags' statement. */
+	if (!err)
+		err = tags_open_for_policy(o->tags, p, &d, &tags);
+	if (!err && tags) {
+		tags_resolver_init(&tr, tags);
+		co.tags = &tr;
+	}
+	if (!err)
+		err = compile_policy(p, &co, &d, out);
+	if (!err)
+		tags_record(tags, *out);
+	check_cloud(p, tags, &d, err || diag_failed(&d));
+	if (db && !err && !diag_failed(&d)) {
+		*db = tags;
+		tags = NULL;
+	}
+	tags_free(tags);
+	/* With -j a failure is the JSON diagnostics; warnings of a success go to stderr. */
+	if (d.n && (!o->quiet || err || diag_failed(&d)))
+		print_diags(&d, json && (err || diag_failed(&d)));
+	if (err || diag_failed(&d)) {
+		if (!json)
+			fprintf(stderr, "amlguard: %s: %zu error%s, nothing was loaded\n",
+				o->policy, d.nerrors, d.nerrors == 1 ? "" : "s");
+		compiled_free(*out);
+		*out = NULL;
+		policy_free(p);
+		diag_free(&d);
+		return err ? err : -EINVAL;
+	}
+	diag_free(&d);
+	*pol = p;
+	return 0;
+}
+
+int pipeline_load(const struct pipeline_opts *o, bool json, struct policy **pol,
+		  struct tag_db **tags)
+{
+	struct policy *p = NULL;
+	struct diag d;
+	int err;
+
+	*pol = NULL;
+	*tags = NULL;
+	if (!o->policy) {
+		pr_err("no policy file given");
+		return -EINVAL;
+	}
+	diag_init(&d);
+	err = policy_load(o->policy, o->vars, o->nvars, &d, &p);
+	if (!err)
+		err = tags_open_for_policy(o->tags, p, &d, tags);
+	if (d.n)
+		print_diags(&d, json && (err || diag_failed(&d)));
+	if (err || diag_failed(&d)) {
+		if (!json)
+			fprintf(stderr, "amlguard: %s: %zu error%s\n", o->policy, d.nerrors,
+				d.nerrors == 1 ? "" : "s");
+		tags_free(*tags);
+		*tags = NULL;
+		policy_free(p);
+		diag_free(&d);
+		return err ? err : -EINVAL;
+	}
+	diag_free(&d);
+	*pol = p;
+	return 0;
+}
