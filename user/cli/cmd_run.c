@@ -203,5 +203,6 @@ int do_run(int argc, char **argv)
 		return err;
 	o->set = s->v;
 	o->nset = s->n;
+	o->json = json_output;
 	return daemon_run(o);
 }

@@ -133,7 +133,9 @@ int cli_whatif(const struct pipeline_opts *po, const struct whatif_set *set,
 	}
 	err = pipeline_compile(&b, json_output, alt, altp);
 	if (err) {
-		pr_err("--what-if: the policy does not compile with those values");
+		/* under -j the diagnostics are the error: one JSON value */
+		if (!json_output)
+			pr_err("--what-if: the policy does not compile with those values");
 		return err;
 	}
 	return whatif_compare(base, *alt, out);
