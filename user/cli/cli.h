@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 extern bool json_output;
 extern bool pretty_output;
@@ -15,6 +16,9 @@ void json_print(json_t *v);
 int require_root(const char *what);
 /* -i IFACE: given, and a name an interface can have.  0 or -EINVAL, the error printed. */
 int cli_iface(const char *cmd, const char *ifname);
+/* cli_parse() for the commands whose options are -i IFACE and -j only. */
+int cli_parse_iface(const char *cmd, void (*usage)(FILE *f), int argc, char **argv,
+		    const char **ifname);
 struct amlg_maps;
 /* The root check, then the pinned state of ifname, or "amlguard is not attached" and why. */
 int cli_open_pinned(const char *cmd, const char *ifname, struct amlg_maps *m);

@@ -59,14 +59,13 @@ static const struct cli_cmd cmd = { .name = "attach", .usage = usage, .opts = op
 int do_attach(int argc, char **argv)
 {
 	struct iface_lock lk = { .fd = -1 };
-	struct attach_cfg cfg = { .ao.role = AMLG_ROLE_HOST };
+	struct attach_cfg cfg = { .ao.role = AMLG_ROLE_HOST, .po = PIPELINE_OPTS_INIT };
 	struct attach_opts *ao = &cfg.ao;
 	struct compiled *c = NULL;
 	struct policy *p = NULL;
 	uint64_t gen = 0;
 	int first, err;
 
-	pipeline_opts_init(&cfg.po);
 	err = cli_parse(&cmd, &cfg, argc, argv, &first);
 	if (err)
 		return err > 0 ? 0 : err;

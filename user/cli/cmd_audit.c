@@ -118,13 +118,11 @@ int do_audit(int argc, char **argv)
 	struct tag_db *db = NULL;
 	struct policy *p = NULL;
 	json_t *report = NULL;
-	struct audit_cfg cfg;
+	struct audit_cfg cfg = { .po = PIPELINE_OPTS_INIT };
 	char err[640];
 	int first, ret;
 
 	memset(sets, 0, sizeof(sets));
-	memset(&cfg, 0, sizeof(cfg));
-	pipeline_opts_init(&cfg.po);
 	ret = cli_parse(&cmd, &cfg, argc, argv, &first);
 	ao.vnet = cfg.vnet;
 	if (ret) {

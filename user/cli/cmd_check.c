@@ -394,7 +394,7 @@ int do_check(int argc, char **argv)
 	struct compiled *c = NULL;
 	struct policy *p = NULL;
 	struct sink_pcap viol;
-	struct check_cfg cfg;
+	struct check_cfg cfg = { .po = PIPELINE_OPTS_INIT, .ct_size = 1u << 20, .threads = 1 };
 	struct fl_opts *fo = &cfg.fo;
 	struct prefix_list *local = &cfg.local;
 	const char *write_path;
@@ -403,10 +403,6 @@ int do_check(int argc, char **argv)
 	struct run *r = NULL;
 	int first, err, nflow = 0, ncap = 0;
 
-	memset(&cfg, 0, sizeof(cfg));
-	pipeline_opts_init(&cfg.po);
-	cfg.ct_size = 1u << 20;
-	cfg.threads = 1;
 	err = cli_parse(&cmd, &cfg, argc, argv, &first);
 	if (err > 0)
 		return 0;

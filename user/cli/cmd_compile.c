@@ -72,11 +72,9 @@ int do_compile(int argc, char **argv)
 	struct compiled *c = NULL, *c2 = NULL;
 	struct policy *p = NULL, *p2 = NULL;
 	struct whatif w = { 0 };
-	struct compile_cfg cfg;
+	struct compile_cfg cfg = { .po = PIPELINE_OPTS_INIT };
 	int first, err;
 
-	memset(&cfg, 0, sizeof(cfg));
-	pipeline_opts_init(&cfg.po);
 	err = cli_parse(&cmd, &cfg, argc, argv, &first);
 	if (err)
 		return err > 0 ? 0 : err;

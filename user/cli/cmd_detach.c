@@ -4,7 +4,6 @@
 #include <stdio.h>
 
 #include "cli/cli.h"
-#include "cli/params.h"
 #include "kernel/loader.h"
 #include "base/lock.h"
 #include "base/log.h"
@@ -16,40 +15,28 @@ static void usage(FILE *f)
 		   "created it, and the pinned state under /sys/fs/bpf/amlguard/IFACE.\n");
 }
 
-struct detach_cfg {
-	const char *ifname;
-};
-
-static const struct cli_opt opts[] = {
-	CLI_OPT_STRING(struct detach_cfg, ifname, "interface", 'i', "IFACE", "the interface"),
-	CLI_OPT_JSON,
-	CLI_OPT_END,
-};
-
-static const struct cli_cmd cmd = { .name = "detach", .usage = usage, .opts = opts };
-
 int do_detach(int argc, char **argv)
 {
 	struct iface_lock lk = { .fd = -1 };
-	struct detach_cfg cfg = { 0 };
-	int first, err;
+	const char *ifname;
+	int err;
 
-	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	err = cli_parse_iface("detach", usage, argc, argv, &ifname);
 	if (err)
 		return err > 0 ? 0 : err;
-	err = cli_iface(cmd.name, cfg.ifname);
+	err = cli_iface("detach", ifname);
 	if (!err)
-		err = require_root(cmd.name);
+		err = require_root("detach");
 	if (!err)
-		err = lock_iface(&lk, cfg.ifname, cmd.name);
+		err = lock_iface(&lk, ifname, "detach");
 	if (!err)
-		err = amlg_detach(cfg.ifname);
+		err = amlg_detach(ifname);
 	lock_release(&lk);
 	if (!err) {
 		if (json_output)
-			json_print(json_pack("{s:s}", "detached", cfg.ifname));
+			json_print(json_pack("{s:s}", "detached", ifname));
 		else
-			printf("detached from %s\n", cfg.ifname);
+			printf("detached from %s\n", ifname);
 	}
 	return err;
 }

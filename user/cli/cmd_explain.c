@@ -125,7 +125,7 @@ int do_explain(int argc, char **argv)
 	struct offline_verdict v;
 	struct compiled *c = NULL;
 	struct policy *p = NULL;
-	struct explain_cfg cfg;
+	struct explain_cfg cfg = { .po = PIPELINE_OPTS_INIT };
 	const char *file;
 	struct offline o;
 	size_t nq = 1;
@@ -133,8 +133,6 @@ int do_explain(int argc, char **argv)
 	char err[256];
 	int first, ret;
 
-	memset(&cfg, 0, sizeof(cfg));
-	pipeline_opts_init(&cfg.po);
 	ret = cli_parse(&cmd, &cfg, argc, argv, &first);
 	if (ret)
 		return ret > 0 ? 0 : ret;

@@ -139,7 +139,9 @@ static void print_gaps(const struct export_ctx *x, const char *fmt)
 
 int do_export(int argc, char **argv)
 {
-	struct export_cfg cfg = { .eo = { .name = "amlguard", .group_prio = 500 }, .fmt = -1 };
+	struct export_cfg cfg = { .po = PIPELINE_OPTS_INIT,
+				  .eo = { .name = "amlguard", .group_prio = 500 },
+				  .fmt = -1 };
 	struct export_ctx x = { .o = &cfg.eo };
 	const char *outpath;
 	struct compiled *c = NULL;
@@ -151,7 +153,6 @@ int do_export(int argc, char **argv)
 	size_t n1 = 0, n2 = 0;
 	FILE *f = stdout;
 
-	pipeline_opts_init(&cfg.po);
 	err = cli_parse(&cmd, &cfg, argc, argv, &first);
 	if (err)
 		return err > 0 ? 0 : err;

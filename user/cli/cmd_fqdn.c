@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/params.h"
 #include "kernel/fqdn.h"
 #include "base/json_text.h"
 #include "base/log.h"
@@ -38,35 +37,21 @@ static void flows(const struct fqdn_entry *e, const struct amlg_rule_info *rules
 	}
 }
 
-struct fqdn_cfg {
-	const char *ifname;
-};
-
-static const struct cli_opt opts[] = {
-	CLI_OPT_STRING(struct fqdn_cfg, ifname, "interface", 'i', "IFACE", "the interface"),
-	CLI_OPT_JSON,
-	CLI_OPT_END,
-};
-
-static const struct cli_cmd cmd = { .name = "fqdn", .usage = usage, .opts = opts };
-
 int do_fqdn(int argc, char **argv)
 {
 	struct amlg_rule_info *rules = NULL;
-	struct fqdn_cfg cfg = { 0 };
 	struct fqdn_entry *v = NULL;
 	const char *ifname;
 	struct amlg_maps m;
 	json_t *arr = NULL;
 	uint32_t slot;
 	size_t n = 0;
-	int first, err;
+	int err;
 
-	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	err = cli_parse_iface("fqdn", usage, argc, argv, &ifname);
 	if (err)
 		return err > 0 ? 0 : err;
-	ifname = cfg.ifname;
-	err = cli_iface(cmd.name, ifname) ?: cli_open_pinned(cmd.name, ifname, &m);
+	err = cli_iface("fqdn", ifname) ?: cli_open_pinned("fqdn", ifname, &m);
 	if (err)
 		return err;
 	err = tables_active(&m, &slot, NULL);

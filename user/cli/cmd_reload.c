@@ -40,14 +40,12 @@ int do_reload(int argc, char **argv)
 	struct iface_lock lk = { .fd = -1 };
 	struct compiled *c = NULL;
 	struct policy *p = NULL;
-	struct reload_cfg cfg;
+	struct reload_cfg cfg = { .po = PIPELINE_OPTS_INIT };
 	const char *ifname;
 	struct amlg_maps m;
 	uint64_t gen = 0;
 	int first, err;
 
-	memset(&cfg, 0, sizeof(cfg));
-	pipeline_opts_init(&cfg.po);
 	err = cli_parse(&cmd, &cfg, argc, argv, &first);
 	if (err)
 		return err > 0 ? 0 : err;

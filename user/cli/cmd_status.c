@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/params.h"
 #include "base/event.h"
 #include "base/json_text.h"
 #include "kernel/loader_xdp.h"
@@ -216,33 +215,19 @@ static int show(const char *ifname, json_t *arr)
 	return 0;
 }
 
-struct status_cfg {
-	const char *ifname;
-};
-
-static const struct cli_opt opts[] = {
-	CLI_OPT_STRING(struct status_cfg, ifname, "interface", 'i', "IFACE", "this interface only"),
-	CLI_OPT_JSON,
-	CLI_OPT_END,
-};
-
-static const struct cli_cmd cmd = { .name = "status", .usage = usage, .opts = opts };
-
 int do_status(int argc, char **argv)
 {
-	struct status_cfg cfg = { 0 };
 	const char *ifname;
 	json_t *arr = NULL;
 	char **names;
-	int first, n, err;
+	int n, err;
 
-	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	err = cli_parse_iface("status", usage, argc, argv, &ifname);
 	if (err)
 		return err > 0 ? 0 : err;
-	ifname = cfg.ifname;
-	err = require_root(cmd.name);
+	err = require_root("status");
 	if (!err && ifname)
-		err = cli_iface(cmd.name, ifname);
+		err = cli_iface("status", ifname);
 	if (err)
 		return err;
 	if (json_output)

@@ -355,12 +355,10 @@ static const struct cli_cmd cmd = { .name = "tags", .usage = usage, .opts = opts
 
 int do_tags(int argc, char **argv)
 {
-	struct tags_cfg cfg;
+	struct tags_cfg cfg = { .po = PIPELINE_OPTS_INIT };
 	const char *sub;
 	int first, err, npos;
 
-	memset(&cfg, 0, sizeof(cfg));
-	pipeline_opts_init(&cfg.po);
 	err = cli_parse(&cmd, &cfg, argc, argv, &first);
 	if (err)
 		return err > 0 ? 0 : err;

@@ -101,14 +101,13 @@ static const struct cli_cmd cmd = { .name = "udr", .usage = usage, .opts = opts 
 
 int do_udr(int argc, char **argv)
 {
-	struct udr_cfg cfg = { .rg = "RG", .table = "RT" };
+	struct udr_cfg cfg = { .po = PIPELINE_OPTS_INIT, .rg = "RG", .table = "RT" };
 	char msg[512], hint[512];
 	struct udr_plan u = { 0 };
 	struct tag_db *db = NULL;
 	struct policy *p = NULL;
 	int first, err;
 
-	pipeline_opts_init(&cfg.po);
 	err = cli_parse(&cmd, &cfg, argc, argv, &first);
 	if (err)
 		return err > 0 ? 0 : err;

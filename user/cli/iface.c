@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/params.h"
 #include "base/ifname.h"
 #include "base/log.h"
 #include "kernel/maps.h"
@@ -43,5 +44,27 @@ int cli_open_pinned(const char *cmd, const char *ifname, struct amlg_maps *m)
 	err = maps_open_pinned(ifname, m);
 	if (err)
 		state_report_open_error(ifname, err);
+	return err;
+}
+
+struct iface_cfg {
+	const char *ifname;
+};
+
+static const struct cli_opt iface_opts[] = {
+	CLI_OPT_STRING(struct iface_cfg, ifname, "interface", 'i', "IFACE", "the interface"),
+	CLI_OPT_JSON,
+	CLI_OPT_END,
+};
+
+int cli_parse_iface(const char *cmd, void (*usage)(FILE *f), int argc, char **argv,
+		    const char **ifname)
+{
+	const struct cli_cmd c = { .name = cmd, .usage = usage, .opts = iface_opts };
+	struct iface_cfg cfg = { 0 };
+	int first, err;
+
+	err = cli_parse(&c, &cfg, argc, argv, &first);
+	*ifname = cfg.ifname;
 	return err;
 }

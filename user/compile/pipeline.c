@@ -12,8 +12,7 @@
 
 void pipeline_opts_init(struct pipeline_opts *o)
 {
-	memset(o, 0, sizeof(*o));
-	o->mode = -1;
+	*o = (struct pipeline_opts)PIPELINE_OPTS_INIT;
 }
 
 static void print_diags(const struct diag *d, bool json)

@@ -24,6 +24,12 @@ struct pipeline_opts {
 	bool quiet; /* warnings of a successful compile are not printed (errors are) */
 };
 
+/* The defaults: no tags file, variables or mode of the caller's */
+#define PIPELINE_OPTS_INIT \
+	{                  \
+		.mode = -1 \
+	}
+
 void pipeline_opts_init(struct pipeline_opts *o);
 
 /*
