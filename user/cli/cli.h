@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* What the command files share: global flags, the JSON printer and the commands themselves. */
+/*
+ * What the command files share: global flags, the JSON printer, the interface helpers (iface.c)
+ * and the commands themselves.
+ */
 #ifndef AMLG_CLI_CLI_H
 #define AMLG_CLI_CLI_H
 

@@ -67,6 +67,25 @@ static void check_cloud(const struct policy *p, const struct tag_db *tags, struc
 	diag_hint(d, "pass --var cloud=%s", want);
 }
 
+/*
+ * Print the diagnostics and release them: with json a failure is the JSON list on stdout,
+ * warnings of a success go to stderr (none when quiet); without json a failure ends with
+ * "amlguard: POLICY: N errors" and what.  0, or err (-EINVAL for errors without one).
+ */
+static int report(const struct pipeline_opts *o, struct diag *d, int err, bool json,
+		  const char *what)
+{
+	bool failed = err || diag_failed(d);
+
+	if (d->n && (!o->quiet || failed))
+		print_diags(d, json && failed);
+	if (failed && !json)
+		fprintf(stderr, "amlguard: %s: %zu error%s%s\n", o->policy, d->nerrors,
+			d->nerrors == 1 ? "" : "s", what);
+	diag_free(d);
+	return failed ? (err ? err : -EINVAL) : 0;
+}
+
 int pipeline_compile(const struct pipeline_opts *o, bool json, struct compiled **out,
 		     struct policy **pol)
 {
@@ -109,20 +128,13 @@ int pipeline_compile_db(const struct pipeline_opts *o, bool json, struct compile
 		tags = NULL;
 	}
 	tags_free(tags);
-	/* With -j a failure is the JSON diagnostics; warnings of a success go to stderr. */
-	if (d.n && (!o->quiet || err || diag_failed(&d)))
-		print_diags(&d, json && (err || diag_failed(&d)));
-	if (err || diag_failed(&d)) {
-		if (!json)
-			fprintf(stderr, "amlguard: %s: %zu error%s, nothing was loaded\n",
-				o->policy, d.nerrors, d.nerrors == 1 ? "" : "s");
+	err = report(o, &d, err, json, ", nothing was loaded");
+	if (err) {
 		compiled_free(*out);
 		*out = NULL;
 		policy_free(p);
-		diag_free(&d);
-		return err ? err : -EINVAL;
+		return err;
 	}
-	diag_free(&d);
 	*pol = p;
 	return 0;
 }
@@ -144,19 +156,13 @@ int pipeline_load(const struct pipeline_opts *o, bool json, struct policy **pol,
 	err = policy_load(o->policy, o->vars, o->nvars, &d, &p);
 	if (!err)
 		err = tags_open_for_policy(o->tags, p, &d, tags);
-	if (d.n)
-		print_diags(&d, json && (err || diag_failed(&d)));
-	if (err || diag_failed(&d)) {
-		if (!json)
-			fprintf(stderr, "amlguard: %s: %zu error%s\n", o->policy, d.nerrors,
-				d.nerrors == 1 ? "" : "s");
+	err = report(o, &d, err, json, "");
+	if (err) {
 		tags_free(*tags);
 		*tags = NULL;
 		policy_free(p);
-		diag_free(&d);
-		return err ? err : -EINVAL;
+		return err;
 	}
-	diag_free(&d);
 	*pol = p;
 	return 0;
 }
