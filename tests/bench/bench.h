@@ -55,7 +55,7 @@ struct cpolicy {
 int compile_text(const char *name, const char *text, const struct tag_resolver *tags,
 		 struct cpolicy *cp);
 /*
- * Compile a policy file the way the CLI does (frontend_compile: the project's own tag resolver
+ * Compile a policy file the way the CLI does (pipeline_compile: the project's own tag resolver
  * when it has one).  If that fails and a tag file is given, retry with the benchmark's jansson
  * resolver; if it still fails and vars are given, retry both with them.  *how says what worked:
  * "project", "project+vars", "bench-resolver", "bench-resolver+vars".

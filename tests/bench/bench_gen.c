@@ -10,7 +10,7 @@
 
 #include "bench.h"
 #include "base/diag.h"
-#include "compile/frontend.h"
+#include "compile/pipeline.h"
 
 void rng_seed(struct rng *r, uint64_t seed)
 {
@@ -293,15 +293,15 @@ static int compile_bench(const char *path, const struct tag_resolver *tags,
 static int compile_project(const char *path, const char *tags, const struct var_def *vars,
 			   size_t nvars, struct cpolicy *cp)
 {
-	struct policy_args a;
+	struct pipeline_opts a;
 
 	memset(cp, 0, sizeof(*cp));
-	policy_args_init(&a);
+	pipeline_opts_init(&a);
 	a.policy = path;
 	a.tags = tags;
-	for (size_t i = 0; i < nvars && i < FRONTEND_MAX_VARS; i++)
+	for (size_t i = 0; i < nvars && i < PIPELINE_MAX_VARS; i++)
 		a.vars[a.nvars++] = vars[i];
-	return frontend_compile(&a, false, &cp->c, &cp->p);
+	return pipeline_compile(&a, false, &cp->c, &cp->p);
 }
 
 int compile_file(const char *path, const char *tags, const struct var_def *vars, size_t nvars,

@@ -34,7 +34,7 @@ static void check_config(const struct config *c)
 
 		if (!n || n >= IFNAMSIZ || strpbrk(f->name, "/ \t:"))
 			fuzz_fail("interface name '%s' was accepted", f->name);
-		if (f->nvars > FRONTEND_MAX_VARS || f->mode > 1 || f->role > 1 ||
+		if (f->nvars > PIPELINE_MAX_VARS || f->mode > 1 || f->role > 1 ||
 		    (f->ct_size && (f->ct_size < 1024 || f->ct_size > 1u << 24)))
 			fuzz_fail("interface '%s': a setting out of its range", f->name);
 		for (size_t k = 0; k < f->nvars; k++)

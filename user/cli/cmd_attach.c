@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* amlguard attach: compile a policy, load the datapath, pin its state, attach it to tc. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "cli/cli.h"
-#include "compile/frontend.h"
+#include "cli/policy_opts.h"
 #include "kernel/loader.h"
 #include "base/lock.h"
 #include "base/log.h"
@@ -26,93 +25,71 @@ static void usage(FILE *f)
 		   "--mode overrides the policy's own 'mode' statement.\n");
 }
 
-int do_attach(int argc, char **argv)
+static int parse_role(void *dst, const char *arg, const struct cli_opt *o)
 {
-	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "role", required_argument, NULL, OPT_ROLE },
-		{ "ct-size", required_argument, NULL, OPT_CT_SIZE },
-		{ "xdp", no_argument, NULL, 'x' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		FRONTEND_LONG_OPTS,
-		{ 0 },
-	};
-	struct attach_opts ao = { .role = AMLG_ROLE_HOST };
-	struct compiled *c = NULL;
-	struct policy *p = NULL;
-	struct policy_args a;
-	struct iface_lock lk = { .fd = -1 };
-	uint64_t gen = 0;
-	int opt, err, role;
-	char *end;
+	int role = role_parse(arg);
 
-	policy_args_init(&a);
-	while ((opt = getopt_long(argc, argv, "i:p:jh", opts, NULL)) != -1) {
-		err = policy_args_opt(&a, opt, optarg);
-		if (err < 0)
-			return err;
-		if (err)
-			continue;
-		switch (opt) {
-		case 'i':
-			ao.ifname = optarg;
-			break;
-		case OPT_ROLE:
-			role = role_parse(optarg);
-			if (role < 0) {
-				pr_err("--role %s: expected 'host' or 'gateway'", optarg);
-				return -EINVAL;
-			}
-			ao.role = (unsigned)role;
-			break;
-		case OPT_CT_SIZE:
-			ao.ct_size = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || ao.ct_size < 1024 || ao.ct_size > (1u << 24)) {
-				pr_err("--ct-size %s: expected a number from 1024 to 16777216",
-				       optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'x':
-			ao.xdp = true;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (!ao.ifname) {
-		pr_err("attach: no interface given (-i IFACE)");
+	if (role < 0) {
+		pr_err("--role %s: expected 'host' or 'gateway'", arg);
 		return -EINVAL;
 	}
-	err = frontend_compile(&a, json_output, &c, &p);
+	*(unsigned *)dst = (unsigned)role;
+	return 0;
+}
+
+struct attach_cfg {
+	struct attach_opts ao;
+	struct pipeline_opts po;
+};
+
+static const struct cli_opt opts[] = {
+	CLI_OPT_STRING(struct attach_cfg, ao.ifname, "interface", 'i', "IFACE", "the interface"),
+	CLI_OPTS_POLICY(struct attach_cfg, po),
+	CLI_OPT_FUNC(struct attach_cfg, ao.role, "role", 0, "host|gateway", parse_role,
+		     "which direction is \"out\""),
+	CLI_OPT_FUNC(struct attach_cfg, ao.ct_size, "ct-size", 0, "N", cli_ct_size,
+		     "connection-table entries (1024-16777216)"),
+	CLI_OPT_FLAG(struct attach_cfg, ao.xdp, "xdp", 0, "judge the ingress with XDP"),
+	CLI_OPT_JSON,
+	CLI_OPT_END,
+};
+
+static const struct cli_cmd cmd = { .name = "attach", .usage = usage, .opts = opts };
+
+int do_attach(int argc, char **argv)
+{
+	struct iface_lock lk = { .fd = -1 };
+	struct attach_cfg cfg = { .ao.role = AMLG_ROLE_HOST, .po = PIPELINE_OPTS_INIT };
+	struct attach_opts *ao = &cfg.ao;
+	struct compiled *c = NULL;
+	struct policy *p = NULL;
+	uint64_t gen = 0;
+	int first, err;
+
+	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	if (err)
+		return err > 0 ? 0 : err;
+	err = cli_iface(cmd.name, ao->ifname) ?: cli_compile(&cfg.po, &c, &p, NULL);
 	if (err)
 		return err;
-	err = require_root("attach");
+	err = require_root(cmd.name);
 	if (!err)
-		err = lock_iface(&lk, ao.ifname, "attach");
+		err = lock_iface(&lk, ao->ifname, cmd.name);
 	if (!err)
-		err = amlg_attach(&ao, c, &gen);
+		err = amlg_attach(ao, c, &gen);
 	lock_release(&lk);
 	if (!err) {
 		if (json_output)
 			json_print(json_pack("{s:s, s:s, s:s, s:s, s:I, s:i, s:i}", "attached",
-					     ao.ifname, "policy", a.policy, "mode",
-					     mode_str((unsigned)c->mode), "role", role_str(ao.role),
-					     "generation", (json_int_t)gen, "rules_out",
-					     c->nrules_dir[AMLG_DIR_OUT], "rules_in",
+					     ao->ifname, "policy", cfg.po.policy, "mode",
+					     mode_str((unsigned)c->mode), "role",
+					     role_str(ao->role), "generation", (json_int_t)gen,
+					     "rules_out", c->nrules_dir[AMLG_DIR_OUT], "rules_in",
 					     c->nrules_dir[AMLG_DIR_IN]));
 		else
 			printf("attached to %s: %s mode, role %s, %u out and %u in rules, "
 			       "generation %llu\n",
-			       ao.ifname, mode_str((unsigned)c->mode), role_str(ao.role),
+			       ao->ifname, mode_str((unsigned)c->mode), role_str(ao->role),
 			       c->nrules_dir[AMLG_DIR_OUT], c->nrules_dir[AMLG_DIR_IN],
 			       (unsigned long long)gen);
 	}

@@ -1,17 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* amlguard audit: an NSG or Azure Firewall policy against a policy's documented flows. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "azure/audit.h"
 #include "cli/cli.h"
-#include "compile/frontend.h"
+#include "cli/policy_opts.h"
 #include "base/log.h"
-
-enum { OPT_NSG = OPT_FIRST_FREE, OPT_AZFW, OPT_VNET };
 
 #define AUDIT_SETS_MAX 8
 
@@ -34,18 +31,70 @@ static void usage(FILE *f)
 		"documented flow or allow more; 2: error.  Needs root (the datapath judges).\n");
 }
 
-static int add_vnet(struct prefix_list *l, const char *arg)
+struct files {
+	const char *v[AUDIT_SETS_MAX];
+	size_t n;
+};
+
+struct audit_cfg {
+	struct pipeline_opts po;
+	struct files nsg, fw;
+	struct prefix_list vnet;
+};
+
+static int parse_nsg(void *dst, const char *arg, const struct cli_opt *o)
+{
+	struct files *f = dst;
+
+	if (f->n == AUDIT_SETS_MAX) {
+		pr_err("audit: more than %d --nsg or --azfw files", AUDIT_SETS_MAX);
+		return -EINVAL;
+	}
+	f->v[f->n++] = arg;
+	return 0;
+}
+
+static int parse_azfw(void *dst, const char *arg, const struct cli_opt *o)
+{
+	struct files *f = dst;
+
+	if (f->n) {
+		pr_err("audit: --azfw given twice");
+		pr_hint("give every rule collection group of the firewall policy in "
+			"one file: az network firewall policy rule-collection-group "
+			"list -o json");
+		return -EINVAL;
+	}
+	f->v[f->n++] = arg;
+	return 0;
+}
+
+static int parse_vnet(void *dst, const char *arg, const struct cli_opt *o)
 {
 	char bad[64];
 	bool hostbits;
 
-	if (prefix_list_parse(arg, l, bad, sizeof(bad), &hostbits)) {
+	if (prefix_list_parse(arg, dst, bad, sizeof(bad), &hostbits)) {
 		pr_err("audit: --vnet %s: '%s' is not a prefix%s", arg, bad,
 		       hostbits ? " (host bits set)" : "");
 		return -EINVAL;
 	}
 	return 0;
 }
+
+static const struct cli_opt opts[] = {
+	CLI_OPTS_POLICY(struct audit_cfg, po),
+	CLI_OPT_FUNC(struct audit_cfg, vnet, "vnet", 0, "CIDR[,CIDR...]", parse_vnet,
+		     "the VNet's address space (VirtualNetwork)"),
+	CLI_OPT_FUNC(struct audit_cfg, nsg, "nsg", 0, "FILE", parse_nsg,
+		     "an NSG as 'az network nsg show -o json' prints it (repeatable)"),
+	CLI_OPT_FUNC(struct audit_cfg, fw, "azfw", 0, "FILE", parse_azfw,
+		     "an Azure Firewall policy's rule collection groups"),
+	CLI_OPT_JSON,
+	CLI_OPT_END,
+};
+
+static const struct cli_cmd cmd = { .name = "audit", .usage = usage, .opts = opts };
 
 /* Without --vnet: the prefixes of the policy's 'vnet' set, where its rules use it. */
 static void vnet_from_policy(const struct compiled *c, struct prefix_list *l)
@@ -62,97 +111,46 @@ static void vnet_from_policy(const struct compiled *c, struct prefix_list *l)
 
 int do_audit(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "nsg", required_argument, NULL, OPT_NSG },
-		{ "azfw", required_argument, NULL, OPT_AZFW },
-		{ "vnet", required_argument, NULL, OPT_VNET },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		FRONTEND_LONG_OPTS,
-		{ 0 },
-	};
-	const char *nsg[AUDIT_SETS_MAX], *fw[AUDIT_SETS_MAX];
 	struct az_set sets[AUDIT_SETS_MAX + 1];
-	size_t nnsg = 0, nfw = 0, nsets = 0, findings = 0;
+	size_t nsets = 0, findings = 0;
 	struct audit_opts ao = { 0 };
 	struct compiled *c = NULL;
 	struct tag_db *db = NULL;
 	struct policy *p = NULL;
 	json_t *report = NULL;
-	struct policy_args a;
+	struct audit_cfg cfg = { .po = PIPELINE_OPTS_INIT };
 	char err[640];
-	int opt, ret;
+	int first, ret;
 
 	memset(sets, 0, sizeof(sets));
-	policy_args_init(&a);
-	while ((opt = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
-		ret = policy_args_opt(&a, opt, optarg);
-		if (ret < 0)
-			goto out;
-		if (ret)
-			continue;
-		switch (opt) {
-		case OPT_NSG:
-		case OPT_AZFW:
-			if (opt == OPT_AZFW && nfw) {
-				pr_err("audit: --azfw given twice");
-				pr_hint("give every rule collection group of the firewall policy in "
-					"one file: az network firewall policy rule-collection-group "
-					"list -o json");
-				ret = -EINVAL;
-				goto out;
-			}
-			if ((opt == OPT_NSG ? nnsg : nfw) == AUDIT_SETS_MAX) {
-				pr_err("audit: more than %d --nsg or --azfw files", AUDIT_SETS_MAX);
-				ret = -EINVAL;
-				goto out;
-			}
-			if (opt == OPT_NSG)
-				nsg[nnsg++] = optarg;
-			else
-				fw[nfw++] = optarg;
-			break;
-		case OPT_VNET:
-			ret = add_vnet(&ao.vnet, optarg);
-			if (ret)
-				goto out;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			ret = 0;
-			goto out;
-		default:
-			usage(stderr);
-			ret = -EINVAL;
-			goto out;
-		}
+	ret = cli_parse(&cmd, &cfg, argc, argv, &first);
+	ao.vnet = cfg.vnet;
+	if (ret) {
+		ret = ret > 0 ? 0 : ret;
+		goto out;
 	}
-	log_set_json(json_output);
-	if (!nnsg && !nfw) {
+	if (!cfg.nsg.n && !cfg.fw.n) {
 		pr_err("audit: nothing to audit");
 		pr_hint("give --nsg FILE (az network nsg show -o json) or --azfw FILE");
 		ret = -EINVAL;
 		goto out;
 	}
-	if (optind < argc) {
-		pr_err("audit: unexpected argument '%s'", argv[optind]);
+	if (first < argc) {
+		pr_err("audit: unexpected argument '%s'", argv[first]);
 		ret = -EINVAL;
 		goto out;
 	}
-	for (size_t i = 0; i < nnsg; i++) {
-		ret = az_nsg_load(nsg[i], &sets[nsets++], err, sizeof(err));
+	for (size_t i = 0; i < cfg.nsg.n; i++) {
+		ret = az_nsg_load(cfg.nsg.v[i], &sets[nsets++], err, sizeof(err));
 		if (ret) {
 			if (ret == -EINVAL)
 				pr_err("audit: %s", err);
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < nfw; i++) {
+	for (size_t i = 0; i < cfg.fw.n; i++) {
 		/* every rule collection group of the firewall policy is one rule set */
-		ret = az_fw_load(fw[i], &sets[nsets], err, sizeof(err));
+		ret = az_fw_load(cfg.fw.v[i], &sets[nsets], err, sizeof(err));
 		if (ret) {
 			nsets++;
 			if (ret == -EINVAL)
@@ -160,22 +158,22 @@ int do_audit(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (nfw)
+	if (cfg.fw.n)
 		nsets++;
-	ret = frontend_compile_db(&a, json_output, &c, &p, &db);
+	ret = cli_compile(&cfg.po, &c, &p, &db);
 	if (ret)
 		goto out;
 	if (!ao.vnet.n)
 		vnet_from_policy(c, &ao.vnet);
 	prefix_list_merge(&ao.vnet);
 	if (!ao.vnet.n) {
-		pr_err("audit: %s: the VNet's address space is unknown", a.policy);
+		pr_err("audit: %s: the VNet's address space is unknown", cfg.po.policy);
 		pr_hint("give --vnet CIDR[,CIDR...] (or a site file whose 'vnet' set has it)");
 		ret = -EINVAL;
 		goto out;
 	}
 	ao.db = db;
-	ret = require_root("audit");
+	ret = require_root(cmd.name);
 	for (size_t i = 0; i < nsets && !ret; i++)
 		ret = az_compile(&sets[i], &ao);
 	if (!ret)

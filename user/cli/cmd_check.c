@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* amlguard check: run captures through the very same datapath, offline, and report by flow. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,24 +11,11 @@
 #include "offline/check.h"
 #include "offline/check_mt.h"
 #include "cli/cli.h"
+#include "cli/policy_opts.h"
 #include "azure/flowlog.h"
 #include "azure/flowlog_check.h"
-#include "compile/frontend.h"
 #include "base/log.h"
 #include "sinks/sink_pcap.h"
-
-enum {
-	OPT_LOCAL = OPT_FIRST_FREE,
-	OPT_WRITE,
-	OPT_NO_PROGRESS,
-	OPT_SINCE,
-	OPT_UNTIL,
-	OPT_MAC,
-	OPT_SHARD,
-	OPT_MERGE,
-	OPT_EACH,
-	OPT_THREADS,
-};
 
 static void usage(FILE *f)
 {
@@ -63,6 +49,51 @@ static void usage(FILE *f)
 		"Exit status: 0 no violations, 1 violations (or required flows blocked), 2 error.\n");
 }
 
+static int parse_threads(void *dst, const char *arg, const struct cli_opt *o)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (*end || !*arg || n < 1 || n > CHECK_MT_MAX) {
+		pr_err("--threads %s: expected a number from 1 to %d", arg, CHECK_MT_MAX);
+		return -EINVAL;
+	}
+	*(unsigned *)dst = (unsigned)n;
+	return 0;
+}
+
+/* --since and --until; the value is seen (not 0) even at the epoch itself */
+struct time_opt {
+	uint64_t ms;
+	bool given;
+};
+
+static int parse_time(void *dst, const char *arg, const struct cli_opt *o)
+{
+	struct time_opt *t = dst;
+
+	if (fl_time_parse(arg, &t->ms)) {
+		pr_err("--%s %s: expected YYYY-MM-DD[THH:MM[:SS]][Z] (UTC) or @EPOCH_SECONDS",
+		       o->name, arg);
+		return -EINVAL;
+	}
+	t->given = true;
+	return 0;
+}
+
+static int parse_shard(void *dst, const char *arg, const struct cli_opt *o)
+{
+	struct fl_opts *fo = dst;
+	int n;
+
+	if (sscanf(arg, "%u/%u%n", &fo->shard, &fo->nshards, &n) != 2 || arg[n] || !fo->nshards ||
+	    !fo->shard || fo->shard > fo->nshards) {
+		pr_err("--shard %s: expected K/N with 1 <= K <= N", arg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 struct run {
 	struct offline o;
 	struct batch b;
@@ -77,7 +108,7 @@ struct run {
 	uint64_t since_ns, until_ns; /* until 0: open */
 };
 
-static int parse_local(const char *arg, struct prefix_list *l)
+static int parse_local(void *l, const char *arg, const struct cli_opt *o)
 {
 	char bad[256];
 	bool hostbits;
@@ -89,8 +120,9 @@ static int parse_local(const char *arg, struct prefix_list *l)
 	return err;
 }
 
-static int parse_macs(const char *arg, struct fl_opts *o)
+static int parse_macs(void *dst, const char *arg, const struct cli_opt *opt)
 {
+	struct fl_opts *o = dst;
 	const char *p = arg;
 
 	while (*p) {
@@ -320,133 +352,85 @@ static int check_threads(struct run *r, const struct compiled *c, unsigned ct_si
 	return err ?: check_violating_flows(&r->rep) ? 1 : 0;
 }
 
+struct check_cfg {
+	struct pipeline_opts po;
+	struct prefix_list local;
+	const char *write_path;
+	unsigned ct_size, threads;
+	bool no_progress, each, merge;
+	struct time_opt since, until;
+	struct fl_opts fo;
+};
+
+static const struct cli_opt opts[] = {
+	CLI_OPTS_POLICY(struct check_cfg, po),
+	CLI_OPT_FUNC(struct check_cfg, local, "local", 0, "CIDR[,CIDR...]", parse_local,
+		     "the protected side's addresses"),
+	CLI_OPT_STRING(struct check_cfg, write_path, "write-violations", 0, "FILE.pcap[.gz]",
+		       "the violating packets, as a capture"),
+	CLI_OPT_FUNC(struct check_cfg, ct_size, "ct-size", 0, "N", cli_ct_size,
+		     "connection-table entries (1024-16777216)"),
+	CLI_OPT_FUNC(struct check_cfg, threads, "threads", 0, "N", parse_threads,
+		     "copies of the datapath, for captures (1-4, default 1)"),
+	CLI_OPT_FLAG(struct check_cfg, each, "each", 0, "judge and report every capture alone"),
+	CLI_OPT_FLAG(struct check_cfg, no_progress, "no-progress", 0, "no progress line on stderr"),
+	CLI_OPT_FUNC(struct check_cfg, since, "since", 0, "TIME", parse_time,
+		     "only what happened from TIME"),
+	CLI_OPT_FUNC(struct check_cfg, until, "until", 0, "TIME", parse_time,
+		     "only what happened before TIME"),
+	CLI_OPT_FUNC(struct check_cfg, fo, "mac", 0, "MAC[,MAC...]", parse_macs,
+		     "flow logs: only these NICs"),
+	CLI_OPT_FUNC(struct check_cfg, fo, "shard", 0, "K/N", parse_shard,
+		     "flow logs: the files K, K+N, K+2N..."),
+	CLI_OPT_FLAG(struct check_cfg, merge, "merge", 0, "add up the -j results of shards"),
+	CLI_OPT_JSON,
+	CLI_OPT_END,
+};
+
+static const struct cli_cmd cmd = { .name = "check", .usage = usage, .opts = opts };
+
 int do_check(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "local", required_argument, NULL, OPT_LOCAL },
-		{ "write-violations", required_argument, NULL, OPT_WRITE },
-		{ "ct-size", required_argument, NULL, OPT_CT_SIZE },
-		{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-		{ "each", no_argument, NULL, OPT_EACH },
-		{ "since", required_argument, NULL, OPT_SINCE },
-		{ "until", required_argument, NULL, OPT_UNTIL },
-		{ "mac", required_argument, NULL, OPT_MAC },
-		{ "shard", required_argument, NULL, OPT_SHARD },
-		{ "merge", no_argument, NULL, OPT_MERGE },
-		{ "threads", required_argument, NULL, OPT_THREADS },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		FRONTEND_LONG_OPTS,
-		{ 0 },
-	};
-	struct prefix_list local = { 0 };
 	struct compiled *c = NULL;
 	struct policy *p = NULL;
 	struct sink_pcap viol;
-	const char *write_path = NULL;
-	struct policy_args a;
-	unsigned ct_size = 1u << 20;
-	bool progress = true, each = false;
-	unsigned threads = 1;
+	struct check_cfg cfg = { .po = PIPELINE_OPTS_INIT, .ct_size = 1u << 20, .threads = 1 };
+	struct fl_opts *fo = &cfg.fo;
+	struct prefix_list *local = &cfg.local;
+	const char *write_path;
+	unsigned ct_size, threads;
+	bool progress, each, merge;
 	struct run *r = NULL;
-	struct fl_opts fo = { 0 };
-	bool merge = false, have_since = false, have_until = false;
-	int opt, err, nflow = 0, ncap = 0;
-	char *end;
+	int first, err, nflow = 0, ncap = 0;
 
-	policy_args_init(&a);
-	while ((opt = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
-		err = policy_args_opt(&a, opt, optarg);
-		if (err < 0)
-			goto out;
-		if (err)
-			continue;
-		switch (opt) {
-		case OPT_LOCAL:
-			err = parse_local(optarg, &local);
-			if (err)
-				goto out;
-			break;
-		case OPT_WRITE:
-			write_path = optarg;
-			break;
-		case OPT_CT_SIZE:
-			ct_size = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || ct_size < 1024 || ct_size > (1u << 24)) {
-				pr_err("--ct-size %s: expected a number from 1024 to 16777216",
-				       optarg);
-				err = -EINVAL;
-				goto out;
-			}
-			break;
-		case OPT_THREADS:
-			threads = (unsigned)strtoul(optarg, &end, 10);
-			if (*end || !*optarg || threads < 1 || threads > CHECK_MT_MAX) {
-				pr_err("--threads %s: expected a number from 1 to %d", optarg,
-				       CHECK_MT_MAX);
-				err = -EINVAL;
-				goto out;
-			}
-			break;
-		case OPT_NO_PROGRESS:
-			progress = false;
-			break;
-		case OPT_EACH:
-			each = true;
-			break;
-		case OPT_SINCE:
-		case OPT_UNTIL:
-			err = fl_time_parse(optarg, opt == OPT_SINCE ? &fo.since_ms : &fo.until_ms);
-			if (err) {
-				pr_err("--%s %s: expected YYYY-MM-DD[THH:MM[:SS]][Z] (UTC) or @EPOCH_SECONDS",
-				       opt == OPT_SINCE ? "since" : "until", optarg);
-				goto out;
-			}
-			*(opt == OPT_SINCE ? &have_since : &have_until) = true;
-			break;
-		case OPT_MAC:
-			err = parse_macs(optarg, &fo);
-			if (err)
-				goto out;
-			break;
-		case OPT_SHARD:
-			if (sscanf(optarg, "%u/%u%n", &fo.shard, &fo.nshards, &opt) != 2 ||
-			    optarg[opt] || !fo.nshards || !fo.shard || fo.shard > fo.nshards) {
-				pr_err("--shard %s: expected K/N with 1 <= K <= N", optarg);
-				err = -EINVAL;
-				goto out;
-			}
-			break;
-		case OPT_MERGE:
-			merge = true;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			err = -EINVAL;
-			goto out;
-		}
-	}
+	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	if (err > 0)
+		return 0;
+	if (err)
+		goto out;
+	fo->since_ms = cfg.since.ms;
+	fo->until_ms = cfg.until.ms;
+	write_path = cfg.write_path;
+	ct_size = cfg.ct_size;
+	threads = cfg.threads;
+	progress = !cfg.no_progress;
+	each = cfg.each;
+	merge = cfg.merge;
 	err = -EINVAL;
-	if (optind >= argc) {
+	if (first >= argc) {
 		pr_err("check: no %s given", merge ? "result" : "capture or flow log");
 		goto out;
 	}
-	if (have_since && have_until && fo.until_ms <= fo.since_ms) {
+	if (cfg.since.given && cfg.until.given && fo->until_ms <= fo->since_ms) {
 		pr_err("check: --until must come after --since");
 		goto out;
 	}
 	if (merge) {
-		err = flowlog_merge(argv + optind, argc - optind, json_output);
+		err = flowlog_merge(argv + first, argc - first, json_output);
 		goto out;
 	}
 	/* Captures or flow logs, by content; a file that cannot be read is left to either. */
-	for (int i = optind; i < argc; i++) {
+	for (int i = first; i < argc; i++) {
 		int k = flowlog_is_input(argv[i]);
 
 		nflow += k == 1;
@@ -470,18 +454,18 @@ int do_check(int argc, char **argv)
 			pr_err("check: --threads is for captures (flow logs are read on two threads already)");
 			goto out;
 		}
-		fo.local = &local;
-		fo.ct_size = ct_size < AMLG_CT_DEFAULT ? ct_size : AMLG_CT_DEFAULT;
-		fo.progress = progress && isatty(2);
-		fo.json = json_output;
-		err = frontend_compile(&a, json_output, &c, &p);
+		fo->local = local;
+		fo->ct_size = ct_size < AMLG_CT_DEFAULT ? ct_size : AMLG_CT_DEFAULT;
+		fo->progress = progress && isatty(2);
+		fo->json = json_output;
+		err = cli_compile(&cfg.po, &c, &p, NULL);
 		if (!err)
-			err = require_root("check");
+			err = require_root(cmd.name);
 		if (!err)
-			err = flowlog_check(c, argv + optind, argc - optind, &fo);
+			err = flowlog_check(c, argv + first, argc - first, fo);
 		goto out;
 	}
-	if (fo.nmacs || fo.nshards) {
+	if (fo->nmacs || fo->nshards) {
 		pr_err("check: --mac and --shard are for flow logs");
 		goto out;
 	}
@@ -490,18 +474,18 @@ int do_check(int argc, char **argv)
 		pr_hint("--each judges captures one after the other; --threads splits one run");
 		goto out;
 	}
-	if (!local.n) {
+	if (!local->n) {
 		pr_err("check: --local is needed: which addresses are the protected side");
 		pr_hint("e.g. --local 10.0.0.0/24 for a compute subnet");
 		goto out;
 	}
-	err = frontend_compile(&a, json_output, &c, &p);
+	err = cli_compile(&cfg.po, &c, &p, NULL);
 	if (err)
 		goto out;
-	err = require_root("check");
+	err = require_root(cmd.name);
 	/* --each reports a capture that cannot be read and goes on with the others */
 	if (!err && !each)
-		err = captures_open(argv + optind, argc - optind);
+		err = captures_open(argv + first, argc - first);
 	if (err)
 		goto out;
 	err = -ENOMEM;
@@ -509,14 +493,14 @@ int do_check(int argc, char **argv)
 	if (!r)
 		goto out;
 	r->progress = progress && isatty(2) && !json_output;
-	r->since_ns = fo.since_ms * 1000000ull;
-	r->until_ns = fo.until_ms * 1000000ull;
+	r->since_ns = fo->since_ms * 1000000ull;
+	r->until_ns = fo->until_ms * 1000000ull;
 	/* with threads, each worker loads its own datapath */
 	err = threads > 1 ? 0 : offline_open_batch(&r->o, c, ct_size);
 	if (err)
 		goto out_run;
 	if (threads == 1) {
-		err = offline_set_local(&r->o, &local);
+		err = offline_set_local(&r->o, local);
 		if (!err)
 			err = batch_init(&r->b, &r->o);
 	}
@@ -527,10 +511,10 @@ int do_check(int argc, char **argv)
 		r->viol = err ? NULL : &viol;
 	}
 	if (!err && threads > 1)
-		err = check_threads(r, c, ct_size, &local, threads, argv + optind, argc - optind);
+		err = check_threads(r, c, ct_size, local, threads, argv + first, argc - first);
 	else if (!err)
-		err = each ? check_each(r, c, argv + optind, argc - optind) :
-			     check_all(r, argv + optind, argc - optind);
+		err = each ? check_each(r, c, argv + first, argc - first) :
+			     check_all(r, argv + first, argc - first);
 	if (r->viol) {
 		char *path = strdup(r->viol->path);
 		int cerr = sink_pcap_close(r->viol);
@@ -551,7 +535,7 @@ out_run:
 out:
 	compiled_free(c);
 	policy_free(p);
-	prefix_list_free(&local);
-	free(fo.macs);
+	prefix_list_free(local);
+	free(fo->macs);
 	return err;
 }

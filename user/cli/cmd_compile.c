@@ -1,16 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* amlguard compile: parse, resolve and compile a policy; print what it became.  No kernel. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "compile/frontend.h"
+#include "cli/policy_opts.h"
 #include "base/log.h"
 #include "compile/whatif.h"
-
-enum { OPT_WHAT_IF = OPT_FIRST_FREE };
 
 static void usage(FILE *f)
 {
@@ -25,8 +22,8 @@ static void usage(FILE *f)
 		"Exit status: 0 compiled, 2 errors (all of them are printed).\n");
 }
 
-static int print(const struct compiled *c, const struct policy *p, const struct var_def *set,
-		 size_t nset, const struct whatif *w, bool verbose)
+static int print(const struct compiled *c, const struct policy *p, const struct whatif_set *set,
+		 const struct whatif *w, bool verbose)
 {
 	char heading[512];
 	json_t *root;
@@ -36,14 +33,14 @@ static int print(const struct compiled *c, const struct policy *p, const struct 
 		policy_vars_print(p, stdout);
 		err = compiled_print(c, stdout, false, verbose);
 		if (!err && w) {
-			whatif_heading(p, set, nset, heading, sizeof(heading));
+			whatif_heading(p, set->v, set->n, heading, sizeof(heading));
 			whatif_print(w, heading, stdout);
 		}
 		return err;
 	}
 	root = compiled_json(c, verbose);
 	if (!root || json_object_set_new(root, "variables", policy_vars_json(p)) ||
-	    (w && json_object_set_new(root, "what_if", whatif_json(w, p, set, nset)))) {
+	    (w && json_object_set_new(root, "what_if", whatif_json(w, p, set->v, set->n)))) {
 		json_decref(root);
 		return -ENOMEM;
 	}
@@ -52,56 +49,40 @@ static int print(const struct compiled *c, const struct policy *p, const struct 
 	return err;
 }
 
+struct compile_cfg {
+	struct pipeline_opts po;
+	struct whatif_set set;
+	bool verbose;
+};
+
+static const struct cli_opt opts[] = {
+	CLI_OPTS_POLICY(struct compile_cfg, po),
+	CLI_OPT_FUNC(struct compile_cfg, set, "what-if", 0, "NAME=VALUE", whatif_opt,
+		     "compare with the policy compiled with this value (repeatable)"),
+	CLI_OPT_FLAG(struct compile_cfg, verbose, "verbose", 'v',
+		     "the merged prefixes of each rule"),
+	CLI_OPT_JSON,
+	CLI_OPT_END,
+};
+
+static const struct cli_cmd cmd = { .name = "compile", .usage = usage, .opts = opts };
+
 int do_compile(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "what-if", required_argument, NULL, OPT_WHAT_IF },
-		FRONTEND_LONG_OPTS,
-		{ 0 },
-	};
 	struct compiled *c = NULL, *c2 = NULL;
 	struct policy *p = NULL, *p2 = NULL;
-	struct var_def set[WHATIF_MAX];
 	struct whatif w = { 0 };
-	struct policy_args a;
-	bool verbose = false;
-	size_t nset = 0;
-	int opt, err;
+	struct compile_cfg cfg = { .po = PIPELINE_OPTS_INIT };
+	int first, err;
 
-	policy_args_init(&a);
-	while ((opt = getopt_long(argc, argv, "p:vjh", opts, NULL)) != -1) {
-		err = policy_args_opt(&a, opt, optarg);
-		if (err < 0)
-			return err;
-		if (err)
-			continue;
-		switch (opt) {
-		case 'v':
-			verbose = true;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case OPT_WHAT_IF:
-			if (whatif_arg(set, &nset, optarg))
-				return -EINVAL;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	err = frontend_compile(&a, json_output, &c, &p);
-	if (!err && nset)
-		err = frontend_whatif(&a, set, nset, json_output, c, &w, &c2, &p2);
+	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	if (err)
+		return err > 0 ? 0 : err;
+	err = cli_compile(&cfg.po, &c, &p, NULL);
+	if (!err && cfg.set.n)
+		err = cli_whatif(&cfg.po, &cfg.set, c, &w, &c2, &p2);
 	if (!err) {
-		err = print(c, p, set, nset, nset ? &w : NULL, verbose);
+		err = print(c, p, &cfg.set, cfg.set.n ? &w : NULL, cfg.verbose);
 		if (err)
 			pr_err("compile: cannot print the tables: %s", strerror(-err));
 	}

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* amlguard detach: remove the tc filters, the clsact qdisc if we made it, and the pins. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 
 #include "cli/cli.h"
@@ -18,37 +17,16 @@ static void usage(FILE *f)
 
 int do_detach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *ifname = NULL;
 	struct iface_lock lk = { .fd = -1 };
-	int opt, err;
+	const char *ifname;
+	int err;
 
-	while ((opt = getopt_long(argc, argv, "i:jh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (!ifname) {
-		pr_err("detach: no interface given (-i IFACE)");
-		return -EINVAL;
-	}
-	err = require_root("detach");
+	err = cli_parse_iface("detach", usage, argc, argv, &ifname);
+	if (err)
+		return err > 0 ? 0 : err;
+	err = cli_iface("detach", ifname);
+	if (!err)
+		err = require_root("detach");
 	if (!err)
 		err = lock_iface(&lk, ifname, "detach");
 	if (!err)

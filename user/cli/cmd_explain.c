@@ -2,15 +2,14 @@
 /* amlguard explain: build one packet, run it through the datapath, and say why. */
 #include <bpf/bpf.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <arpa/inet.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/policy_opts.h"
 #include "offline/explain.h"
-#include "compile/frontend.h"
 #include "base/log.h"
 #include "offline/pktgen.h"
 
@@ -101,51 +100,44 @@ static int read_queries(const char *path, struct explain_query **qs, size_t *n)
 	return ret;
 }
 
+struct explain_cfg {
+	struct pipeline_opts po;
+	const char *file;
+};
+
+static const struct cli_opt opts[] = {
+	CLI_OPTS_POLICY(struct explain_cfg, po),
+	CLI_OPT_STRING(struct explain_cfg, file, "file", 'f', "FILE|-",
+		       "one packet a line, judged with one load"),
+	CLI_OPT_JSON,
+	CLI_OPT_END,
+};
+
+/* in order: the packet's words may look like options to getopt */
+static const struct cli_cmd cmd = { .name = "explain",
+				    .usage = usage,
+				    .opts = opts,
+				    .in_order = true };
+
 int do_explain(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "file", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		FRONTEND_LONG_OPTS,
-		{ 0 },
-	};
 	struct explain_query q, *qs = &q;
-	const char *file = NULL;
 	struct offline_verdict v;
 	struct compiled *c = NULL;
 	struct policy *p = NULL;
-	struct policy_args a;
+	struct explain_cfg cfg = { .po = PIPELINE_OPTS_INIT };
+	const char *file;
 	struct offline o;
 	size_t nq = 1;
 	bool viol = false;
 	char err[256];
-	int opt, ret;
+	int first, ret;
 
-	policy_args_init(&a);
-	/* "+": the packet's words may look like options to getopt. */
-	while ((opt = getopt_long(argc, argv, "+p:f:jh", opts, NULL)) != -1) {
-		ret = policy_args_opt(&a, opt, optarg);
-		if (ret < 0)
-			return ret;
-		if (ret)
-			continue;
-		switch (opt) {
-		case 'j':
-			json_output = true;
-			break;
-		case 'f':
-			file = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (file && optind < argc) {
+	ret = cli_parse(&cmd, &cfg, argc, argv, &first);
+	if (ret)
+		return ret > 0 ? 0 : ret;
+	file = cfg.file;
+	if (file && first < argc) {
 		pr_err("explain: --file %s and a packet on the command line: give one or the other",
 		       file);
 		return -EINVAL;
@@ -154,15 +146,15 @@ int do_explain(int argc, char **argv)
 		ret = read_queries(file, &qs, &nq);
 		if (ret)
 			return ret;
-	} else if (explain_parse(argc - optind, argv + optind, &q, err, sizeof(err))) {
+	} else if (explain_parse(argc - first, argv + first, &q, err, sizeof(err))) {
 		pr_err("explain: %s", err);
 		pr_hint("e.g. amlguard explain -p POLICY out tcp 10.0.0.4:50000 20.60.1.2:443");
 		return -EINVAL;
 	}
-	ret = frontend_compile(&a, json_output, &c, &p);
+	ret = cli_compile(&cfg.po, &c, &p, NULL);
 	if (ret)
 		goto out;
-	ret = require_root("explain");
+	ret = require_root(cmd.name);
 	if (ret)
 		goto out;
 	ret = offline_open(&o, c, 0);

@@ -1,25 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* amlguard export: a policy as NSG rules, an Azure Firewall rule collection group or nftables. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/policy_opts.h"
 #include "azure/export.h"
-#include "compile/frontend.h"
 #include "base/log.h"
-
-enum {
-	OPT_FORMAT = OPT_FIRST_FREE,
-	OPT_DENY_REST,
-	OPT_NAME,
-	OPT_PRIO_STEP,
-	OPT_GROUP_PRIO,
-	OPT_LOG
-};
 
 enum fmt { FMT_NSG, FMT_NSG_ARM, FMT_AZFW, FMT_NFT };
 
@@ -61,6 +51,66 @@ static int parse_int(const char *opt, const char *s, int lo, int hi, int *out)
 	return 0;
 }
 
+static int parse_format(void *dst, const char *arg, const struct cli_opt *o)
+{
+	for (int i = 0; fmt_names[i]; i++) {
+		if (!strcmp(arg, fmt_names[i])) {
+			*(int *)dst = i;
+			return 0;
+		}
+	}
+	pr_err("export: --format %s: expected nsg, nsg-arm, azfw or nft", arg);
+	return -EINVAL;
+}
+
+static int parse_name(void *dst, const char *arg, const struct cli_opt *o)
+{
+	if (!*arg || strlen(arg) > NSG_NAME_MAX) {
+		pr_err("export: --name '%s': 1 to %d characters", arg, NSG_NAME_MAX);
+		return -EINVAL;
+	}
+	*(const char **)dst = arg;
+	return 0;
+}
+
+static int parse_prio_step(void *dst, const char *arg, const struct cli_opt *o)
+{
+	return parse_int("--priority-step", arg, 1, 1000, dst);
+}
+
+static int parse_group_prio(void *dst, const char *arg, const struct cli_opt *o)
+{
+	return parse_int("--group-priority", arg, 100, 65000, dst);
+}
+
+struct export_cfg {
+	struct pipeline_opts po;
+	struct export_opts eo;
+	const char *outpath;
+	int fmt;
+};
+
+static const struct cli_opt opts[] = {
+	CLI_OPTS_POLICY(struct export_cfg, po),
+	CLI_OPT_FUNC(struct export_cfg, fmt, "format", 0, "nsg|nsg-arm|azfw|nft", parse_format,
+		     "the target"),
+	CLI_OPT_STRING(struct export_cfg, outpath, "output", 'o', "FILE",
+		       "written whole or not at all (default: standard output)"),
+	CLI_OPT_FUNC(struct export_cfg, eo.name, "name", 0, "NAME", parse_name,
+		     "the name of the rules' container (default amlguard)"),
+	CLI_OPT_FLAG(struct export_cfg, eo.deny_rest, "deny-rest", 0,
+		     "a deny-all rule per direction after the policy's"),
+	CLI_OPT_FUNC(struct export_cfg, eo.prio_step, "priority-step", 0, "N", parse_prio_step,
+		     "NSG priorities 100, 100+N, ... (default 10)"),
+	CLI_OPT_FUNC(struct export_cfg, eo.group_prio, "group-priority", 0, "N", parse_group_prio,
+		     "the rule collection group's priority (default 500)"),
+	CLI_OPT_FLAG(struct export_cfg, eo.log_rest, "log", 0,
+		     "nft: log what the rules do not allow"),
+	CLI_OPT_END,
+};
+
+static const struct cli_cmd cmd = { .name = "export", .usage = usage, .opts = opts };
+
 static int write_json(json_t *doc, FILE *f)
 {
 	int err = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -89,92 +139,35 @@ static void print_gaps(const struct export_ctx *x, const char *fmt)
 
 int do_export(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "output", required_argument, NULL, 'o' },
-		{ "deny-rest", no_argument, NULL, OPT_DENY_REST },
-		{ "name", required_argument, NULL, OPT_NAME },
-		{ "priority-step", required_argument, NULL, OPT_PRIO_STEP },
-		{ "group-priority", required_argument, NULL, OPT_GROUP_PRIO },
-		{ "log", no_argument, NULL, OPT_LOG },
-		{ "help", no_argument, NULL, 'h' },
-		FRONTEND_LONG_OPTS,
-		{ 0 },
-	};
-	struct export_opts eo = { .name = "amlguard", .group_prio = 500 };
-	struct export_ctx x = { .o = &eo };
-	const char *outpath = NULL;
+	struct export_cfg cfg = { .po = PIPELINE_OPTS_INIT,
+				  .eo = { .name = "amlguard", .group_prio = 500 },
+				  .fmt = -1 };
+	struct export_ctx x = { .o = &cfg.eo };
+	const char *outpath;
 	struct compiled *c = NULL;
 	struct tag_db *db = NULL;
 	struct policy *p = NULL;
 	char *tmp = NULL;
-	struct policy_args a;
 	json_t *doc = NULL;
-	int fmt = -1, opt, err;
+	int fmt, first, err;
 	size_t n1 = 0, n2 = 0;
 	FILE *f = stdout;
 
-	policy_args_init(&a);
-	while ((opt = getopt_long(argc, argv, "p:o:h", opts, NULL)) != -1) {
-		err = policy_args_opt(&a, opt, optarg);
-		if (err < 0)
-			return err;
-		if (err)
-			continue;
-		switch (opt) {
-		case OPT_FORMAT:
-			for (int i = 0; fmt_names[i]; i++)
-				if (!strcmp(optarg, fmt_names[i]))
-					fmt = i;
-			if (fmt < 0) {
-				pr_err("export: --format %s: expected nsg, nsg-arm, azfw or nft",
-				       optarg);
-				return -EINVAL;
-			}
-			break;
-		case 'o':
-			outpath = optarg;
-			break;
-		case OPT_DENY_REST:
-			eo.deny_rest = true;
-			break;
-		case OPT_NAME:
-			eo.name = optarg;
-			if (!*optarg || strlen(optarg) > NSG_NAME_MAX) {
-				pr_err("export: --name '%s': 1 to %d characters", optarg,
-				       NSG_NAME_MAX);
-				return -EINVAL;
-			}
-			break;
-		case OPT_PRIO_STEP:
-			if (parse_int("--priority-step", optarg, 1, 1000, &eo.prio_step))
-				return -EINVAL;
-			break;
-		case OPT_GROUP_PRIO:
-			if (parse_int("--group-priority", optarg, 100, 65000, &eo.group_prio))
-				return -EINVAL;
-			break;
-		case OPT_LOG:
-			eo.log_rest = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
+	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	if (err)
+		return err > 0 ? 0 : err;
+	fmt = cfg.fmt;
+	outpath = cfg.outpath;
 	if (fmt < 0) {
 		pr_err("export: no --format given");
 		pr_hint("--format nsg, nsg-arm, azfw or nft");
 		return -EINVAL;
 	}
-	if (optind < argc) {
-		pr_err("export: unexpected argument '%s'", argv[optind]);
+	if (first < argc) {
+		pr_err("export: unexpected argument '%s'", argv[first]);
 		return -EINVAL;
 	}
-	err = frontend_compile_db(&a, false, &c, &p, &db);
+	err = cli_compile(&cfg.po, &c, &p, &db);
 	if (err)
 		return err;
 	x.c = c;

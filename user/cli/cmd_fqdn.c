@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* amlguard fqdn: the names DNS taught an interface, their addresses, time left and rules. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,6 @@
 #include "kernel/fqdn.h"
 #include "base/json_text.h"
 #include "base/log.h"
-#include "kernel/state.h"
 #include "kernel/maps.h"
 #include "base/prefix.h"
 #include "kernel/tables.h"
@@ -41,49 +39,21 @@ static void flows(const struct fqdn_entry *e, const struct amlg_rule_info *rules
 
 int do_fqdn(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
 	struct amlg_rule_info *rules = NULL;
 	struct fqdn_entry *v = NULL;
-	const char *ifname = NULL;
+	const char *ifname;
 	struct amlg_maps m;
 	json_t *arr = NULL;
 	uint32_t slot;
 	size_t n = 0;
-	int opt, err;
+	int err;
 
-	while ((opt = getopt_long(argc, argv, "i:jh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (!ifname) {
-		pr_err("fqdn: no interface given (-i IFACE)");
-		return -EINVAL;
-	}
-	err = require_root("fqdn");
+	err = cli_parse_iface("fqdn", usage, argc, argv, &ifname);
+	if (err)
+		return err > 0 ? 0 : err;
+	err = cli_iface("fqdn", ifname) ?: cli_open_pinned("fqdn", ifname, &m);
 	if (err)
 		return err;
-	err = maps_open_pinned(ifname, &m);
-	if (err) {
-		state_report_open_error(ifname, err);
-		return err;
-	}
 	err = tables_active(&m, &slot, NULL);
 	if (!err)
 		err = tables_rules(&m, slot, &rules);

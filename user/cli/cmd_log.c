@@ -3,16 +3,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/params.h"
 #include "base/event.h"
 #include "base/log.h"
-#include "kernel/state.h"
 #include "kernel/maps.h"
 #include "kernel/rulecache.h"
 
@@ -60,57 +59,38 @@ static void usage(FILE *f)
 		"two readers of the same interface share them.\n");
 }
 
+struct log_cfg {
+	const char *ifname;
+	bool follow, text;
+};
+
+static const struct cli_opt opts[] = {
+	CLI_OPT_STRING(struct log_cfg, ifname, "interface", 'i', "IFACE", "the interface"),
+	CLI_OPT_FLAG(struct log_cfg, follow, "follow", 'f', "keep following until interrupted"),
+	CLI_OPT_FLAG(struct log_cfg, text, "text", 0, "one line of text per violation"),
+	CLI_OPT_JSON,
+	CLI_OPT_END,
+};
+
+static const struct cli_cmd cmd = { .name = "log", .usage = usage, .opts = opts };
+
 int do_log(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "follow", no_argument, NULL, 'f' },
-		{ "text", no_argument, NULL, 't' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
+	struct log_cfg cfg = { 0 };
 	struct log_ctx lc = { 0 };
 	struct ring_buffer *rb = NULL;
-	const char *ifname = NULL;
-	bool follow = false;
+	const char *ifname;
 	struct amlg_maps m;
-	int opt, err;
+	int first, err;
 
-	while ((opt = getopt_long(argc, argv, "i:fjh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'f':
-			follow = true;
-			break;
-		case 't':
-			lc.text = true;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (!ifname) {
-		pr_err("log: no interface given (-i IFACE)");
-		return -EINVAL;
-	}
-	err = require_root("log");
+	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	if (err)
+		return err > 0 ? 0 : err;
+	ifname = cfg.ifname;
+	lc.text = cfg.text;
+	err = cli_iface(cmd.name, ifname) ?: cli_open_pinned(cmd.name, ifname, &m);
 	if (err)
 		return err;
-	err = maps_open_pinned(ifname, &m);
-	if (err) {
-		state_report_open_error(ifname, err);
-		return err;
-	}
 	lc.m = &m;
 	lc.ev.ifname = ifname;
 	lc.ev.mono_to_real_ns = mono_to_real_offset();
@@ -124,7 +104,7 @@ int do_log(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	err = ring_buffer__consume(rb);
-	while (follow && !stop && err >= 0)
+	while (cfg.follow && !stop && err >= 0)
 		err = ring_buffer__poll(rb, 200);
 	if (err == -EINTR)
 		err = 0;

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* amlguard reload: compile a policy and swap it in atomically; on any error nothing changes. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "compile/frontend.h"
+#include "cli/policy_opts.h"
 #include "base/lock.h"
 #include "base/log.h"
 #include "kernel/maps.h"
@@ -22,64 +21,45 @@ static void usage(FILE *f)
 		   "errors is not loaded: the running one stays.\n");
 }
 
+struct reload_cfg {
+	const char *ifname;
+	struct pipeline_opts po;
+};
+
+static const struct cli_opt opts[] = {
+	CLI_OPT_STRING(struct reload_cfg, ifname, "interface", 'i', "IFACE", "the interface"),
+	CLI_OPTS_POLICY(struct reload_cfg, po),
+	CLI_OPT_JSON,
+	CLI_OPT_END,
+};
+
+static const struct cli_cmd cmd = { .name = "reload", .usage = usage, .opts = opts };
+
 int do_reload(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		FRONTEND_LONG_OPTS,
-		{ 0 },
-	};
+	struct iface_lock lk = { .fd = -1 };
 	struct compiled *c = NULL;
 	struct policy *p = NULL;
-	const char *ifname = NULL;
-	struct policy_args a;
+	struct reload_cfg cfg = { .po = PIPELINE_OPTS_INIT };
+	const char *ifname;
 	struct amlg_maps m;
-	struct iface_lock lk = { .fd = -1 };
 	uint64_t gen = 0;
-	int opt, err;
+	int first, err;
 
-	policy_args_init(&a);
-	while ((opt = getopt_long(argc, argv, "i:p:jh", opts, NULL)) != -1) {
-		err = policy_args_opt(&a, opt, optarg);
-		if (err < 0)
-			return err;
-		if (err)
-			continue;
-		switch (opt) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	if (!ifname) {
-		pr_err("reload: no interface given (-i IFACE)");
-		return -EINVAL;
-	}
-	err = frontend_compile(&a, json_output, &c, &p);
+	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	if (err)
+		return err > 0 ? 0 : err;
+	ifname = cfg.ifname;
+	err = cli_iface(cmd.name, ifname) ?: cli_compile(&cfg.po, &c, &p, NULL);
 	if (err)
 		return err;
-	err = require_root("reload");
+	err = require_root(cmd.name);
 	if (!err)
-		err = lock_iface(&lk, ifname, "reload");
+		err = lock_iface(&lk, ifname, cmd.name);
+	if (!err)
+		err = cli_open_pinned(cmd.name, ifname, &m);
 	if (err)
 		goto out;
-	err = maps_open_pinned(ifname, &m);
-	if (err) {
-		pr_err("%s: amlguard is not attached (%s)", ifname, strerror(-err));
-		pr_hint("attach it first: amlguard attach -i %s -p %s", ifname, a.policy);
-		goto out;
-	}
 	err = tables_install(&m, c, &gen);
 	maps_close(&m);
 	if (err) {
@@ -88,9 +68,9 @@ int do_reload(int argc, char **argv)
 		goto out;
 	}
 	if (json_output)
-		json_print(json_pack("{s:s, s:s, s:s, s:I}", "reloaded", ifname, "policy", a.policy,
-				     "mode", mode_str((unsigned)c->mode), "generation",
-				     (json_int_t)gen));
+		json_print(json_pack("{s:s, s:s, s:s, s:I}", "reloaded", ifname, "policy",
+				     cfg.po.policy, "mode", mode_str((unsigned)c->mode),
+				     "generation", (json_int_t)gen));
 	else
 		printf("reloaded %s: %s mode, %u out and %u in rules, generation %llu\n", ifname,
 		       mode_str((unsigned)c->mode), c->nrules_dir[AMLG_DIR_OUT],

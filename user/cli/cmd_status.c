@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* amlguard status: what is attached where, with which policy, and what it has seen. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,34 +217,17 @@ static int show(const char *ifname, json_t *arr)
 
 int do_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "interface", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
-	};
-	const char *ifname = NULL;
+	const char *ifname;
 	json_t *arr = NULL;
 	char **names;
-	int opt, n, err;
+	int n, err;
 
-	while ((opt = getopt_long(argc, argv, "i:jh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'i':
-			ifname = optarg;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
+	err = cli_parse_iface("status", usage, argc, argv, &ifname);
+	if (err)
+		return err > 0 ? 0 : err;
 	err = require_root("status");
+	if (!err && ifname)
+		err = cli_iface("status", ifname);
 	if (err)
 		return err;
 	if (json_output)

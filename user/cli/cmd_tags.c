@@ -4,19 +4,16 @@
  * them (diff), for every tag or for the tags a policy uses.  No kernel.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cli/cli.h"
-#include "compile/frontend.h"
+#include "cli/policy_opts.h"
 #include "base/log.h"
 #include "compile/tags_diff.h"
 #include "compile/whatif.h"
-
-enum { OPT_WHAT_IF = OPT_FIRST_FREE };
 
 static void usage(FILE *f)
 {
@@ -274,13 +271,13 @@ static int union_names(const struct policy *p, const struct policy *p2, const ch
 	return err;
 }
 
-static int do_diff(const char *oldp, const char *newp, const struct policy_args *pa,
-		   const struct var_def *set, size_t nset)
+static int do_diff(const char *oldp, const char *newp, const struct pipeline_opts *pa,
+		   const struct whatif_set *set)
 {
 	struct tag_db *a = NULL, *b = NULL, *ptags = NULL;
 	struct compiled *c = NULL, *c2 = NULL;
 	struct policy *p = NULL, *p2 = NULL;
-	struct policy_args pn = *pa;
+	struct pipeline_opts pn = *pa;
 	const char **names = NULL;
 	struct tag_diff d = { 0 };
 	struct whatif w = { 0 };
@@ -289,22 +286,22 @@ static int do_diff(const char *oldp, const char *newp, const struct policy_args 
 	size_t n = 0;
 	int err;
 
-	if (nset && !pa->policy) {
+	if (set->n && !pa->policy) {
 		pr_err("tags diff: --what-if needs a policy (-p POLICY)");
 		return -EINVAL;
 	}
-	if (pa->policy && nset) {
+	if (pa->policy && set->n) {
 		/* both settings compiled against the new file: the flows as they will be */
 		pn.tags = newp;
-		err = frontend_compile(&pn, json_output, &c, &p);
+		err = cli_compile(&pn, &c, &p, NULL);
 		if (!err)
-			err = frontend_whatif(&pn, set, nset, json_output, c, &w, &c2, &p2);
+			err = cli_whatif(&pn, set, c, &w, &c2, &p2);
 		if (!err) {
-			whatif_heading(p, set, nset, heading, sizeof(heading));
-			wj = json_output ? whatif_json(&w, p, set, nset) : NULL;
+			whatif_heading(p, set->v, set->n, heading, sizeof(heading));
+			wj = json_output ? whatif_json(&w, p, set->v, set->n) : NULL;
 		}
 	} else if (pa->policy) {
-		err = frontend_load(pa, json_output, &p, &ptags);
+		err = cli_load(pa, &p, &ptags);
 		tags_free(ptags);
 	} else {
 		err = 0;
@@ -322,7 +319,7 @@ static int do_diff(const char *oldp, const char *newp, const struct policy_args 
 		pr_warn("comparing files of different clouds: %s and %s", a->cloud, b->cloud);
 	err = tags_diff(a, b, p ? names : NULL, n, &d);
 	if (!err) {
-		err = print_diff(a, b, &d, pa->policy, nset ? &w : NULL, heading, wj);
+		err = print_diff(a, b, &d, pa->policy, set->n ? &w : NULL, heading, wj);
 		wj = NULL;
 	}
 	if (!err)
@@ -341,62 +338,50 @@ out:
 	return err;
 }
 
+struct tags_cfg {
+	struct pipeline_opts po;
+	struct whatif_set set;
+};
+
+static const struct cli_opt opts[] = {
+	CLI_OPTS_POLICY(struct tags_cfg, po),
+	CLI_OPT_FUNC(struct tags_cfg, set, "what-if", 0, "NAME=VALUE", whatif_opt,
+		     "diff: the flow IDs with this value instead (repeatable)"),
+	CLI_OPT_JSON,
+	CLI_OPT_END,
+};
+
+static const struct cli_cmd cmd = { .name = "tags", .usage = usage, .opts = opts };
+
 int do_tags(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "what-if", required_argument, NULL, OPT_WHAT_IF },
-		FRONTEND_LONG_OPTS,
-		{ 0 },
-	};
-	struct var_def set[WHATIF_MAX];
-	struct policy_args a;
+	struct tags_cfg cfg = { .po = PIPELINE_OPTS_INIT };
 	const char *sub;
-	int opt, err, npos;
-	size_t nset = 0;
+	int first, err, npos;
 
-	policy_args_init(&a);
-	while ((opt = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
-		err = policy_args_opt(&a, opt, optarg);
-		if (err < 0)
-			return err;
-		if (err)
-			continue;
-		switch (opt) {
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case OPT_WHAT_IF:
-			if (whatif_arg(set, &nset, optarg))
-				return -EINVAL;
-			break;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	log_set_json(json_output);
-	npos = argc - optind;
-	sub = npos > 0 ? argv[optind] : "";
-	if (nset && strcmp(sub, "diff")) {
+	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	if (err)
+		return err > 0 ? 0 : err;
+	npos = argc - first;
+	sub = npos > 0 ? argv[first] : "";
+	if (cfg.set.n && strcmp(sub, "diff")) {
 		pr_err("tags %s: --what-if belongs to 'tags diff'", sub);
 		return -EINVAL;
 	}
 	if (!strcmp(sub, "list") && npos == 1)
-		return do_list(a.tags);
+		return do_list(cfg.po.tags);
 	if (!strcmp(sub, "show") && npos == 2)
-		return do_show(a.tags, argv[optind + 1]);
+		return do_show(cfg.po.tags, argv[first + 1]);
 	if (!strcmp(sub, "diff") && npos == 3) {
-		if (a.tags) {
+		if (cfg.po.tags) {
 			pr_err("tags diff: the two files are OLD and NEW, not --tags");
 			return -EINVAL;
 		}
-		return do_diff(argv[optind + 1], argv[optind + 2], &a, set, nset);
+		return do_diff(argv[first + 1], argv[first + 2], &cfg.po, &cfg.set);
 	}
-	usage(stderr);
+	if (json_output)
+		pr_err("tags: expected 'list', 'show NAME' or 'diff OLD NEW'");
+	else
+		usage(stderr);
 	return -EINVAL;
 }

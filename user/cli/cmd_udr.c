@@ -4,16 +4,13 @@
  * regional BatchNodeManagement and AzureMachineLearning prefixes), as az commands or JSON.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "compile/frontend.h"
+#include "cli/policy_opts.h"
 #include "base/log.h"
 #include "azure/udr.h"
-
-enum { OPT_IPV6 = OPT_FIRST_FREE, OPT_TABLE };
 
 static void usage(FILE *f)
 {
@@ -84,65 +81,46 @@ static void plan_print(const struct udr_plan *u, const struct tag_db *db, const 
 		       rg, table, u->v[i].name, prefix_str(&u->v[i].pfx, buf, sizeof(buf)));
 }
 
+struct udr_cfg {
+	struct pipeline_opts po;
+	const char *rg, *table;
+	bool ipv6;
+};
+
+static const struct cli_opt opts[] = {
+	CLI_OPTS_POLICY(struct udr_cfg, po),
+	CLI_OPT_FLAG(struct udr_cfg, ipv6, "ipv6", 0, "the IPv6 prefixes too"),
+	CLI_OPT_STRING(struct udr_cfg, rg, "resource-group", 'g', "RESOURCE_GROUP",
+		       "in the az commands"),
+	CLI_OPT_STRING(struct udr_cfg, table, "route-table", 0, "NAME", "in the az commands"),
+	CLI_OPT_JSON,
+	CLI_OPT_END,
+};
+
+static const struct cli_cmd cmd = { .name = "udr", .usage = usage, .opts = opts };
+
 int do_udr(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "ipv6", no_argument, NULL, OPT_IPV6 },
-		{ "resource-group", required_argument, NULL, 'g' },
-		{ "route-table", required_argument, NULL, OPT_TABLE },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		FRONTEND_LONG_OPTS,
-		{ 0 },
-	};
-	const char *rg = "RG", *table = "RT";
+	struct udr_cfg cfg = { .po = PIPELINE_OPTS_INIT, .rg = "RG", .table = "RT" };
 	char msg[512], hint[512];
 	struct udr_plan u = { 0 };
 	struct tag_db *db = NULL;
 	struct policy *p = NULL;
-	struct policy_args a;
-	bool ipv6 = false;
-	int opt, err;
+	int first, err;
 
-	policy_args_init(&a);
-	while ((opt = getopt_long(argc, argv, "p:g:jh", opts, NULL)) != -1) {
-		err = policy_args_opt(&a, opt, optarg);
-		if (err < 0)
-			return err;
-		if (err)
-			continue;
-		switch (opt) {
-		case OPT_IPV6:
-			ipv6 = true;
-			break;
-		case 'g':
-			rg = optarg;
-			break;
-		case OPT_TABLE:
-			table = optarg;
-			break;
-		case 'j':
-			json_output = true;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return -EINVAL;
-		}
-	}
-	log_set_json(json_output);
-	err = frontend_load(&a, json_output, &p, &db);
+	err = cli_parse(&cmd, &cfg, argc, argv, &first);
+	if (err)
+		return err > 0 ? 0 : err;
+	err = cli_load(&cfg.po, &p, &db);
 	if (err)
 		return err;
 	if (!db) {
-		pr_err("udr: %s: no service-tag file", a.policy);
+		pr_err("udr: %s: no service-tag file", cfg.po.policy);
 		pr_hint("give --tags FILE (Microsoft's ServiceTags_*.json)");
 		err = -EINVAL;
 		goto out;
 	}
-	err = udr_plan(p, db, ipv6, &u, msg, sizeof(msg), hint, sizeof(hint));
+	err = udr_plan(p, db, cfg.ipv6, &u, msg, sizeof(msg), hint, sizeof(hint));
 	if (err) {
 		pr_err("udr: %s", err == -ENOMEM ? strerror(ENOMEM) : msg);
 		if (hint[0])
@@ -154,9 +132,9 @@ int do_udr(int argc, char **argv)
 			"as address prefixes instead",
 			u.n, UDR_ROUTES_PER_TABLE);
 	if (json_output)
-		json_print(plan_json(&u, db, a.policy));
+		json_print(plan_json(&u, db, cfg.po.policy));
 	else
-		plan_print(&u, db, a.policy, rg, table);
+		plan_print(&u, db, cfg.po.policy, cfg.rg, cfg.table);
 out:
 	udr_plan_free(&u);
 	tags_free(db);

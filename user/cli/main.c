@@ -53,15 +53,6 @@ void json_print(json_t *v)
 	json_decref(v);
 }
 
-int require_root(const char *what)
-{
-	if (geteuid() == 0)
-		return 0;
-	pr_err("%s: needs CAP_BPF and CAP_NET_ADMIN", what);
-	pr_hint("run it as root, e.g. with sudo");
-	return -EPERM;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: amlguard [OPTIONS] COMMAND [ARGS]\n\n"

@@ -180,8 +180,8 @@ static int set_var(struct iface_conf *f, const char *name, const char *value, st
 	for (i = 0; i < f->nvars; i++)
 		if (!strcmp(f->vars[i].name, name))
 			break;
-	if (i == FRONTEND_MAX_VARS) {
-		diag_error(d, loc, "more than %d variables", FRONTEND_MAX_VARS);
+	if (i == PIPELINE_MAX_VARS) {
+		diag_error(d, loc, "more than %d variables", PIPELINE_MAX_VARS);
 		return -EINVAL;
 	}
 	if (i == f->nvars) {

@@ -20,7 +20,7 @@
 #include <stddef.h>
 
 #include "base/diag.h"
-#include "compile/frontend.h"
+#include "compile/pipeline.h"
 
 #define CONFIG_MAX_IFACES 32
 
@@ -31,7 +31,7 @@ struct iface_conf {
 	int mode; /* -1: the policy's own */
 	unsigned role; /* AMLG_ROLE_* */
 	unsigned ct_size; /* 0: the default */
-	struct var_def vars[FRONTEND_MAX_VARS]; /* owned strings */
+	struct var_def vars[PIPELINE_MAX_VARS]; /* owned strings */
 	size_t nvars;
 	struct srcloc loc; /* the section header */
 };

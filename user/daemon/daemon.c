@@ -15,7 +15,7 @@
 
 #include "kernel/adopt.h"
 #include "daemon_int.h"
-#include "compile/frontend.h"
+#include "compile/pipeline.h"
 #include "kernel/loader.h"
 #include "base/log.h"
 #include "base/names.h"
@@ -53,8 +53,15 @@ static int load_config(const struct daemon_opts *o, struct config *c)
 		err = config_set(c, o->set[i].section, o->set[i].key, o->set[i].value, cli, &dg);
 	if (!err)
 		err = config_check(c, whole, &dg);
-	if (dg.n)
+	if (dg.n && o->json && (err || diag_failed(&dg))) {
+		char *j = diag_json(&dg);
+
+		if (j)
+			puts(j);
+		free(j);
+	} else if (dg.n) {
 		diag_print(&dg, stderr);
+	}
 	diag_free(&dg);
 	if (err)
 		config_free(c);
@@ -76,27 +83,28 @@ static void compiled_set_free(struct compiled_set *s, size_t n)
 	}
 }
 
-static int compile_one(const struct iface_conf *f, struct compiled **c, struct policy **p)
+static int compile_one(const struct iface_conf *f, bool json, struct compiled **c,
+		       struct policy **p)
 {
-	struct policy_args a;
+	struct pipeline_opts o;
 
-	policy_args_init(&a);
-	a.policy = f->policy;
-	a.tags = f->tags;
-	a.mode = f->mode;
-	memcpy(a.vars, f->vars, sizeof(f->vars[0]) * f->nvars);
-	a.nvars = f->nvars;
-	return frontend_compile(&a, false, c, p);
+	pipeline_opts_init(&o);
+	o.policy = f->policy;
+	o.tags = f->tags;
+	o.mode = f->mode;
+	memcpy(o.vars, f->vars, sizeof(f->vars[0]) * f->nvars);
+	o.nvars = f->nvars;
+	return pipeline_compile(&o, json, c, p);
 }
 
 /* Every interface's policy, or none: a reload with one bad policy changes nothing. */
-static int compile_all(const struct config *c, struct compiled_set *s)
+static int compile_all(const struct config *c, bool json, struct compiled_set *s)
 {
 	int err = 0;
 
 	memset(s, 0, sizeof(*s));
 	for (size_t i = 0; i < c->nifaces; i++) {
-		int e = compile_one(&c->ifaces[i], &s->c[i], &s->p[i]);
+		int e = compile_one(&c->ifaces[i], json, &s->c[i], &s->p[i]);
 
 		if (e && !err)
 			err = e;
@@ -262,7 +270,7 @@ static void reload(struct daemon *d)
 		pr_err("reload: the configuration has errors; nothing was changed");
 		goto fail;
 	}
-	err = compile_all(&nc, &cs);
+	err = compile_all(&nc, d->o->json, &cs);
 	if (!err)
 		err = check_roles(d, &nc);
 	if (err) {
@@ -400,7 +408,7 @@ static void iface_reattach(struct daemon *d, struct ifrun *ifr)
 	uint64_t gen = 0;
 	int err;
 
-	if (!f || compile_one(f, &c, &p)) {
+	if (!f || compile_one(f, d->o->json, &c, &p)) {
 		pr_err("%s: the interface is back, but its policy cannot be compiled: it stays "
 		       "unprotected",
 		       ifr->name);
@@ -670,7 +678,7 @@ int daemon_run(const struct daemon_opts *o)
 	err = load_config(o, &d.cfg);
 	if (err)
 		return err;
-	err = compile_all(&d.cfg, &cs);
+	err = compile_all(&d.cfg, o->json, &cs);
 	if (err) {
 		config_free(&d.cfg);
 		return err;

@@ -24,6 +24,7 @@ struct daemon_opts {
 	const char *config_path; /* NULL: the command line only */
 	const struct cli_setting *set;
 	size_t nset;
+	bool json; /* configuration and policy errors as JSON on stdout */
 };
 
 /* Runs until SIGTERM or SIGINT: 0, or -errno when it could not start. */

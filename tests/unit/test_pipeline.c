@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * From command-line options to a compiled policy (user/frontend.c): the shared options, and
- * compiling policy files written to a temporary directory, with the diagnostics captured from
- * stderr (text) or stdout (JSON).
+ * From a policy file to a compiled policy (user/compile/pipeline.c): policy files written to a
+ * temporary directory, compiled with the diagnostics captured from stderr (text) or stdout
+ * (JSON).  The command-line options that fill struct pipeline_opts are the CLI's
+ * (tests/integration/test_cli_json.sh).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,12 +19,12 @@
 #include <cmocka.h>
 
 #include "stdcapture.h"
-#include "compile/frontend.h"
+#include "compile/pipeline.h"
 #include "base/log.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-static char tmpdir[] = "/tmp/amlg-frontend-XXXXXX";
+static char tmpdir[] = "/tmp/amlg-pipeline-XXXXXX";
 
 static const struct {
 	const char *name, *text;
@@ -87,196 +87,19 @@ static int group_teardown(void **state)
 	return rmdir(tmpdir);
 }
 
-/* The variable names are allocated for the life of the process; tests give them back. */
-static void args_free(struct policy_args *a)
-{
-	for (size_t i = 0; i < a->nvars; i++)
-		free((char *)a->vars[i].name);
-	a->nvars = 0;
-}
-
-/* policy_args_opt with stderr captured; returns its result, *err the text. */
-static int opt_captured(struct policy_args *a, int opt, const char *arg, char **err)
-{
-	struct capture c;
-	int ret;
-
-	capture_start(&c, 2);
-	ret = policy_args_opt(a, opt, arg);
-	*err = capture_end(&c);
-	return ret;
-}
-
 /* ---- options */
 
-static void test_args_init(void **state)
+static void test_opts_init(void **state)
 {
-	struct policy_args a;
+	struct pipeline_opts o;
 
-	memset(&a, 0x5a, sizeof(a));
-	policy_args_init(&a);
-	assert_null(a.policy);
-	assert_null(a.tags);
-	assert_int_equal(a.nvars, 0);
-	assert_int_equal(a.mode, -1);
-}
-
-static void test_args_shared(void **state)
-{
-	struct policy_args a;
-	char *err;
-
-	policy_args_init(&a);
-	assert_int_equal(opt_captured(&a, 'p', "x.policy", &err), 1);
-	assert_string_equal(err, "");
-	free(err);
-	assert_string_equal(a.policy, "x.policy");
-	assert_int_equal(policy_args_opt(&a, OPT_TAGS, "ServiceTags_Public_20240101.json"), 1);
-	assert_string_equal(a.tags, "ServiceTags_Public_20240101.json");
-	/* The last -p wins, as with any option that takes one value. */
-	assert_int_equal(policy_args_opt(&a, 'p', "y.policy"), 1);
-	assert_string_equal(a.policy, "y.policy");
-
-	/* Anything else is the command's own business, and changes nothing. */
-	assert_int_equal(policy_args_opt(&a, 'i', "eth0"), 0);
-	assert_int_equal(policy_args_opt(&a, 'j', NULL), 0);
-	assert_int_equal(policy_args_opt(&a, OPT_ROLE, "gateway"), 0);
-	assert_int_equal(policy_args_opt(&a, OPT_CT_SIZE, "1000"), 0);
-	assert_int_equal(policy_args_opt(&a, OPT_FIRST_FREE, "x"), 0);
-	assert_string_equal(a.policy, "y.policy");
-	assert_int_equal(a.nvars, 0);
-	assert_int_equal(a.mode, -1);
-}
-
-static void test_args_var(void **state)
-{
-	struct policy_args a;
-
-	policy_args_init(&a);
-	assert_int_equal(policy_args_opt(&a, OPT_VAR, "region=westus"), 1);
-	assert_int_equal(policy_args_opt(&a, OPT_VAR, "q=a=b"), 1); /* the first '=' splits */
-	assert_int_equal(policy_args_opt(&a, OPT_VAR, "empty="), 1);
-	assert_int_equal(a.nvars, 3);
-	assert_string_equal(a.vars[0].name, "region");
-	assert_string_equal(a.vars[0].value, "westus");
-	assert_string_equal(a.vars[1].name, "q");
-	assert_string_equal(a.vars[1].value, "a=b");
-	assert_string_equal(a.vars[2].name, "empty");
-	assert_string_equal(a.vars[2].value, "");
-	args_free(&a);
-}
-
-static void test_args_var_bad(void **state)
-{
-	static const struct {
-		const char *arg, *err;
-	} cases[] = {
-		{ "region", "amlguard: error: --var region: expected NAME=VALUE\n" },
-		{ "", "amlguard: error: --var : expected NAME=VALUE\n" },
-		{ "=westus", "amlguard: error: --var =westus: expected NAME=VALUE\n" },
-		{ "=", "amlguard: error: --var =: expected NAME=VALUE\n" },
-		{ "region=eastus", "amlguard: error: --var region=eastus: variable 'region' given "
-				   "twice\n" },
-	};
-	struct policy_args a;
-
-	policy_args_init(&a);
-	assert_int_equal(policy_args_opt(&a, OPT_VAR, "region=westus"), 1);
-	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
-		char *err;
-
-		assert_int_equal(opt_captured(&a, OPT_VAR, cases[i].arg, &err), -EINVAL);
-		assert_string_equal(err, cases[i].err);
-		free(err);
-	}
-	/* Nothing was added, the first value stands. */
-	assert_int_equal(a.nvars, 1);
-	assert_string_equal(a.vars[0].value, "westus");
-	args_free(&a);
-}
-
-static void test_args_var_limit(void **state)
-{
-	struct policy_args a;
-	char arg[32], *err;
-
-	policy_args_init(&a);
-	for (int i = 0; i < FRONTEND_MAX_VARS; i++) {
-		snprintf(arg, sizeof(arg), "v%d=%d", i, i);
-		assert_int_equal(policy_args_opt(&a, OPT_VAR, arg), 1);
-	}
-	assert_int_equal(a.nvars, FRONTEND_MAX_VARS);
-	assert_int_equal(opt_captured(&a, OPT_VAR, "one_more=1", &err), -EINVAL);
-	assert_string_equal(err, "amlguard: error: --var one_more=1: more than 64 variables\n");
-	free(err);
-	assert_int_equal(a.nvars, FRONTEND_MAX_VARS);
-	args_free(&a);
-}
-
-static void test_args_mode(void **state)
-{
-	static const char *const bad[] = { "drop", "Enforce", "AUDIT", "", "enforce " };
-	struct policy_args a;
-	char *err, want[128];
-
-	policy_args_init(&a);
-	assert_int_equal(policy_args_opt(&a, OPT_MODE, "enforce"), 1);
-	assert_int_equal(a.mode, AMLG_MODE_ENFORCE);
-	assert_int_equal(policy_args_opt(&a, OPT_MODE, "audit"), 1);
-	assert_int_equal(a.mode, AMLG_MODE_AUDIT);
-	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
-		assert_int_equal(opt_captured(&a, OPT_MODE, bad[i], &err), -EINVAL);
-		snprintf(want, sizeof(want),
-			 "amlguard: error: --mode %s: expected 'audit' or 'enforce'\n", bad[i]);
-		assert_string_equal(err, want);
-		free(err);
-	}
-}
-
-/* The long-option table as a command uses it, through getopt_long. */
-static void test_args_getopt(void **state)
-{
-	static const struct option opts[] = {
-		{ "iface", required_argument, NULL, 'i' },
-		FRONTEND_LONG_OPTS,
-		{ NULL, 0, NULL, 0 },
-	};
-	char *argv[] = {
-		"attach",     "-i",	"eth1",	  "--policy", "p.policy", "--var", "region=eastus",
-		"--var=a=b",  "--tags", "t.json", "--mode",   "enforce",  "-p",	   "q.policy",
-		"--mode=bad", NULL,
-	};
-	int argc = (int)ARRAY_SIZE(argv) - 1, opt, other = 0, bad = 0;
-	struct policy_args a;
-	struct capture c;
-	char *err;
-
-	policy_args_init(&a);
-	optind = 0;
-	opterr = 0;
-	capture_start(&c, 2);
-	while ((opt = getopt_long(argc, argv, "i:p:", opts, NULL)) != -1) {
-		int r = policy_args_opt(&a, opt, optarg);
-
-		if (r == 0)
-			other++;
-		else if (r < 0)
-			bad++;
-	}
-	err = capture_end(&c);
-	assert_int_equal(optind, argc);
-	assert_int_equal(other, 1); /* -i */
-	assert_int_equal(bad, 1); /* --mode=bad */
-	assert_string_equal(err, "amlguard: error: --mode bad: expected 'audit' or 'enforce'\n");
-	free(err);
-	assert_string_equal(a.policy, "q.policy");
-	assert_string_equal(a.tags, "t.json");
-	assert_int_equal(a.nvars, 2);
-	assert_string_equal(a.vars[0].name, "region");
-	assert_string_equal(a.vars[0].value, "eastus");
-	assert_string_equal(a.vars[1].name, "a");
-	assert_string_equal(a.vars[1].value, "b");
-	args_free(&a);
+	memset(&o, 0x5a, sizeof(o));
+	pipeline_opts_init(&o);
+	assert_null(o.policy);
+	assert_null(o.tags);
+	assert_int_equal(o.nvars, 0);
+	assert_int_equal(o.mode, -1);
+	assert_false(o.quiet);
 }
 
 /* ---- compiling */
@@ -288,7 +111,7 @@ struct run {
 	struct policy *pol;
 };
 
-static void compile_captured(const struct policy_args *a, bool json, struct run *r)
+static void compile_captured(const struct pipeline_opts *a, bool json, struct run *r)
 {
 	struct capture out, err;
 
@@ -296,7 +119,7 @@ static void compile_captured(const struct policy_args *a, bool json, struct run 
 	r->pol = NULL;
 	capture_start(&out, 1);
 	capture_start(&err, 2);
-	r->ret = frontend_compile(a, json, &r->c, &r->pol);
+	r->ret = pipeline_compile(a, json, &r->c, &r->pol);
 	r->err = capture_end(&err);
 	r->out = capture_end(&out);
 }
@@ -313,11 +136,11 @@ static void test_compile_ok(void **state)
 {
 	char *path = path_of("ok.policy"), *origin = NULL;
 	const struct crule *cr;
-	struct policy_args a;
+	struct pipeline_opts a;
 	struct run r;
 
-	policy_args_init(&a);
-	assert_int_equal(policy_args_opt(&a, 'p', path), 1);
+	pipeline_opts_init(&a);
+	a.policy = path;
 	compile_captured(&a, false, &r);
 	assert_int_equal(r.ret, 0);
 	assert_string_equal(r.err, "");
@@ -357,12 +180,12 @@ static void test_compile_ok(void **state)
 static void test_cloud_hint(void **state)
 {
 	char *path = path_of("cloud.policy"), *tags = path_of("gov.json");
-	struct policy_args a;
+	struct pipeline_opts a;
 	struct run r;
 
-	policy_args_init(&a);
-	assert_int_equal(policy_args_opt(&a, 'p', path), 1);
-	assert_int_equal(policy_args_opt(&a, OPT_TAGS, tags), 1);
+	pipeline_opts_init(&a);
+	a.policy = path;
+	a.tags = tags;
 	compile_captured(&a, false, &r);
 	assert_int_equal(r.ret, -EINVAL);
 	assert_non_null(strstr(r.err, "note: the tag file is the AzureGovernment cloud's, the "
@@ -377,13 +200,13 @@ static void test_compile_overrides(void **state)
 {
 	char *path = path_of("ok.policy");
 	const struct crule *cr;
-	struct policy_args a;
+	struct pipeline_opts a;
 	struct run r;
 
-	policy_args_init(&a);
-	assert_int_equal(policy_args_opt(&a, 'p', path), 1);
-	assert_int_equal(policy_args_opt(&a, OPT_MODE, "audit"), 1);
-	assert_int_equal(policy_args_opt(&a, OPT_VAR, "port=8443"), 1);
+	pipeline_opts_init(&a);
+	a.policy = path;
+	a.mode = AMLG_MODE_AUDIT;
+	a.vars[a.nvars++] = (struct var_def){ "port", "8443" };
 	compile_captured(&a, false, &r);
 	assert_int_equal(r.ret, 0);
 	assert_string_equal(r.err, "");
@@ -392,20 +215,19 @@ static void test_compile_overrides(void **state)
 	assert_non_null(cr);
 	assert_int_equal(cr->ports[0].lo, 8443);
 	run_free(&r);
-	args_free(&a);
 	free(path);
 }
 
 static void test_compile_no_policy(void **state)
 {
-	struct policy_args a;
+	struct pipeline_opts a;
 	struct run r;
 
-	policy_args_init(&a);
+	pipeline_opts_init(&a);
 	compile_captured(&a, false, &r);
 	assert_int_equal(r.ret, -EINVAL);
 	assert_null(r.c);
-	assert_string_equal(r.err, "amlguard: error: no policy given (-p POLICY)\n");
+	assert_string_equal(r.err, "amlguard: error: no policy file given\n");
 	assert_string_equal(r.out, "");
 	run_free(&r);
 }
@@ -413,11 +235,11 @@ static void test_compile_no_policy(void **state)
 static void test_compile_errors_text(void **state)
 {
 	char *path = path_of("bad.policy"), *want = NULL;
-	struct policy_args a;
+	struct pipeline_opts a;
 	struct run r;
 
-	policy_args_init(&a);
-	assert_int_equal(policy_args_opt(&a, 'p', path), 1);
+	pipeline_opts_init(&a);
+	a.policy = path;
 	compile_captured(&a, false, &r);
 	assert_int_equal(r.ret, -EINVAL);
 	assert_null(r.c);
@@ -440,8 +262,8 @@ static void test_compile_errors_text(void **state)
 
 	/* One error: singular. */
 	path = path_of("one.policy");
-	policy_args_init(&a);
-	assert_int_equal(policy_args_opt(&a, 'p', path), 1);
+	pipeline_opts_init(&a);
+	a.policy = path;
 	compile_captured(&a, false, &r);
 	assert_int_equal(r.ret, -EINVAL);
 	assert_true(asprintf(&want, "amlguard: %s: 1 error, nothing was loaded\n", path) > 0);
@@ -466,13 +288,13 @@ static void assert_diag(const json_t *m, const char *file, unsigned line, unsign
 static void test_compile_errors_json(void **state)
 {
 	char *path = path_of("bad.policy");
-	struct policy_args a;
+	struct pipeline_opts a;
 	json_error_t jerr;
 	struct run r;
 	json_t *arr;
 
-	policy_args_init(&a);
-	assert_int_equal(policy_args_opt(&a, 'p', path), 1);
+	pipeline_opts_init(&a);
+	a.policy = path;
 	compile_captured(&a, true, &r);
 	assert_int_equal(r.ret, -EINVAL);
 	assert_null(r.c);
@@ -496,11 +318,11 @@ static void test_compile_errors_json(void **state)
 static void test_compile_warnings(void **state)
 {
 	char *path = path_of("warn.policy"), *want = NULL;
-	struct policy_args a;
+	struct pipeline_opts a;
 	struct run r;
 
-	policy_args_init(&a);
-	assert_int_equal(policy_args_opt(&a, 'p', path), 1);
+	pipeline_opts_init(&a);
+	a.policy = path;
 	assert_true(asprintf(&want,
 			     "%s:3:1: warning: optional rule matches no address: the remote "
 			     "endpoint is an empty set\n",
@@ -525,11 +347,11 @@ static void test_compile_warnings(void **state)
 static void test_compile_missing(void **state)
 {
 	char *path = path_of("does-not-exist.policy"), *want = NULL;
-	struct policy_args a;
+	struct pipeline_opts a;
 	struct run r;
 
-	policy_args_init(&a);
-	assert_int_equal(policy_args_opt(&a, 'p', path), 1);
+	pipeline_opts_init(&a);
+	a.policy = path;
 	compile_captured(&a, false, &r);
 	assert_int_equal(r.ret, -EINVAL);
 	assert_null(r.c);
@@ -546,14 +368,14 @@ static void test_compile_missing(void **state)
 static void test_compile_unknown_var(void **state)
 {
 	char *path = path_of("ok.policy");
-	struct policy_args a;
+	struct pipeline_opts a;
 	json_error_t jerr;
 	struct run r;
 	json_t *arr;
 
-	policy_args_init(&a);
-	assert_int_equal(policy_args_opt(&a, 'p', path), 1);
-	assert_int_equal(policy_args_opt(&a, OPT_VAR, "prot=80"), 1);
+	pipeline_opts_init(&a);
+	a.policy = path;
+	a.vars[a.nvars++] = (struct var_def){ "prot", "80" };
 	compile_captured(&a, true, &r);
 	assert_int_equal(r.ret, -EINVAL);
 	assert_null(r.c);
@@ -567,20 +389,13 @@ static void test_compile_unknown_var(void **state)
 			    "did you mean 'port'?");
 	json_decref(arr);
 	run_free(&r);
-	args_free(&a);
 	free(path);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_args_init),
-		cmocka_unit_test(test_args_shared),
-		cmocka_unit_test(test_args_var),
-		cmocka_unit_test(test_args_var_bad),
-		cmocka_unit_test(test_args_var_limit),
-		cmocka_unit_test(test_args_mode),
-		cmocka_unit_test(test_args_getopt),
+		cmocka_unit_test(test_opts_init),
 		cmocka_unit_test(test_compile_ok),
 		cmocka_unit_test(test_cloud_hint),
 		cmocka_unit_test(test_compile_overrides),
