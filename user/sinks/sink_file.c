@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "base/safe_io.h"
+#include "sinks/sink.h"
 #include "sinks/sink_file.h"
 
 static FILE *open_append(const char *path, char *why, size_t whysz)
@@ -99,3 +100,78 @@ void sink_file_close(struct sink_file *s)
 	free(s->path);
 	memset(s, 0, sizeof(*s));
 }
+
+/* The file and standard output behind struct sink_ops. */
+struct file_sink {
+	struct sink sink;
+	struct sink_file f;
+};
+
+static int open_as(const struct sink_ops *ops, struct sink **sp, const char *path)
+{
+	struct file_sink *fs = calloc(1, sizeof(*fs));
+	int err;
+
+	if (!fs)
+		return -ENOMEM;
+	err = sink_file_open(&fs->f, path);
+	if (err) {
+		free(fs);
+		return err;
+	}
+	fs->sink.ops = ops;
+	*sp = &fs->sink;
+	return 0;
+}
+
+static int file_open(struct sink **sp, const char *path)
+{
+	return open_as(&sink_file_ops, sp, path);
+}
+
+static int stdout_open(struct sink **sp, const char *path)
+{
+	return open_as(&sink_stdout_ops, sp, NULL);
+}
+
+static int file_write(struct sink *s, const struct sink_event *e)
+{
+	return sink_file_write(&sink_container(s, struct file_sink)->f, e->json);
+}
+
+static int file_reopen(struct sink *s)
+{
+	return sink_file_reopen(&sink_container(s, struct file_sink)->f);
+}
+
+static unsigned long file_errors(const struct sink *s)
+{
+	return sink_container(s, const struct file_sink)->f.errors;
+}
+
+static int file_close(struct sink *s)
+{
+	struct file_sink *fs = sink_container(s, struct file_sink);
+
+	sink_file_close(&fs->f);
+	free(fs);
+	return 0;
+}
+
+const struct sink_ops sink_file_ops = {
+	.name = "file",
+	.open = file_open,
+	.write = file_write,
+	.reopen = file_reopen,
+	.errors = file_errors,
+	.close = file_close,
+};
+
+const struct sink_ops sink_stdout_ops = {
+	.name = "stdout",
+	.open = stdout_open,
+	.write = file_write,
+	.reopen = file_reopen,
+	.errors = file_errors,
+	.close = file_close,
+};

@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "base/safe_io.h"
+#include "sinks/sink.h"
 #include "sinks/sink_pcap.h"
 
 static bool is_gz(const char *path)
@@ -286,3 +287,72 @@ int sink_pcap_close(struct sink_pcap *s)
 	memset(s, 0, sizeof(*s));
 	return err;
 }
+
+/* The capture behind struct sink_ops: an event's packet bytes, when it carries some. */
+struct pcap_sink {
+	struct sink sink;
+	struct sink_pcap p;
+};
+
+static int capture_open(struct sink **sp, const char *path)
+{
+	struct pcap_sink *ps = calloc(1, sizeof(*ps));
+	int err;
+
+	if (!ps)
+		return -ENOMEM;
+	err = sink_pcap_open(&ps->p, path);
+	if (err) {
+		free(ps);
+		return err;
+	}
+	ps->sink.ops = &sink_pcap_ops;
+	*sp = &ps->sink;
+	return 0;
+}
+
+static int capture_write(struct sink *s, const struct sink_event *e)
+{
+	if (!e->ev->cap_len)
+		return -ENODATA;
+	return sink_pcap_write(&sink_container(s, struct pcap_sink)->p, e->ev, e->real_ns);
+}
+
+static int capture_reopen(struct sink *s)
+{
+	return sink_pcap_reopen(&sink_container(s, struct pcap_sink)->p);
+}
+
+static int capture_flush(struct sink *s)
+{
+	struct sink_pcap *p = &sink_container(s, struct pcap_sink)->p;
+	int err = sink_pcap_flush(p);
+
+	if (err)
+		pr_warn("%s: cannot write the capture", p->path);
+	return err;
+}
+
+static unsigned long capture_errors(const struct sink *s)
+{
+	return sink_container(s, const struct pcap_sink)->p.errors;
+}
+
+static int capture_close(struct sink *s)
+{
+	struct pcap_sink *ps = sink_container(s, struct pcap_sink);
+	int err = sink_pcap_close(&ps->p);
+
+	free(ps);
+	return err;
+}
+
+const struct sink_ops sink_pcap_ops = {
+	.name = "pcap",
+	.open = capture_open,
+	.write = capture_write,
+	.reopen = capture_reopen,
+	.flush = capture_flush,
+	.errors = capture_errors,
+	.close = capture_close,
+};
