@@ -25,19 +25,24 @@ struct sink_event {
 
 struct sink;
 
+/*
+ * A sink's state is a struct whose first member is its struct sink (sink_container() gets it
+ * back); sink_open() allocates it zeroed, sink_close() frees it.
+ */
 struct sink_ops {
 	const char *name; /* "file", "stdout", "journal", "pcap": the metrics' sink label */
-	/* A new sink writing to path (NULL for those that have none); 0 or -errno, message printed. */
-	int (*open)(struct sink **sp, const char *path);
+	size_t size; /* of the sink's state */
+	/* Start writing to path (NULL for those that have none); 0 or -errno, message printed. */
+	int (*open)(struct sink *s, const char *path);
 	/* 0: written; -ENODATA: the event has nothing for this sink; else -errno, counted. */
 	int (*write)(struct sink *s, const struct sink_event *e);
-	/* After a rotation; on failure the sink goes on as it can (message printed). */
+	/* After a rotation (NULL: nothing to reopen); on failure the sink goes on as it can. */
 	int (*reopen)(struct sink *s);
 	/* Push what is buffered (NULL: nothing ever is); 0 or -errno, message printed. */
 	int (*flush)(struct sink *s);
 	/* Writes that failed since the sink was opened. */
 	unsigned long (*errors)(const struct sink *s);
-	/* Free the sink; 0, or -errno when what it wrote is not whole. */
+	/* Let go of what the sink holds (NULL: nothing); 0, or -errno when it is not whole. */
 	int (*close)(struct sink *s);
 };
 
@@ -45,44 +50,21 @@ struct sink {
 	const struct sink_ops *ops;
 };
 
-/* The sink's own state: a struct type whose member named sink is s. */
-#define sink_container(s, type) ((type *)((char *)(s)-offsetof(type, sink)))
+/* The sink's state: a struct type whose first member, named sink, is s. */
+#define sink_container(s, type) ((type *)(s))
 
 extern const struct sink_ops sink_file_ops; /* path: the JSON-lines file */
 extern const struct sink_ops sink_stdout_ops; /* JSON lines to standard output; no path */
 extern const struct sink_ops sink_journal_ops; /* no path */
 extern const struct sink_ops sink_pcap_ops; /* path: the capture file */
 
-static inline int sink_open(const struct sink_ops *ops, const char *path, struct sink **sp)
-{
-	*sp = NULL;
-	return ops->open(sp, path);
-}
-
-static inline int sink_write(struct sink *s, const struct sink_event *e)
-{
-	return s->ops->write(s, e);
-}
-
-static inline int sink_reopen(struct sink *s)
-{
-	return s->ops->reopen(s);
-}
-
-static inline int sink_flush(struct sink *s)
-{
-	return s->ops->flush ? s->ops->flush(s) : 0;
-}
-
-static inline unsigned long sink_errors(const struct sink *s)
-{
-	return s->ops->errors(s);
-}
-
-/* NULL-safe. */
-static inline int sink_close(struct sink *s)
-{
-	return s ? s->ops->close(s) : 0;
-}
+/* *sp: a new sink, or NULL on failure; 0 or -errno (message printed). */
+int sink_open(const struct sink_ops *ops, const char *path, struct sink **sp);
+int sink_write(struct sink *s, const struct sink_event *e);
+int sink_reopen(struct sink *s);
+int sink_flush(struct sink *s);
+unsigned long sink_errors(const struct sink *s);
+/* Close and free s (NULL-safe); 0, or -errno when what it wrote is not whole. */
+int sink_close(struct sink *s);
 
 #endif

@@ -2,6 +2,7 @@
 /* Violations as JSON lines, to a file (reopened after a rotation) or to standard output. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,35 +104,19 @@ void sink_file_close(struct sink_file *s)
 
 /* The file and standard output behind struct sink_ops. */
 struct file_sink {
-	struct sink sink;
+	struct sink sink; /* first */
 	struct sink_file f;
 };
+_Static_assert(offsetof(struct file_sink, sink) == 0, "sink_container() needs it first");
 
-static int open_as(const struct sink_ops *ops, struct sink **sp, const char *path)
+static int file_open(struct sink *s, const char *path)
 {
-	struct file_sink *fs = calloc(1, sizeof(*fs));
-	int err;
-
-	if (!fs)
-		return -ENOMEM;
-	err = sink_file_open(&fs->f, path);
-	if (err) {
-		free(fs);
-		return err;
-	}
-	fs->sink.ops = ops;
-	*sp = &fs->sink;
-	return 0;
+	return sink_file_open(&sink_container(s, struct file_sink)->f, path);
 }
 
-static int file_open(struct sink **sp, const char *path)
+static int stdout_open(struct sink *s, const char *path)
 {
-	return open_as(&sink_file_ops, sp, path);
-}
-
-static int stdout_open(struct sink **sp, const char *path)
-{
-	return open_as(&sink_stdout_ops, sp, NULL);
+	return sink_file_open(&sink_container(s, struct file_sink)->f, NULL);
 }
 
 static int file_write(struct sink *s, const struct sink_event *e)
@@ -151,15 +136,13 @@ static unsigned long file_errors(const struct sink *s)
 
 static int file_close(struct sink *s)
 {
-	struct file_sink *fs = sink_container(s, struct file_sink);
-
-	sink_file_close(&fs->f);
-	free(fs);
+	sink_file_close(&sink_container(s, struct file_sink)->f);
 	return 0;
 }
 
 const struct sink_ops sink_file_ops = {
 	.name = "file",
+	.size = sizeof(struct file_sink),
 	.open = file_open,
 	.write = file_write,
 	.reopen = file_reopen,
@@ -169,6 +152,7 @@ const struct sink_ops sink_file_ops = {
 
 const struct sink_ops sink_stdout_ops = {
 	.name = "stdout",
+	.size = sizeof(struct file_sink),
 	.open = stdout_open,
 	.write = file_write,
 	.reopen = file_reopen,

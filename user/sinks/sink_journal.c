@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -134,19 +135,14 @@ int sink_journal_send(struct sink_journal *s, json_t *o, const char *message, in
 
 /* The journal behind struct sink_ops: MESSAGE is the event's one-line text. */
 struct journal_sink {
-	struct sink sink;
+	struct sink sink; /* first */
 	struct sink_journal j;
 };
+_Static_assert(offsetof(struct journal_sink, sink) == 0, "sink_container() needs it first");
 
-static int journal_open(struct sink **sp, const char *path)
+static int journal_open(struct sink *s, const char *path)
 {
-	struct journal_sink *js = calloc(1, sizeof(*js));
-
-	if (!js)
-		return -ENOMEM;
-	sink_journal_init(&js->j);
-	js->sink.ops = &sink_journal_ops;
-	*sp = &js->sink;
+	sink_journal_init(&sink_container(s, struct journal_sink)->j);
 	return 0;
 }
 
@@ -169,28 +165,15 @@ static int journal_write(struct sink *s, const struct sink_event *e)
 	return err;
 }
 
-/* Nothing to reopen: every event is a datagram to journald. */
-static int journal_reopen(struct sink *s)
-{
-	return 0;
-}
-
 static unsigned long journal_errors(const struct sink *s)
 {
 	return sink_container(s, const struct journal_sink)->j.errors;
 }
 
-static int journal_close(struct sink *s)
-{
-	free(sink_container(s, struct journal_sink));
-	return 0;
-}
-
 const struct sink_ops sink_journal_ops = {
 	.name = "journal",
-	.open = journal_open,
+	.size = sizeof(struct journal_sink),
+	.open = journal_open, /* every event is a datagram to journald: nothing to reopen */
 	.write = journal_write,
-	.reopen = journal_reopen,
 	.errors = journal_errors,
-	.close = journal_close,
 };

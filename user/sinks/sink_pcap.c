@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -290,25 +291,14 @@ int sink_pcap_close(struct sink_pcap *s)
 
 /* The capture behind struct sink_ops: an event's packet bytes, when it carries some. */
 struct pcap_sink {
-	struct sink sink;
+	struct sink sink; /* first */
 	struct sink_pcap p;
 };
+_Static_assert(offsetof(struct pcap_sink, sink) == 0, "sink_container() needs it first");
 
-static int capture_open(struct sink **sp, const char *path)
+static int capture_open(struct sink *s, const char *path)
 {
-	struct pcap_sink *ps = calloc(1, sizeof(*ps));
-	int err;
-
-	if (!ps)
-		return -ENOMEM;
-	err = sink_pcap_open(&ps->p, path);
-	if (err) {
-		free(ps);
-		return err;
-	}
-	ps->sink.ops = &sink_pcap_ops;
-	*sp = &ps->sink;
-	return 0;
+	return sink_pcap_open(&sink_container(s, struct pcap_sink)->p, path);
 }
 
 static int capture_write(struct sink *s, const struct sink_event *e)
@@ -340,15 +330,12 @@ static unsigned long capture_errors(const struct sink *s)
 
 static int capture_close(struct sink *s)
 {
-	struct pcap_sink *ps = sink_container(s, struct pcap_sink);
-	int err = sink_pcap_close(&ps->p);
-
-	free(ps);
-	return err;
+	return sink_pcap_close(&sink_container(s, struct pcap_sink)->p);
 }
 
 const struct sink_ops sink_pcap_ops = {
 	.name = "pcap",
+	.size = sizeof(struct pcap_sink),
 	.open = capture_open,
 	.write = capture_write,
 	.reopen = capture_reopen,
