@@ -11,28 +11,17 @@
 #include "daemon_int.h"
 #include "base/log.h"
 
-#define JOURNAL_PRIORITY 4 /* LOG_WARNING */
-
 static bool same(const char *a, const char *b)
 {
 	return (!a && !b) || (a && b && !strcmp(a, b));
 }
 
-static void to_journal(struct daemon *d, struct ifrun *ifr, const struct amlg_event *ev, json_t *o)
-{
-	char *msg = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&msg, &len);
-
-	if (!f)
-		return;
-	event_print(f, ev, &ifr->cx);
-	fclose(f);
-	if (len && msg[len - 1] == '\n')
-		msg[len - 1] = '\0';
-	sink_journal_send(&d->journal, o, msg, JOURNAL_PRIORITY);
-	free(msg);
-}
+static const struct sink_ops *const sink_ops[SINK_KINDS] = {
+	[SINK_FILE] = &sink_file_ops,
+	[SINK_STDOUT] = &sink_stdout_ops,
+	[SINK_JOURNAL] = &sink_journal_ops,
+	[SINK_PCAP] = &sink_pcap_ops,
+};
 
 /* The object as one line, newline included, for the alert command's standard input. */
 static char *json_line(json_t *o)
@@ -106,6 +95,7 @@ static int on_event(void *ctx, void *data, size_t size)
 	struct ifrun *ifr = ctx;
 	struct daemon *d = ifr->d;
 	struct amlg_event ev;
+	struct sink_event se = { .ev = &ev, .cx = &ifr->cx };
 	json_t *o;
 
 	if (event_decode(data, size, &ev)) {
@@ -116,20 +106,14 @@ static int on_event(void *ctx, void *data, size_t size)
 	rule_cache_refresh(&ifr->rc, &ifr->maps, ev.generation, &ifr->cx);
 	ifr->cx.mono_to_real_ns = d->mono_to_real;
 	count_violation(d, ifr, &ev);
+	se.real_ns = ev.ts_ns + (uint64_t)d->mono_to_real;
 	o = event_json(&ev, &ifr->cx);
 	if (!o)
 		return 0;
-	if (d->file_on && sink_file_write(&d->file, o) == 0)
-		d->dm.records[SINK_FILE]++;
-	if (d->out_on && sink_file_write(&d->out, o) == 0)
-		d->dm.records[SINK_STDOUT]++;
-	if (d->journal_on) {
-		to_journal(d, ifr, &ev, o);
-		d->dm.records[SINK_JOURNAL] = d->journal.sent;
-	}
-	if (d->pcap_on && ev.cap_len &&
-	    sink_pcap_write(&d->pcap, &ev, ev.ts_ns + (uint64_t)d->mono_to_real) == 0)
-		d->dm.records[SINK_PCAP]++;
+	se.json = o;
+	for (unsigned k = 0; k < SINK_KINDS; k++)
+		if (d->sinks[k] && sink_write(d->sinks[k], &se) == 0)
+			d->dm.records[k]++;
 	if (d->alerts_on && ev.dir == AMLG_DIR_OUT)
 		to_alert(d, &ev, o);
 	json_decref(o);
@@ -223,62 +207,42 @@ static int alerts_open(struct daemon *d)
 	return 0;
 }
 
-static int file_apply(struct daemon *d, const struct config *old)
+/*
+ * One sink as d->cfg wants it: on (at path) or off.  A sink that stays on at the same place is
+ * reopened, as after a rotation; one that moves is closed and opened again.
+ */
+static int sink_apply(struct daemon *d, enum sink_kind k, bool on, const char *path,
+		      const char *old_path)
 {
-	const char *path = d->cfg.log_file;
+	struct sink **s = &d->sinks[k];
 
-	if (old && d->file_on && same(old->log_file, path))
-		return sink_file_reopen(&d->file);
-	if (d->file_on)
-		sink_file_close(&d->file);
-	d->file_on = false;
-	if (path) {
-		int err = sink_file_open(&d->file, path);
-
-		if (err)
-			return err;
-		d->file_on = true;
-	}
-	return 0;
-}
-
-static int pcap_apply(struct daemon *d, const struct config *old)
-{
-	const char *path = d->cfg.pcap;
-
-	if (old && d->pcap_on && same(old->pcap, path))
-		return sink_pcap_reopen(&d->pcap);
-	if (d->pcap_on)
-		sink_pcap_close(&d->pcap);
-	d->pcap_on = false;
-	if (path) {
-		int err = sink_pcap_open(&d->pcap, path);
-
-		if (err)
-			return err;
-		d->pcap_on = true;
-	}
-	return 0;
+	if (*s && on && same(old_path, path))
+		return sink_reopen(*s);
+	sink_close(*s);
+	*s = NULL;
+	return on ? sink_open(sink_ops[k], path, s) : 0;
 }
 
 int sinks_apply(struct daemon *d, const struct config *old)
 {
-	int err = file_apply(d, old);
+	const struct config *c = &d->cfg;
+	const struct {
+		enum sink_kind k;
+		bool on;
+		const char *path, *old_path;
+	} want[] = {
+		{ SINK_FILE, c->log_file, c->log_file, old ? old->log_file : NULL },
+		{ SINK_PCAP, c->pcap, c->pcap, old ? old->pcap : NULL },
+		{ SINK_STDOUT, c->log_stdout, NULL, NULL },
+		{ SINK_JOURNAL, c->journal, NULL, NULL },
+	};
+	int err = 0;
 
-	if (!err)
-		err = pcap_apply(d, old);
-	if (err)
-		return err;
-	if (d->cfg.log_stdout && !d->out_on) {
-		sink_file_open(&d->out, NULL);
-		d->out_on = true;
-	} else if (!d->cfg.log_stdout && d->out_on) {
-		sink_file_close(&d->out);
-		d->out_on = false;
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		err = sink_apply(d, want[i].k, want[i].on, want[i].path, want[i].old_path);
+		if (err)
+			return err;
 	}
-	if (d->cfg.journal && !d->journal_on)
-		sink_journal_init(&d->journal);
-	d->journal_on = d->cfg.journal;
 	if (!old || old->alert_window_s != d->cfg.alert_window_s) {
 		alert_limit_free(&d->flows_seen);
 		/* no rate: every new flow counts */
@@ -290,22 +254,17 @@ int sinks_apply(struct daemon *d, const struct config *old)
 		alerts_close(d);
 		err = alerts_open(d);
 	}
-	d->dm.sink_on[SINK_FILE] = d->file_on;
-	d->dm.sink_on[SINK_STDOUT] = d->out_on;
-	d->dm.sink_on[SINK_JOURNAL] = d->journal_on;
-	d->dm.sink_on[SINK_PCAP] = d->pcap_on;
+	for (unsigned k = 0; k < SINK_KINDS; k++)
+		d->dm.sink_on[k] = d->sinks[k] != NULL;
 	return err;
 }
 
 void sinks_close(struct daemon *d)
 {
-	if (d->file_on)
-		sink_file_close(&d->file);
-	if (d->out_on)
-		sink_file_close(&d->out);
-	if (d->pcap_on)
-		sink_pcap_close(&d->pcap);
-	d->file_on = d->out_on = d->pcap_on = d->journal_on = false;
+	for (unsigned k = 0; k < SINK_KINDS; k++) {
+		sink_close(d->sinks[k]);
+		d->sinks[k] = NULL;
+	}
 	alerts_close(d);
 	alert_limit_free(&d->flows_seen);
 }
@@ -334,14 +293,13 @@ static void alert_summary(struct daemon *d, uint64_t now)
 
 void sinks_tick(struct daemon *d, uint64_t now)
 {
-	if (d->pcap_on && sink_pcap_flush(&d->pcap))
-		pr_warn("%s: cannot write the capture", d->pcap.path);
+	for (unsigned k = 0; k < SINK_KINDS; k++)
+		if (d->sinks[k])
+			sink_flush(d->sinks[k]);
 	if (d->alerts_on) {
 		alert_tick(&d->alerts, now);
 		alert_summary(d, now);
 	}
-	d->dm.sink_errors[SINK_FILE] = d->file.errors;
-	d->dm.sink_errors[SINK_STDOUT] = d->out.errors;
-	d->dm.sink_errors[SINK_JOURNAL] = d->journal.errors;
-	d->dm.sink_errors[SINK_PCAP] = d->pcap.errors;
+	for (unsigned k = 0; k < SINK_KINDS; k++)
+		d->dm.sink_errors[k] = d->sinks[k] ? sink_errors(d->sinks[k]) : 0;
 }

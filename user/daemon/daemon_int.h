@@ -17,9 +17,7 @@
 #include "metrics/metrics_collect.h"
 #include "metrics/metrics_http.h"
 #include "kernel/rulecache.h"
-#include "sinks/sink_file.h"
-#include "sinks/sink_journal.h"
-#include "sinks/sink_pcap.h"
+#include "sinks/sink.h"
 #include "base/vcount.h"
 
 /* epoll data: what the fd is, in the upper half; a slot number in the lower. */
@@ -59,12 +57,7 @@ struct daemon {
 	int epfd, sigfd, timerfd;
 	struct ring_buffer *rb;
 	/* sinks */
-	struct sink_file file, out;
-	bool file_on, out_on;
-	struct sink_journal journal;
-	bool journal_on;
-	struct sink_pcap pcap;
-	bool pcap_on;
+	struct sink *sinks[SINK_KINDS]; /* NULL: off */
 	struct alert_limit limit;
 	struct alert_runner alerts;
 	bool alerts_on;

@@ -2,12 +2,14 @@
 /* Violations as JSON lines, to a file (reopened after a rotation) or to standard output. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "base/safe_io.h"
+#include "sinks/sink.h"
 #include "sinks/sink_file.h"
 
 static FILE *open_append(const char *path, char *why, size_t whysz)
@@ -99,3 +101,61 @@ void sink_file_close(struct sink_file *s)
 	free(s->path);
 	memset(s, 0, sizeof(*s));
 }
+
+/* The file and standard output behind struct sink_ops. */
+struct file_sink {
+	struct sink sink; /* first */
+	struct sink_file f;
+};
+_Static_assert(offsetof(struct file_sink, sink) == 0, "sink_container() needs it first");
+
+static int file_open(struct sink *s, const char *path)
+{
+	return sink_file_open(&sink_container(s, struct file_sink)->f, path);
+}
+
+static int stdout_open(struct sink *s, const char *path)
+{
+	return sink_file_open(&sink_container(s, struct file_sink)->f, NULL);
+}
+
+static int file_write(struct sink *s, const struct sink_event *e)
+{
+	return sink_file_write(&sink_container(s, struct file_sink)->f, e->json);
+}
+
+static int file_reopen(struct sink *s)
+{
+	return sink_file_reopen(&sink_container(s, struct file_sink)->f);
+}
+
+static unsigned long file_errors(const struct sink *s)
+{
+	return sink_container(s, const struct file_sink)->f.errors;
+}
+
+static int file_close(struct sink *s)
+{
+	sink_file_close(&sink_container(s, struct file_sink)->f);
+	return 0;
+}
+
+const struct sink_ops sink_file_ops = {
+	.name = "file",
+	.size = sizeof(struct file_sink),
+	.open = file_open,
+	.write = file_write,
+	.reopen = file_reopen,
+	.errors = file_errors,
+	.close = file_close,
+};
+
+const struct sink_ops sink_stdout_ops = {
+	.name = "stdout",
+	.size = sizeof(struct file_sink),
+	.open = stdout_open,
+	.write = file_write,
+	.reopen = file_reopen,
+	.errors = file_errors,
+	.close = file_close,
+};

@@ -2,7 +2,8 @@
 /*
  * Violations as JSON lines, to a file or to standard output.  The file is opened for appending
  * and reopened on request (SIGHUP), so logrotate can move it away and the next line goes to a
- * new file of the same name.
+ * new file of the same name.  sink_file_ops and sink_stdout_ops (sink.h) are this sink behind
+ * the common interface.
  */
 #ifndef AMLG_SINKS_SINK_FILE_H
 #define AMLG_SINKS_SINK_FILE_H

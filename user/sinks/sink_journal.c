@@ -3,12 +3,15 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/uio.h>
+#include <syslog.h>
 #include <systemd/sd-journal.h>
 
 #include "base/log.h"
+#include "sinks/sink.h"
 #include "sinks/sink_journal.h"
 
 #define MAX_FIELDS 48
@@ -129,3 +132,48 @@ int sink_journal_send(struct sink_journal *s, json_t *o, const char *message, in
 	s->sent++;
 	return 0;
 }
+
+/* The journal behind struct sink_ops: MESSAGE is the event's one-line text. */
+struct journal_sink {
+	struct sink sink; /* first */
+	struct sink_journal j;
+};
+_Static_assert(offsetof(struct journal_sink, sink) == 0, "sink_container() needs it first");
+
+static int journal_open(struct sink *s, const char *path)
+{
+	sink_journal_init(&sink_container(s, struct journal_sink)->j);
+	return 0;
+}
+
+static int journal_write(struct sink *s, const struct sink_event *e)
+{
+	struct sink_journal *j = &sink_container(s, struct journal_sink)->j;
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&msg, &len);
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	event_print(f, e->ev, e->cx);
+	fclose(f);
+	if (len && msg[len - 1] == '\n')
+		msg[len - 1] = '\0';
+	err = sink_journal_send(j, e->json, msg, LOG_WARNING);
+	free(msg);
+	return err;
+}
+
+static unsigned long journal_errors(const struct sink *s)
+{
+	return sink_container(s, const struct journal_sink)->j.errors;
+}
+
+const struct sink_ops sink_journal_ops = {
+	.name = "journal",
+	.size = sizeof(struct journal_sink),
+	.open = journal_open, /* every event is a datagram to journald: nothing to reopen */
+	.write = journal_write,
+	.errors = journal_errors,
+};

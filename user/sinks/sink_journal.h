@@ -3,7 +3,8 @@
  * Violations to the systemd journal with structured fields: MESSAGE is the one-line text form,
  * and every field of the JSON object is also an AMLG_<NAME> field (AMLG_DST, AMLG_DPORT,
  * AMLG_REASON, AMLG_FLOW, ...), so `journalctl AMLG_REASON=no-rule` finds them.  journald
- * forwards them to syslog where one runs.
+ * forwards them to syslog where one runs.  sink_journal_ops (sink.h) is this sink behind the
+ * common interface.
  */
 #ifndef AMLG_SINKS_SINK_JOURNAL_H
 #define AMLG_SINKS_SINK_JOURNAL_H

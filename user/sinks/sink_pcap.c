@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include "base/log.h"
 #include "base/safe_io.h"
+#include "sinks/sink.h"
 #include "sinks/sink_pcap.h"
 
 static bool is_gz(const char *path)
@@ -286,3 +288,58 @@ int sink_pcap_close(struct sink_pcap *s)
 	memset(s, 0, sizeof(*s));
 	return err;
 }
+
+/* The capture behind struct sink_ops: an event's packet bytes, when it carries some. */
+struct pcap_sink {
+	struct sink sink; /* first */
+	struct sink_pcap p;
+};
+_Static_assert(offsetof(struct pcap_sink, sink) == 0, "sink_container() needs it first");
+
+static int capture_open(struct sink *s, const char *path)
+{
+	return sink_pcap_open(&sink_container(s, struct pcap_sink)->p, path);
+}
+
+static int capture_write(struct sink *s, const struct sink_event *e)
+{
+	if (!e->ev->cap_len)
+		return -ENODATA;
+	return sink_pcap_write(&sink_container(s, struct pcap_sink)->p, e->ev, e->real_ns);
+}
+
+static int capture_reopen(struct sink *s)
+{
+	return sink_pcap_reopen(&sink_container(s, struct pcap_sink)->p);
+}
+
+static int capture_flush(struct sink *s)
+{
+	struct sink_pcap *p = &sink_container(s, struct pcap_sink)->p;
+	int err = sink_pcap_flush(p);
+
+	if (err)
+		pr_warn("%s: cannot write the capture", p->path);
+	return err;
+}
+
+static unsigned long capture_errors(const struct sink *s)
+{
+	return sink_container(s, const struct pcap_sink)->p.errors;
+}
+
+static int capture_close(struct sink *s)
+{
+	return sink_pcap_close(&sink_container(s, struct pcap_sink)->p);
+}
+
+const struct sink_ops sink_pcap_ops = {
+	.name = "pcap",
+	.size = sizeof(struct pcap_sink),
+	.open = capture_open,
+	.write = capture_write,
+	.reopen = capture_reopen,
+	.flush = capture_flush,
+	.errors = capture_errors,
+	.close = capture_close,
+};

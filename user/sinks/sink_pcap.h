@@ -7,7 +7,8 @@
  * An existing plain capture is appended to (libpcap checks that it is compatible).  A gzip
  * stream cannot be safely continued after a crash, so an existing ".gz" is moved aside to
  * NAME-<time>.pcap.gz first.  Reopening (after a rotation) only happens when the name no
- * longer refers to the file being written.
+ * longer refers to the file being written.  sink_pcap_ops (sink.h) is this sink behind the
+ * common interface; `check --write-violations` uses the functions below directly.
  */
 #ifndef AMLG_SINKS_SINK_PCAP_H
 #define AMLG_SINKS_SINK_PCAP_H
