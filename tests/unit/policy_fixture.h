@@ -15,6 +15,7 @@
 
 #include "base/diag.h"
 #include "policy/policy.h"
+#include "memout.h"
 
 #define FIXTURES AMLG_SOURCE_DIR "/tests/unit/policies"
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -48,14 +49,10 @@ static inline int group_setup(void **state)
 /* What diag_print says of dg; the caller frees it. */
 static inline char *printed(void)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct memout m;
 
-	assert_non_null(f);
-	diag_print(&dg, f);
-	assert_int_equal(fclose(f), 0);
-	return buf;
+	diag_print(&dg, memout_open(&m));
+	return memout_close(&m);
 }
 
 /* Parse text (as "t.policy") that must parse without a diagnostic, into pol. */

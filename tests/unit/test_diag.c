@@ -14,17 +14,14 @@
 #include <string.h>
 
 #include "base/diag.h"
+#include "memout.h"
 
 static char *printed(const struct diag *d)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct memout m;
 
-	assert_non_null(f);
-	diag_print(d, f);
-	assert_int_equal(fclose(f), 0);
-	return buf;
+	diag_print(d, memout_open(&m));
+	return memout_close(&m);
 }
 
 static struct srcloc at(const char *file, unsigned line, unsigned col, unsigned len)
@@ -110,9 +107,7 @@ static void test_collapse(void **state)
 {
 	static const char text[] = "a $x\nb $x\nc $x\n";
 	struct diag d;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *buf;
 	const char *name;
 
 	diag_init(&d);
@@ -121,9 +116,7 @@ static void test_collapse(void **state)
 		diag_error(&d, (struct srcloc){ name, i, 3, 2 }, "undefined variable 'x'");
 		diag_hint(&d, "pass --var x=VALUE");
 	}
-	f = open_memstream(&buf, &len);
-	diag_print(&d, f);
-	fclose(f);
+	buf = printed(&d);
 	assert_string_equal(buf, "t.policy:1:3: error: undefined variable 'x'\n"
 				 "a $x\n"
 				 "  ^~\n"
