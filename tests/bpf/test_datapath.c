@@ -24,9 +24,9 @@
 #include "amlguard.skel.h"
 #include "base/log.h"
 #include "base/names.h"
+#include "harness.h"
 #include "offline/pktgen.h"
 #include "policy/policy.h"
-#include "results.h"
 #include "kernel/state.h"
 #include "kernel/tables.h"
 
@@ -499,92 +499,11 @@ static const struct scenario scenarios[] = {
 	  } },
 };
 
-static void report(const char *scen, const char *mode, const char *step, bool ok, const char *fmt,
-		   ...) __attribute__((format(printf, 5, 6)));
-
-static void report(const char *scen, const char *mode, const char *step, bool ok, const char *fmt,
-		   ...)
-{
-	char name[256], why[512] = "";
-	va_list ap;
-
-	snprintf(name, sizeof(name), "%s/%s/%s", scen, mode, step);
-	if (!ok) {
-		va_start(ap, fmt);
-		vsnprintf(why, sizeof(why), fmt, ap);
-		va_end(ap);
-	}
-	printf("[%s] %s%s%s\n", name, ok ? "PASS" : "FAIL", ok ? "" : ": ", why);
-	result(ok ? RESULT_PASS : RESULT_FAIL, name, why);
-}
-
-struct compiled_policy {
-	struct policy *p;
-	struct compiled *c;
-};
-
-static int compile_text(const char *text, int mode, struct compiled_policy *cp)
-{
-	struct compile_opts o = { .mode = mode };
-	struct diag d;
-	int err;
-
-	diag_init(&d);
-	err = policy_parse_string("test.policy", text, NULL, 0, &d, &cp->p);
-	if (!err)
-		err = compile_policy(cp->p, &o, &d, &cp->c);
-	if (err || diag_failed(&d)) {
-		diag_print(&d, stderr);
-		err = err ? err : -EINVAL;
-	}
-	diag_free(&d);
-	return err;
-}
-
-static void compiled_policy_free(struct compiled_policy *cp)
-{
-	compiled_free(cp->c);
-	policy_free(cp->p);
-	cp->c = NULL;
-	cp->p = NULL;
-}
-
-/* The flow ID of a rule id under c, or NULL. */
-static const char *flow_of(const struct compiled *c, unsigned rule)
-{
-	const struct crule *r = rule == AMLG_RULE_NONE ? NULL : compiled_rule(c, rule);
-
-	return r ? r->flow : NULL;
-}
-
 static bool same_flow(const char *want, const char *got)
 {
 	if (!want || !got)
 		return want == got || (!want && got && !*got);
 	return !strcmp(want, got);
-}
-
-/*
- * One loaded instance of each entry point for the whole run, emptied and given the next policy
- * between uses (offline_reset): a load costs a second of verifier time.
- */
-static struct offline shared_single, shared_batch;
-static bool have_single, have_batch;
-
-static int shared(struct offline **out, bool batch, const struct compiled *c)
-{
-	struct offline *o = batch ? &shared_batch : &shared_single;
-	bool *have = batch ? &have_batch : &have_single;
-	int err;
-
-	if (*have) {
-		err = offline_reset(o, c);
-	} else {
-		err = batch ? offline_open_batch(o, c, 0) : offline_open(o, c, 0);
-		*have = !err;
-	}
-	*out = o;
-	return err;
 }
 
 static void run_scenario(const struct scenario *s, int mode)
@@ -594,9 +513,11 @@ static void run_scenario(const struct scenario *s, int mode)
 	uint64_t now = 1000000000000ull;
 	struct offline *o;
 	uint8_t frame[PKT_MAX];
+	char what[96];
 
-	if (compile_text(s->policy, mode, &cp) || shared(&o, false, cp.c)) {
-		report(s->name, mname, "setup", false, "cannot compile or load");
+	snprintf(what, sizeof(what), "%s/%s", s->name, mname);
+	if (load_text(s->policy, mode, INSTANCE_SINGLE, &cp, &o)) {
+		report(what, "setup", false, "cannot compile or load");
 		/* one verifier log is enough to read */
 		exit(1);
 	}
@@ -611,7 +532,7 @@ static void run_scenario(const struct scenario *s, int mode)
 			bool ok = compile_text(st->reload, mode, &next) == 0 &&
 				  tables_install(&o->maps, next.c, NULL) == 0;
 
-			report(s->name, mname, st->name, ok, "reload failed");
+			report(what, st->name, ok, "reload failed");
 			compiled_policy_free(&cp);
 			cp = next;
 			memset(&next, 0, sizeof(next));
@@ -619,12 +540,12 @@ static void run_scenario(const struct scenario *s, int mode)
 		}
 		len = build_step(st, frame, sizeof(frame));
 		if (!len || offline_run(o, frame, len, st->dir, now, &v)) {
-			report(s->name, mname, st->name, false, "cannot build or run the packet");
+			report(what, st->name, false, "cannot build or run the packet");
 			continue;
 		}
-		got = flow_of(cp.c, v.rule);
+		got = rule_flow(cp.c, v.rule);
 		want_ret = st->verdict == V && mode == AMLG_MODE_ENFORCE ? TC_ACT_SHOT : TC_ACT_OK;
-		report(s->name, mname, st->name,
+		report(what, st->name,
 		       v.verdict == st->verdict && v.reason == st->reason &&
 			       same_flow(st->flow, got) &&
 			       (st->match == ANY_MATCH || v.match == st->match) &&
@@ -656,8 +577,8 @@ static void truncation_sweep(void)
 	struct offline *o;
 	char name[64];
 
-	if (compile_text(policy_main, AMLG_MODE_ENFORCE, &cp) || shared(&o, false, cp.c)) {
-		report("truncation", "enforce", "setup", false, "cannot compile or load");
+	if (load_text(policy_main, AMLG_MODE_ENFORCE, INSTANCE_SINGLE, &cp, &o)) {
+		report("truncation/enforce", "setup", false, "cannot compile or load");
 		return;
 	}
 	for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
@@ -678,7 +599,7 @@ static void truncation_sweep(void)
 					continue;
 				}
 				snprintf(name, sizeof(name), "base %zu cut at %zu", b, n);
-				report("truncation", "enforce", name, false, "test run: %s",
+				report("truncation/enforce", name, false, "test run: %s",
 				       strerror(errno));
 				bad++;
 				continue;
@@ -687,7 +608,7 @@ static void truncation_sweep(void)
 			if (v.verdict != V || v.reason != AMLG_REASON_MALFORMED ||
 			    v.retval != TC_ACT_SHOT) {
 				snprintf(name, sizeof(name), "base %zu cut at %zu", b, n);
-				report("truncation", "enforce", name, false,
+				report("truncation/enforce", name, false,
 				       "expected violation malformed drop, got %s %s ret %u",
 				       v.verdict == A ? "allow" : "violation", reason_str(v.reason),
 				       v.retval);
@@ -697,7 +618,7 @@ static void truncation_sweep(void)
 	}
 	snprintf(name, sizeof(name), "%u truncated packets (%u too short for test_run)", swept,
 		 refused);
-	report("truncation", "enforce", name, bad == 0 && swept && swept + refused == total,
+	report("truncation/enforce", name, bad == 0 && swept && swept + refused == total,
 	       "%u failed, %u of %u cuts run", bad, swept + refused, total);
 	compiled_policy_free(&cp);
 }
@@ -714,49 +635,34 @@ static void roles(void)
 	size_t l3 = pkt_build(&reply, f3, sizeof(f3));
 
 	if (compile_text(policy_main, AMLG_MODE_ENFORCE, &cp)) {
-		report("roles", "enforce", "setup", false, "cannot compile");
+		report("roles/enforce", "setup", false, "cannot compile");
 		return;
 	}
 	for (unsigned role = AMLG_ROLE_HOST; role <= AMLG_ROLE_GATEWAY; role++) {
 		/* host: egress is out; gateway: ingress is out. */
 		int out_fd, in_fd, r1, r2;
 		struct offline o;
+		char what[32];
 
+		snprintf(what, sizeof(what), "roles/%s", role_str(role));
 		if (offline_open_role(&o, cp.c, 0, role)) {
-			report("roles", role_str(role), "setup", false, "cannot load");
+			report(what, "setup", false, "cannot load");
 			continue;
 		}
 		out_fd = role == AMLG_ROLE_HOST ? o.egress_fd : o.ingress_fd;
 		in_fd = role == AMLG_ROLE_HOST ? o.ingress_fd : o.egress_fd;
 		r1 = offline_run_prog(&o, in_fd, f1, l1); /* the out packet on the in hook */
 		r2 = offline_run_prog(&o, in_fd, f2, l2); /* an unsolicited syn in */
-		report("roles", role_str(role), "out packet on the in hook is dropped",
-		       r1 == TC_ACT_SHOT, "ret %d", r1);
-		report("roles", role_str(role), "unsolicited syn in is dropped", r2 == TC_ACT_SHOT,
-		       "ret %d", r2);
+		report(what, "out packet on the in hook is dropped", r1 == TC_ACT_SHOT, "ret %d",
+		       r1);
+		report(what, "unsolicited syn in is dropped", r2 == TC_ACT_SHOT, "ret %d", r2);
 		r1 = offline_run_prog(&o, out_fd, f1, l1);
 		r2 = offline_run_prog(&o, in_fd, f3, l3);
-		report("roles", role_str(role), "out packet on the out hook passes",
-		       r1 == TC_ACT_OK, "ret %d", r1);
-		report("roles", role_str(role), "then the reply passes", r2 == TC_ACT_OK, "ret %d",
-		       r2);
+		report(what, "out packet on the out hook passes", r1 == TC_ACT_OK, "ret %d", r1);
+		report(what, "then the reply passes", r2 == TC_ACT_OK, "ret %d", r2);
 		offline_close(&o);
 	}
 	compiled_policy_free(&cp);
-}
-
-struct ev_sink {
-	struct amlg_event ev[16];
-	unsigned n;
-};
-
-static int on_event(void *ctx, void *data, size_t size)
-{
-	struct ev_sink *s = ctx;
-
-	if (s->n < 16 && event_decode(data, size, &s->ev[s->n]) == 0)
-		s->n++;
-	return 0;
 }
 
 /* One event per flow per interval, a token bucket, and the fields of an event. */
@@ -766,33 +672,31 @@ static void events(void)
 	struct compiled_policy cp = { 0 };
 	struct offline_verdict v[4];
 	struct ev_sink sink = { 0 };
-	struct ring_buffer *rb;
 	uint8_t frame[PKT_MAX];
 	struct amlg_state st;
 	struct offline *o;
 	size_t len = pkt_build(&bad, frame, sizeof(frame));
 	uint64_t t = 5000000000000ull;
 
-	if (compile_text(policy_main, AMLG_MODE_AUDIT, &cp) || shared(&o, false, cp.c)) {
-		report("events", "audit", "setup", false, "cannot compile or load");
+	if (load_text(policy_main, AMLG_MODE_AUDIT, INSTANCE_SINGLE, &cp, &o)) {
+		report("events/audit", "setup", false, "cannot compile or load");
 		return;
 	}
-	rb = ring_buffer__new(o->maps.fd[M_EVENTS], on_event, &sink, NULL);
+	ev_sink_open(&sink, o);
 	offline_run(o, frame, len, OUT, t, &v[0]);
 	offline_run(o, frame, len, OUT, t + 1000 * NS, &v[1]); /* same flow, 1 s later */
 	offline_run(o, frame, len, OUT, t + 11000 * NS, &v[2]); /* past the 10 s interval */
-	ring_buffer__consume(rb);
-	report("events", "audit", "first packet of a violating flow is reported", v[0].event == 1,
+	ev_sink_drain(&sink);
+	report("events/audit", "first packet of a violating flow is reported", v[0].event == 1,
 	       "event %u", v[0].event);
-	report("events", "audit", "the next one within the interval is not", v[1].event == 0,
+	report("events/audit", "the next one within the interval is not", v[1].event == 0,
 	       "event %u", v[1].event);
-	report("events", "audit", "again after the interval", v[2].event == 1, "event %u",
-	       v[2].event);
-	report("events", "audit", "two events in the ring buffer", sink.n == 2, "%u", sink.n);
+	report("events/audit", "again after the interval", v[2].event == 1, "event %u", v[2].event);
+	report("events/audit", "two events in the ring buffer", sink.n == 2, "%u", sink.n);
 	if (sink.n) {
 		const struct amlg_event *e = &sink.ev[0];
 
-		report("events", "audit", "event fields",
+		report("events/audit", "event fields",
 		       e->dir == OUT && e->proto == TCP && e->family == 4 && e->sport == 50000 &&
 			       e->dport == 443 && e->reason == AMLG_REASON_NO_RULE &&
 			       e->vlan[0] == 42 && e->cap_len == (len < 128 ? len : 128) &&
@@ -818,10 +722,10 @@ static void events(void)
 		len = pkt_build(&p, frame, sizeof(frame));
 		offline_run(o, frame, len, OUT, t + (uint64_t)i, &v[i]);
 	}
-	report("events", "audit", "token bucket", v[0].event && v[1].event && !v[2].event,
+	report("events/audit", "token bucket", v[0].event && v[1].event && !v[2].event,
 	       "events %u %u %u", v[0].event, v[1].event, v[2].event);
 	if (state_read_maps(&o->maps, "test", &st) == 0) {
-		report("events", "audit", "counters",
+		report("events/audit", "counters",
 		       st.stats.events_ratelimited == 1 && st.stats.events_suppressed == 1 &&
 			       st.stats.events_sent == 4 && st.stats.packets[OUT][1] == 6,
 		       "ratelimited %llu suppressed %llu sent %llu violations %llu",
@@ -831,7 +735,7 @@ static void events(void)
 		       (unsigned long long)st.stats.packets[OUT][1]);
 		state_free(&st);
 	}
-	ring_buffer__free(rb);
+	ev_sink_close(&sink);
 	compiled_policy_free(&cp);
 }
 
@@ -853,8 +757,8 @@ static void reset(void)
 	struct offline *o;
 	bool fresh = false;
 
-	if (compile_text(policy_main, AMLG_MODE_AUDIT, &cp) || shared(&o, false, cp.c)) {
-		report("reset", "audit", "setup", false, "cannot compile or load");
+	if (load_text(policy_main, AMLG_MODE_AUDIT, INSTANCE_SINGLE, &cp, &o)) {
+		report("reset/audit", "setup", false, "cannot compile or load");
 		compiled_policy_free(&cp);
 		return;
 	}
@@ -862,7 +766,7 @@ static void reset(void)
 	offline_run(o, f2, l2, OUT, 1001 * NS, &v[1]);
 	tables_install(&o->maps, cp.c, NULL); /* generation 2 */
 	if (offline_reset(o, cp.c)) {
-		report("reset", "audit", "reset", false, "offline_reset failed");
+		report("reset/audit", "reset", false, "offline_reset failed");
 		compiled_policy_free(&cp);
 		return;
 	}
@@ -874,20 +778,20 @@ static void reset(void)
 			fresh = fresh && w[i] == 0;
 		state_free(&st);
 	}
-	report("reset", "audit", "no connection, no counter, generation 1 after a reset", fresh,
+	report("reset/audit", "no connection, no counter, generation 1 after a reset", fresh,
 	       "state not fresh");
-	rb = ring_buffer__new(o->maps.fd[M_EVENTS], on_event, &sink, NULL);
-	ring_buffer__consume(rb);
-	report("reset", "audit", "no event left after a reset", rb && sink.n == 0, "%u events",
+	rb = ev_sink_open(&sink, o);
+	ev_sink_drain(&sink);
+	report("reset/audit", "no event left after a reset", rb && sink.n == 0, "%u events",
 	       sink.n);
 	/* the same connection again: a new flow, matched by its rule, not by conntrack */
 	offline_run(o, f1, l1, OUT, 1002 * NS, &v[2]);
-	report("reset", "audit", "a known connection is new again",
+	report("reset/audit", "a known connection is new again",
 	       v[0].match == AMLG_MATCH_RULE && v[2].match == AMLG_MATCH_RULE &&
 		       v[2].verdict == A && v[2].generation == 1,
 	       "match %s then %s, generation %u", match_str(v[0].match), match_str(v[2].match),
 	       v[2].generation);
-	ring_buffer__free(rb);
+	ev_sink_close(&sink);
 	compiled_policy_free(&cp);
 }
 
@@ -906,10 +810,12 @@ static void run_scenario_batch(const struct scenario *s)
 	struct batch b;
 	struct offline *o;
 	size_t n = 0;
+	char what[96];
 
-	if (compile_text(s->policy, AMLG_MODE_ENFORCE, &cp) || shared(&o, true, cp.c) ||
-	    batch_init(&b, o)) {
-		report(s->name, "batch", "setup", false, "cannot compile or load");
+	snprintf(what, sizeof(what), "%s/batch", s->name);
+	if (compile_text(s->policy, AMLG_MODE_ENFORCE, &cp) ||
+	    shared_instance(INSTANCE_BATCH, cp.c, &o) || batch_init(&b, o)) {
+		report(what, "setup", false, "cannot compile or load");
 		compiled_policy_free(&cp);
 		return;
 	}
@@ -920,9 +826,9 @@ static void run_scenario_batch(const struct scenario *s)
 			for (size_t i = 0; i < n; i++) {
 				const struct step *p = pending[i];
 				const struct amlg_batch_res *v = &res[i];
-				const char *got = flow_of(cp.c, v->rule);
+				const char *got = rule_flow(cp.c, v->rule);
 
-				report(s->name, "batch", p->name,
+				report(what, p->name,
 				       !err && v->verdict == p->verdict && v->reason == p->reason &&
 					       same_flow(p->flow, got) &&
 					       (p->match == ANY_MATCH || v->match == p->match) &&
@@ -946,7 +852,7 @@ static void run_scenario_batch(const struct scenario *s)
 			bool ok = compile_text(st->reload, AMLG_MODE_ENFORCE, &next) == 0 &&
 				  tables_install(&o->maps, next.c, NULL) == 0;
 
-			report(s->name, "batch", st->name, ok, "reload failed");
+			report(what, st->name, ok, "reload failed");
 			compiled_policy_free(&cp);
 			cp = next;
 			memset(&next, 0, sizeof(next));
@@ -982,8 +888,9 @@ static void batch_packing(void)
 
 	if (compile_text("allow out tcp port 443 to 198.51.100.0/25 flow OK\n", AMLG_MODE_ENFORCE,
 			 &cp) ||
-	    shared(&o1, true, cp.c) || shared(&o2, false, cp.c) || batch_init(&b, o1)) {
-		report("batch-packing", "batch", "setup", false, "cannot compile or load");
+	    shared_instance(INSTANCE_BATCH, cp.c, &o1) ||
+	    shared_instance(INSTANCE_SINGLE, cp.c, &o2) || batch_init(&b, o1)) {
+		report("batch-packing/batch", "setup", false, "cannot compile or load");
 		compiled_policy_free(&cp);
 		return;
 	}
@@ -1016,14 +923,14 @@ static void batch_packing(void)
 			v.rule == res[i].rule && res[i].sport == 20000 + i &&
 			res[i].verdict == (i % 3 ? A : V);
 	}
-	report("batch-packing", "batch", "a full batch of mixed sizes",
+	report("batch-packing/batch", "a full batch of mixed sizes",
 	       !err && same == AMLG_BATCH_MAX && cut > 0 && maxlen > AMLG_BATCH_SNAP,
 	       "err %d, %u of %d verdicts equal to single runs, %u packets longer than the snap",
 	       err, same, AMLG_BATCH_MAX, cut);
 	/* after a run the next add starts a new batch; AMLG_BATCH_MAX of the longest fit */
 	for (size_t i = 0; i < AMLG_BATCH_MAX; i++)
 		fits += batch_add(&b, 0, 1600, 1600, AMLG_DIR_OUT) != NULL;
-	report("batch-packing", "batch", "a batch holds AMLG_BATCH_MAX packets, not one more",
+	report("batch-packing/batch", "a batch holds AMLG_BATCH_MAX packets, not one more",
 	       fits == AMLG_BATCH_MAX && !batch_add(&b, 0, 60, 60, AMLG_DIR_OUT),
 	       "%u of %d packets of the snap length fit, or one more did", fits, AMLG_BATCH_MAX);
 	batch_free(&b);
@@ -1043,17 +950,6 @@ static bool same_counts(const struct amlg_stats *a, const struct amlg_stats *b)
 		       b->events_sent + b->events_ratelimited + b->events_suppressed;
 }
 
-static int read_stats(struct offline *o, struct amlg_stats *out)
-{
-	struct amlg_state st;
-	int err = state_read_maps(&o->maps, "test", &st);
-
-	if (!err)
-		*out = st.stats;
-	state_free(&st);
-	return err;
-}
-
 /*
  * Every scenario's packets, in both roles and modes: one instance through the tc hooks, another
  * with its ingress through the XDP entry point (on the same maps as its tc hooks), step by step:
@@ -1071,16 +967,15 @@ static void xdp_equals_tc(void)
 			char what[96];
 			int xfd;
 
-			snprintf(what, sizeof(what), "%s/%s", s->name, role_str(role));
+			snprintf(what, sizeof(what), "xdp/%s/%s", s->name, role_str(role));
 			if (compile_text(s->policy, AMLG_MODE_ENFORCE, &cp) ||
 			    offline_open_role(&t, cp.c, 0, role)) {
-				report("xdp", what, "setup", false, "cannot compile or load");
+				report(what, "setup", false, "cannot compile or load");
 				exit(1);
 			}
 			if (offline_open_role(&xo, cp.c, 0, role) ||
 			    xdp_load(xo.skel, role, &x, "test")) {
-				report("xdp", what, "setup", false,
-				       "cannot load the XDP entry point");
+				report(what, "setup", false, "cannot load the XDP entry point");
 				exit(1);
 			}
 			xfd = xdp_prog_fd(x);
@@ -1098,7 +993,7 @@ static void xdp_equals_tc(void)
 						  tables_install(&t.maps, next.c, NULL) == 0 &&
 						  tables_install(&xo.maps, next.c, NULL) == 0;
 
-					report("xdp", what, st->name, ok, "reload failed");
+					report(what, st->name, ok, "reload failed");
 					compiled_policy_free(&cp);
 					cp = next;
 					memset(&next, 0, sizeof(next));
@@ -1113,7 +1008,7 @@ static void xdp_equals_tc(void)
 					rx = rx == XDP_DROP ? TC_ACT_SHOT :
 					     rx == XDP_PASS ? TC_ACT_OK :
 							      -1000 - rx;
-				report("xdp", what, st->name,
+				report(what, st->name,
 				       rt == rx && rt >= 0 && !read_stats(&t, &a) &&
 					       !read_stats(&xo, &b) && same_counts(&a, &b),
 				       "%s: tc %d, xdp %d, or the counters differ",
@@ -1129,11 +1024,7 @@ static void xdp_equals_tc(void)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("needs root (BPF_PROG_TEST_RUN)\n");
-		return 77;
-	}
-	log_libbpf_init();
+	harness_start();
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		run_scenario(&scenarios[i], AMLG_MODE_AUDIT);
 		run_scenario(&scenarios[i], AMLG_MODE_ENFORCE);
@@ -1145,9 +1036,6 @@ int main(void)
 	xdp_equals_tc();
 	events();
 	reset();
-	if (have_single)
-		offline_close(&shared_single);
-	if (have_batch)
-		offline_close(&shared_batch);
+	shared_instances_close();
 	return results_end();
 }

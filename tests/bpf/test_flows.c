@@ -44,9 +44,9 @@
 #include "kernel/loader.h"
 #include "base/log.h"
 #include "base/names.h"
+#include "harness.h"
 #include "offline/pktgen.h"
 #include "policy/policy.h"
-#include "results.h"
 #include "base/prefix_set.h"
 #include "kernel/tables.h"
 #include "compile/tags.h"
@@ -292,8 +292,6 @@ static int run(struct offline *o, const struct probe *p, struct offline_verdict 
 	struct pkt_spec s = { .proto = p->proto == AMLG_PROTO_UDP ? IPPROTO_UDP : IPPROTO_TCP,
 			      .sport = next_sport++,
 			      .dport = p->dport };
-	uint8_t frame[PKT_MAX];
-	size_t len;
 
 	if (next_sport < 20000)
 		next_sport = 20000;
@@ -302,11 +300,8 @@ static int run(struct offline *o, const struct probe *p, struct offline_verdict 
 	addr_str(p->family, p->dir == AMLG_DIR_OUT ? p->raddr : p->laddr, dst, sizeof(dst));
 	s.src = src;
 	s.dst = dst;
-	len = pkt_build(&s, frame, sizeof(frame));
 	now += NS;
-	if (!len)
-		return -EINVAL;
-	return offline_run(o, frame, len, p->dir, now, v);
+	return run_packet(o, &s, p->dir, now, v);
 }
 
 static void probe_str(const struct probe *p, char *buf, size_t sz)
@@ -752,8 +747,7 @@ static void run_config(size_t s, size_t k, const char *region, size_t set, const
 		 scenarios[s].switches[0] || scenarios[s].compute ? settings[set].name : "");
 	if (compile_with(scenarios[s].file, clouds[k].cloud, region, vars, n, db, &p, &c) ||
 	    install(c)) {
-		printf("[%s] FAIL: cannot compile or load\n", cfg);
-		result(RESULT_FAIL, cfg, "cannot compile or load");
+		report(NULL, cfg, false, "cannot compile or load");
 		failures++;
 		compiled_free(c);
 		policy_free(p);
@@ -1129,13 +1123,9 @@ int main(void)
 {
 	struct timespec t0, t1;
 
-	if (geteuid() != 0) {
-		printf("needs root (BPF_PROG_TEST_RUN)\n");
-		return 77;
-	}
+	harness_start();
 	if (catalogue_load())
 		return 1;
-	log_libbpf_init();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (size_t k = 0; k < sizeof(clouds) / sizeof(clouds[0]) && !dp_broken; k++) {
 		struct tag_db *db = NULL;

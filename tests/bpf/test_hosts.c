@@ -21,6 +21,7 @@
 
 #include "kernel/batch.h"
 #include "offline/capture.h"
+#include "harness.h"
 #include "compile/compile.h"
 #include "dnsgen.h"
 #include "base/event.h"
@@ -29,7 +30,6 @@
 #include "offline/pktgen.h"
 #include "policy/policy.h"
 #include "kernel/tables.h"
-#include "results.h"
 #include "sinks/sink_pcap.h"
 #include "kernel/state.h"
 #include "kernel/tables.h"
@@ -41,24 +41,6 @@
 #define IN AMLG_DIR_IN
 #define TCP IPPROTO_TCP
 #define UDP IPPROTO_UDP
-
-static void check(bool ok, const char *name, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void check(bool ok, const char *name, const char *fmt, ...)
-{
-	char full[256], why[512] = "";
-	va_list ap;
-
-	snprintf(full, sizeof(full), "hosts/%s", name);
-	if (!ok) {
-		va_start(ap, fmt);
-		vsnprintf(why, sizeof(why), fmt, ap);
-		va_end(ap);
-	}
-	printf("[%s] %s%s%s\n", full, ok ? "PASS" : "FAIL", ok ? "" : ": ", why);
-	result(ok ? RESULT_PASS : RESULT_FAIL, full, why);
-}
 
 /* ---- TLS ClientHello */
 
@@ -126,39 +108,26 @@ struct env {
 };
 
 /*
- * One loaded instance with both offline entry points for the whole run, emptied and given the
- * next policy by env_open (offline_reset): a load costs a second of verifier time.
+ * One loaded instance with both offline entry points for the whole run (INSTANCE_BOTH), emptied
+ * and given the next policy by env_open.
  */
-static struct offline shared;
-static bool shared_open;
-
 static int env_open(struct env *e, const char *policy)
 {
-	struct compile_opts co = { .mode = AMLG_MODE_ENFORCE };
-	struct diag d;
+	struct compiled_policy cp = { 0 };
+	struct offline *o;
 	int err;
 
 	memset(e, 0, sizeof(*e));
 	e->now = 2000000000000ull;
 	e->sport = 40000;
-	diag_init(&d);
-	err = policy_parse_string("hosts.policy", policy, NULL, 0, &d, &e->p);
-	if (!err)
-		err = compile_policy(e->p, &co, &d, &e->c);
-	if (err || diag_failed(&d))
-		diag_print(&d, stderr);
-	diag_free(&d);
-	if (!err && shared_open) {
-		err = offline_reset(&shared, e->c);
-	} else if (!err) {
-		err = offline_open_both(&shared, e->c, 0);
-		shared_open = !err;
-	}
+	err = load_text(policy, AMLG_MODE_ENFORCE, INSTANCE_BOTH, &cp, &o);
 	if (err) {
 		printf("cannot set up: %s\n", strerror(-err));
 		exit(1);
 	}
-	e->o = shared;
+	e->p = cp.p;
+	e->c = cp.c;
+	e->o = *o;
 	return 0;
 }
 
@@ -171,10 +140,8 @@ static void env_close(struct env *e)
 static struct offline_verdict run(struct env *e, const struct pkt_spec *s, unsigned dir)
 {
 	struct offline_verdict v = { .verdict = 0xff };
-	uint8_t f[PKT_MAX];
-	size_t n = pkt_build(s, f, sizeof(f));
 
-	if (!n || offline_run(&e->o, f, n, dir, e->now, &v))
+	if (run_packet(&e->o, s, dir, e->now, &v))
 		printf("  (cannot run a packet)\n");
 	e->now += NS;
 	return v;
@@ -213,9 +180,9 @@ static struct offline_verdict syn(struct env *e, const char *dst, uint16_t port)
 
 static const char *flow_of(const struct env *e, uint16_t rule)
 {
-	const struct crule *r = rule == AMLG_RULE_NONE ? NULL : compiled_rule(e->c, rule);
+	const char *flow = rule_flow(e->c, rule);
 
-	return r ? r->flow : "-";
+	return flow ? flow : "-";
 }
 
 static bool allowed_by(const struct env *e, struct offline_verdict v, const char *flow)
@@ -225,13 +192,9 @@ static bool allowed_by(const struct env *e, struct offline_verdict v, const char
 
 static struct amlg_stats stats(struct env *e)
 {
-	struct amlg_state st;
 	struct amlg_stats s = { 0 };
 
-	if (state_read_maps(&e->o.maps, "test", &st) == 0) {
-		s = st.stats;
-		state_free(&st);
-	}
+	read_stats(&e->o, &s);
 	return s;
 }
 
@@ -261,29 +224,34 @@ static void test_exact_and_ttl(void)
 	env_open(&e, BASE "dns ttl-floor 0\ndns grace 0\nsni off\n"
 			  "allow out tcp port 443 to host:pypi.org flow PY\n");
 	v = syn(&e, "203.0.113.10", 443);
-	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_NO_RULE,
-	      "before the answer", "verdict %u reason %u", v.verdict, v.reason);
+	report("hosts", "before the answer",
+	       v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_NO_RULE,
+	       "verdict %u reason %u", v.verdict, v.reason);
 	dns_start(&d, "pypi.org", 0x8180, 1);
 	dns_a(&d, NULL, "203.0.113.10", 60);
 	v = answer(&e, RES, &d, UDP);
-	check(allowed_by(&e, v, "DNS"), "the answer passes", "rule %s", flow_of(&e, v.rule));
+	report("hosts", "the answer passes", allowed_by(&e, v, "DNS"), "rule %s",
+	       flow_of(&e, v.rule));
 	v = syn(&e, "203.0.113.10", 443);
-	check(allowed_by(&e, v, "PY") && v.match == AMLG_MATCH_RULE, "right after the answer",
-	      "verdict %u rule %s", v.verdict, flow_of(&e, v.rule));
+	report("hosts", "right after the answer",
+	       allowed_by(&e, v, "PY") && v.match == AMLG_MATCH_RULE, "verdict %u rule %s",
+	       v.verdict, flow_of(&e, v.rule));
 	v = syn(&e, "203.0.113.10", 80);
-	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_PORT &&
-		      !strcmp(flow_of(&e, v.rule), "PY"),
-	      "other port: near the host rule", "reason %u rule %s", v.reason, flow_of(&e, v.rule));
+	report("hosts", "other port: near the host rule",
+	       v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_PORT &&
+		       !strcmp(flow_of(&e, v.rule), "PY"),
+	       "reason %u rule %s", v.reason, flow_of(&e, v.rule));
 	e.now += 61000 * NS;
 	v = syn(&e, "203.0.113.10", 443);
-	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_NO_RULE,
-	      "after the TTL", "verdict %u reason %u", v.verdict, v.reason);
-	check(stats(&e).dns_learned == 1 && stats(&e).dns_responses == 1, "counted",
-	      "learned %llu responses %llu untrusted %llu malformed %llu",
-	      (unsigned long long)stats(&e).dns_learned,
-	      (unsigned long long)stats(&e).dns_responses,
-	      (unsigned long long)stats(&e).dns_untrusted,
-	      (unsigned long long)stats(&e).dns_malformed);
+	report("hosts", "after the TTL",
+	       v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_NO_RULE,
+	       "verdict %u reason %u", v.verdict, v.reason);
+	report("hosts", "counted", stats(&e).dns_learned == 1 && stats(&e).dns_responses == 1,
+	       "learned %llu responses %llu untrusted %llu malformed %llu",
+	       (unsigned long long)stats(&e).dns_learned,
+	       (unsigned long long)stats(&e).dns_responses,
+	       (unsigned long long)stats(&e).dns_untrusted,
+	       (unsigned long long)stats(&e).dns_malformed);
 	env_close(&e);
 
 	/* the floor and the grace keep an address past a short TTL */
@@ -294,11 +262,12 @@ static void test_exact_and_ttl(void)
 	answer(&e, RES, &d, UDP);
 	e.now += 39000 * NS;
 	v = syn(&e, "203.0.113.10", 443);
-	check(allowed_by(&e, v, "PY"), "floor + grace: still there at 39 s", "verdict %u",
-	      v.verdict);
+	report("hosts", "floor + grace: still there at 39 s", allowed_by(&e, v, "PY"), "verdict %u",
+	       v.verdict);
 	e.now += 2000 * NS;
 	v = syn(&e, "203.0.113.10", 443);
-	check(v.verdict == AMLG_VERDICT_VIOLATION, "gone at 41 s", "verdict %u", v.verdict);
+	report("hosts", "gone at 41 s", v.verdict == AMLG_VERDICT_VIOLATION, "verdict %u",
+	       v.verdict);
 	env_close(&e);
 }
 
@@ -345,11 +314,13 @@ static void test_patterns(void)
 		}
 		snprintf(name, sizeof(name), "pattern %s", cases[i].name);
 		if (cases[i].flow)
-			check(allowed_by(&e, v, cases[i].flow) && learned(&e, cases[i].addr), name,
-			      "verdict %u rule %s", v.verdict, flow_of(&e, v.rule));
+			report("hosts", name,
+			       allowed_by(&e, v, cases[i].flow) && learned(&e, cases[i].addr),
+			       "verdict %u rule %s", v.verdict, flow_of(&e, v.rule));
 		else
-			check(v.verdict == AMLG_VERDICT_VIOLATION && !learned(&e, cases[i].addr),
-			      name, "verdict %u rule %s", v.verdict, flow_of(&e, v.rule));
+			report("hosts", name,
+			       v.verdict == AMLG_VERDICT_VIOLATION && !learned(&e, cases[i].addr),
+			       "verdict %u rule %s", v.verdict, flow_of(&e, v.rule));
 	}
 	env_close(&e);
 }
@@ -375,13 +346,14 @@ static void test_cname_chain_and_many(void)
 	dns_cname(&d, "ams20.cloudapp.net", "x9.edge.test", 60);
 	dns_a(&d, "x9.edge.test", "203.0.113.20", 60);
 	v = answer(&e, RES, &d, UDP);
-	check(v.verdict == AMLG_VERDICT_ALLOW, "chain answer passes", "verdict %u", v.verdict);
+	report("hosts", "chain answer passes", v.verdict == AMLG_VERDICT_ALLOW, "verdict %u",
+	       v.verdict);
 	v = syn(&e, "203.0.113.20", 443);
-	check(allowed_by(&e, v, "BLOB"), "chain: the asked name's rule", "rule %s",
-	      flow_of(&e, v.rule));
+	report("hosts", "chain: the asked name's rule", allowed_by(&e, v, "BLOB"), "rule %s",
+	       flow_of(&e, v.rule));
 	v = syn(&e, "203.0.113.20", 8443);
-	check(allowed_by(&e, v, "APP"), "chain: a name in the middle's rule", "rule %s",
-	      flow_of(&e, v.rule));
+	report("hosts", "chain: a name in the middle's rule", allowed_by(&e, v, "APP"), "rule %s",
+	       flow_of(&e, v.rule));
 
 	dns_start(&d, "many.test", 0x8180, 16);
 	for (int i = 0; i < 16; i++) {
@@ -393,19 +365,21 @@ static void test_cname_chain_and_many(void)
 		snprintf(addr, sizeof(addr), "203.0.113.%d", 100 + i);
 		all &= allowed_by(&e, syn(&e, addr, 443), "MANY");
 	}
-	check(all, "16 addresses in one answer", "not all allowed");
+	report("hosts", "16 addresses in one answer", all, "not all allowed");
 	/* the truncated (TC) answer's records are read all the same */
 	dns_start(&d, "many.test", 0x8380, 1);
 	dns_a(&d, NULL, "203.0.113.150", 60);
 	answer(&e, RES, &d, UDP);
-	check(allowed_by(&e, syn(&e, "203.0.113.150", 443), "MANY"), "TC answer", "not allowed");
+	report("hosts", "TC answer", allowed_by(&e, syn(&e, "203.0.113.150", 443), "MANY"),
+	       "not allowed");
 	/* over TCP, with the length prefix */
 	dns_start(&d, "many.test", 0x8180, 1);
 	dns_a(&d, NULL, "203.0.113.151", 60);
 	v = answer(&e, RES, &d, TCP);
-	check(allowed_by(&e, v, "DNS-TCP"), "TCP answer passes", "rule %s", flow_of(&e, v.rule));
-	check(allowed_by(&e, syn(&e, "203.0.113.151", 443), "MANY"), "TCP answer learned",
-	      "not allowed");
+	report("hosts", "TCP answer passes", allowed_by(&e, v, "DNS-TCP"), "rule %s",
+	       flow_of(&e, v.rule));
+	report("hosts", "TCP answer learned", allowed_by(&e, syn(&e, "203.0.113.151", 443), "MANY"),
+	       "not allowed");
 	env_close(&e);
 }
 
@@ -430,8 +404,8 @@ static void test_owner_pointers(void)
 	for (int k = 0; k < 4; k++)
 		dns_put8(&d, (uint8_t[]){ 203, 0, 113, 161 }[k]);
 	answer(&e, RES, &d, UDP);
-	check(allowed_by(&e, syn(&e, "203.0.113.161", 443), "INNER"),
-	      "owner pointing inside the question matched", "not allowed");
+	report("hosts", "owner pointing inside the question matched",
+	       allowed_by(&e, syn(&e, "203.0.113.161", 443), "INNER"), "not allowed");
 
 	/* the question does not match, every owner points at it: nothing learned */
 	dns_start(&d, "www.inner.test", 0x8180, 3);
@@ -442,8 +416,8 @@ static void test_owner_pointers(void)
 		dns_a(&d, NULL, addr, 60);
 	}
 	answer(&e, RES, &d, UDP);
-	check(!learned(&e, "203.0.113.170") && !learned(&e, "203.0.113.172"),
-	      "owners pointing at an unmatched question learn nothing", "learned");
+	report("hosts", "owners pointing at an unmatched question learn nothing",
+	       !learned(&e, "203.0.113.170") && !learned(&e, "203.0.113.172"), "learned");
 	env_close(&e);
 }
 
@@ -462,10 +436,11 @@ static void test_bad_answers(void)
 	s0 = stats(&e);
 	v = answer(&e, "198.51.100.99", &d, UDP);
 	s1 = stats(&e);
-	check(v.verdict == AMLG_VERDICT_ALLOW && !learned(&e, "203.0.113.60") &&
-		      s1.dns_untrusted == s0.dns_untrusted + 1,
-	      "untrusted resolver ignored and counted", "learned %d untrusted %llu",
-	      learned(&e, "203.0.113.60"), (unsigned long long)s1.dns_untrusted);
+	report("hosts", "untrusted resolver ignored and counted",
+	       v.verdict == AMLG_VERDICT_ALLOW && !learned(&e, "203.0.113.60") &&
+		       s1.dns_untrusted == s0.dns_untrusted + 1,
+	       "learned %d untrusted %llu", learned(&e, "203.0.113.60"),
+	       (unsigned long long)s1.dns_untrusted);
 	/* a compression loop: the answer's owner points at itself */
 	dns_start(&d, "bad.test", 0x8180, 1);
 	{
@@ -482,10 +457,10 @@ static void test_bad_answers(void)
 	s0 = stats(&e);
 	v = answer(&e, RES, &d, UDP);
 	s1 = stats(&e);
-	check(v.verdict == AMLG_VERDICT_ALLOW && !learned(&e, "203.0.113.61") &&
-		      s1.dns_malformed == s0.dns_malformed + 1,
-	      "compression loop: malformed-dns, nothing learned", "malformed %llu",
-	      (unsigned long long)s1.dns_malformed);
+	report("hosts", "compression loop: malformed-dns, nothing learned",
+	       v.verdict == AMLG_VERDICT_ALLOW && !learned(&e, "203.0.113.61") &&
+		       s1.dns_malformed == s0.dns_malformed + 1,
+	       "malformed %llu", (unsigned long long)s1.dns_malformed);
 	/* a forward pointer */
 	dns_start(&d, "bad.test", 0x8180, 1);
 	dns_put8(&d, 0xc0);
@@ -498,9 +473,9 @@ static void test_bad_answers(void)
 	s0 = stats(&e);
 	answer(&e, RES, &d, UDP);
 	s1 = stats(&e);
-	check(!learned(&e, "203.0.113.62") && s1.dns_malformed == s0.dns_malformed + 1,
-	      "forward pointer: malformed-dns", "malformed %llu",
-	      (unsigned long long)s1.dns_malformed);
+	report("hosts", "forward pointer: malformed-dns",
+	       !learned(&e, "203.0.113.62") && s1.dns_malformed == s0.dns_malformed + 1,
+	       "malformed %llu", (unsigned long long)s1.dns_malformed);
 	/* every truncation of a good answer: nothing wrong learned, the packet still passes */
 	dns_start(&full, "bad.test", 0x8180, 2);
 	dns_cname(&full, NULL, "bad-alias.test", 60);
@@ -513,10 +488,10 @@ static void test_bad_answers(void)
 		bad += v.verdict != AMLG_VERDICT_ALLOW;
 		wrong += learned(&e, "203.0.113.63");
 	}
-	check(cuts > 40 && !bad && !wrong, "every truncation of an answer",
-	      "%u cuts, %u not passed, %u learned", cuts, bad, wrong);
+	report("hosts", "every truncation of an answer", cuts > 40 && !bad && !wrong,
+	       "%u cuts, %u not passed, %u learned", cuts, bad, wrong);
 	v = answer(&e, RES, &full, UDP);
-	check(learned(&e, "203.0.113.63"), "the whole answer is learned", "not learned");
+	report("hosts", "the whole answer is learned", learned(&e, "203.0.113.63"), "not learned");
 	env_close(&e);
 }
 
@@ -536,34 +511,19 @@ static void test_shared_address(void)
 	dns_a(&d, NULL, "203.0.113.70", 100);
 	answer(&e, RES, &d, UDP);
 	v = syn(&e, "203.0.113.70", 443);
-	check(allowed_by(&e, v, "A"), "shared: the first rule in order", "rule %s",
-	      flow_of(&e, v.rule));
+	report("hosts", "shared: the first rule in order", allowed_by(&e, v, "A"), "rule %s",
+	       flow_of(&e, v.rule));
 	e.now += 20000 * NS; /* a.cdn.test expired, b.cdn.test not */
 	v = syn(&e, "203.0.113.70", 443);
-	check(allowed_by(&e, v, "B"), "shared: each name expires on its own", "rule %s",
-	      flow_of(&e, v.rule));
+	report("hosts", "shared: each name expires on its own", allowed_by(&e, v, "B"), "rule %s",
+	       flow_of(&e, v.rule));
 	env_close(&e);
-}
-
-struct ev_sink {
-	struct amlg_event ev[8];
-	unsigned n;
-};
-
-static int on_event(void *ctx, void *data, size_t size)
-{
-	struct ev_sink *s = ctx;
-
-	if (s->n < 8 && event_decode(data, size, &s->ev[s->n]) == 0)
-		s->n++;
-	return 0;
 }
 
 /* A violation to an address that was learned says for which name. */
 static void test_learned_as(void)
 {
 	struct ev_sink sink = { 0 };
-	struct ring_buffer *rb;
 	struct env e;
 	struct dnsb d;
 	char name[AMLG_NAME_MAX] = "";
@@ -572,16 +532,16 @@ static void test_learned_as(void)
 	dns_start(&d, "pypi.org", 0x8180, 1);
 	dns_a(&d, NULL, "203.0.113.80", 60);
 	answer(&e, RES, &d, UDP);
-	rb = ring_buffer__new(e.o.maps.fd[M_EVENTS], on_event, &sink, NULL);
+	ev_sink_open(&sink, &e.o);
 	syn(&e, "203.0.113.80", 22);
-	ring_buffer__consume(rb);
+	ev_sink_drain(&sink);
 	if (sink.n)
 		event_learned_name(e.o.maps.fd[M_NAMES], sink.ev[sink.n - 1].learned_name, name,
 				   sizeof(name));
-	check(sink.n == 1 && !strcmp(name, "pypi.org"), "violation says learned as",
-	      "events %u hash %llx name '%s'", sink.n,
-	      sink.n ? (unsigned long long)sink.ev[0].learned_name : 0ull, name);
-	ring_buffer__free(rb);
+	report("hosts", "violation says learned as", sink.n == 1 && !strcmp(name, "pypi.org"),
+	       "events %u hash %llx name '%s'", sink.n,
+	       sink.n ? (unsigned long long)sink.ev[0].learned_name : 0ull, name);
+	ev_sink_close(&sink);
 	env_close(&e);
 }
 
@@ -615,14 +575,16 @@ static void test_sni(void)
 	dns_a(&d, NULL, "203.0.113.91", 300);
 	answer(&e, RES, &d, UDP);
 	v = tls(&e, "203.0.113.91", "www.example.com", 0, 0);
-	check(allowed_by(&e, v, "EX"), "sni matches", "verdict %u reason %u", v.verdict, v.reason);
+	report("hosts", "sni matches", allowed_by(&e, v, "EX"), "verdict %u reason %u", v.verdict,
+	       v.reason);
 	v = tls(&e, "203.0.113.91", "api.Example.com", 0, 0);
-	check(allowed_by(&e, v, "EX"), "sni matches another name of the pattern",
-	      "verdict %u reason %u", v.verdict, v.reason);
+	report("hosts", "sni matches another name of the pattern", allowed_by(&e, v, "EX"),
+	       "verdict %u reason %u", v.verdict, v.reason);
 	v = tls(&e, "203.0.113.91", "evil.test", 0, 0);
-	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_SNI_MISMATCH &&
-		      v.dropped,
-	      "sni mismatch dropped", "verdict %u reason %u", v.verdict, v.reason);
+	report("hosts", "sni mismatch dropped",
+	       v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_SNI_MISMATCH &&
+		       v.dropped,
+	       "verdict %u reason %u", v.verdict, v.reason);
 	/* a reload re-judges the flow by its addresses: the failed name check must stay */
 	{
 		uint16_t sp = e.sport;
@@ -630,21 +592,22 @@ static void test_sni(void)
 		int err = tables_install(&e.o.maps, e.c, NULL);
 
 		v = run(&e, &c, OUT);
-		check(!err && v.verdict == AMLG_VERDICT_VIOLATION &&
-			      v.reason == AMLG_REASON_SNI_MISMATCH && v.dropped,
-		      "sni mismatch kept across a reload", "install %d verdict %u reason %u", err,
-		      v.verdict, v.reason);
+		report("hosts", "sni mismatch kept across a reload",
+		       !err && v.verdict == AMLG_VERDICT_VIOLATION &&
+			       v.reason == AMLG_REASON_SNI_MISMATCH && v.dropped,
+		       "install %d verdict %u reason %u", err, v.verdict, v.reason);
 	}
 	v = tls(&e, "203.0.113.91", NULL, 0, 0);
-	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_NO_SNI, "no sni",
-	      "verdict %u reason %u", v.verdict, v.reason);
+	report("hosts", "no sni",
+	       v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_NO_SNI,
+	       "verdict %u reason %u", v.verdict, v.reason);
 	v = tls(&e, "203.0.113.91", "www.example.com", 1500, 400);
-	check(v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_SNI_SPLIT,
-	      "name past the first segment: split, not guessed", "verdict %u reason %u", v.verdict,
-	      v.reason);
+	report("hosts", "name past the first segment: split, not guessed",
+	       v.verdict == AMLG_VERDICT_VIOLATION && v.reason == AMLG_REASON_SNI_SPLIT,
+	       "verdict %u reason %u", v.verdict, v.reason);
 	v = tls(&e, "203.0.113.91", "www.example.com", 300, 0);
-	check(allowed_by(&e, v, "EX"), "name after other extensions", "verdict %u reason %u",
-	      v.verdict, v.reason);
+	report("hosts", "name after other extensions", allowed_by(&e, v, "EX"),
+	       "verdict %u reason %u", v.verdict, v.reason);
 	/* not TLS at all on a host-only flow */
 	{
 		uint16_t sp = ++e.sport;
@@ -655,12 +618,13 @@ static void test_sni(void)
 		memset(junk, 'G', sizeof(junk));
 		run(&e, &s, OUT);
 		v = run(&e, &c, OUT);
-		check(v.reason == AMLG_REASON_NO_SNI, "not a ClientHello", "reason %u", v.reason);
+		report("hosts", "not a ClientHello", v.reason == AMLG_REASON_NO_SNI, "reason %u",
+		       v.reason);
 	}
 	/* an address a prefix rule allows is not checked */
 	v = tls(&e, "203.0.113.90", "evil.test", 0, 0);
-	check(allowed_by(&e, v, "STATIC"), "prefix rules need no name", "verdict %u reason %u",
-	      v.verdict, v.reason);
+	report("hosts", "prefix rules need no name", allowed_by(&e, v, "STATIC"),
+	       "verdict %u reason %u", v.verdict, v.reason);
 	env_close(&e);
 
 	env_open(&e,
@@ -669,10 +633,11 @@ static void test_sni(void)
 	dns_a(&d, NULL, "203.0.113.91", 300);
 	answer(&e, RES, &d, UDP);
 	v = tls(&e, "203.0.113.91", NULL, 0, 0);
-	check(allowed_by(&e, v, "EX"), "allow-missing: no sni passes", "reason %u", v.reason);
+	report("hosts", "allow-missing: no sni passes", allowed_by(&e, v, "EX"), "reason %u",
+	       v.reason);
 	v = tls(&e, "203.0.113.91", "evil.test", 0, 0);
-	check(v.reason == AMLG_REASON_SNI_MISMATCH, "allow-missing: a wrong name still fails",
-	      "reason %u", v.reason);
+	report("hosts", "allow-missing: a wrong name still fails",
+	       v.reason == AMLG_REASON_SNI_MISMATCH, "reason %u", v.reason);
 	env_close(&e);
 }
 
@@ -851,7 +816,7 @@ static void test_generated_captures(void)
 	int r;
 
 	if (!mkdtemp(gen_dir)) {
-		check(false, "generated captures", "mkdtemp: %s", strerror(errno));
+		report("hosts", "generated captures", false, "mkdtemp: %s", strerror(errno));
 		return;
 	}
 	/* DNS: answers over UDP (two addresses) and TCP, and a CNAME chain; then connections */
@@ -868,9 +833,10 @@ static void test_generated_captures(void)
 	gcap_connect(&g, "203.0.113.12", 80, false, NULL);
 	gcap_close(&g);
 	r = replay(&e, g.path, "192.0.2.0/24", &viol, NULL);
-	check(!r && learned(&e, "203.0.113.11") && learned(&e, "203.0.113.12") && !viol,
-	      "generated capture: DNS over UDP", "replay %d learned %d %d viol %u", r,
-	      learned(&e, "203.0.113.11"), learned(&e, "203.0.113.12"), viol);
+	report("hosts", "generated capture: DNS over UDP",
+	       !r && learned(&e, "203.0.113.11") && learned(&e, "203.0.113.12") && !viol,
+	       "replay %d learned %d %d viol %u", r, learned(&e, "203.0.113.11"),
+	       learned(&e, "203.0.113.12"), viol);
 	gcap_open(&g, "dns_tcp.pcap");
 	dns_start(&d, "www.tcp.example", 0x8180, 1);
 	dns_a(&d, NULL, "203.0.113.13", 300);
@@ -878,8 +844,9 @@ static void test_generated_captures(void)
 	gcap_connect(&g, "203.0.113.13", 80, false, NULL);
 	gcap_close(&g);
 	r = replay(&e, g.path, "192.0.2.0/24", &viol, NULL);
-	check(!r && learned(&e, "203.0.113.13") && !viol, "generated capture: DNS over TCP",
-	      "replay %d learned %d viol %u", r, learned(&e, "203.0.113.13"), viol);
+	report("hosts", "generated capture: DNS over TCP",
+	       !r && learned(&e, "203.0.113.13") && !viol, "replay %d learned %d viol %u", r,
+	       learned(&e, "203.0.113.13"), viol);
 	gcap_open(&g, "dns_cname_chain.pcap");
 	dns_start(&d, "www.chain.example", 0x8180, 3);
 	dns_cname(&d, NULL, "edge.chain.example", 300);
@@ -889,15 +856,16 @@ static void test_generated_captures(void)
 	gcap_connect(&g, "203.0.113.14", 443, false, NULL);
 	gcap_close(&g);
 	r = replay(&e, g.path, "192.0.2.0/24", &viol, NULL);
-	check(!r && learned(&e, "203.0.113.14") && !viol, "generated capture: a CNAME chain",
-	      "replay %d learned %d viol %u", r, learned(&e, "203.0.113.14"), viol);
+	report("hosts", "generated capture: a CNAME chain",
+	       !r && learned(&e, "203.0.113.14") && !viol, "replay %d learned %d viol %u", r,
+	       learned(&e, "203.0.113.14"), viol);
 	/* an address no answer gave: the same connection is a violation */
 	gcap_open(&g, "unlearned.pcap");
 	gcap_connect(&g, "203.0.113.15", 80, false, NULL);
 	gcap_close(&g);
 	r = replay(&e, g.path, "192.0.2.0/24", &viol, &reason);
-	check(!r && viol && !learned(&e, "203.0.113.15"),
-	      "generated capture: an address no answer gave", "replay %d viol %u", r, viol);
+	report("hosts", "generated capture: an address no answer gave",
+	       !r && viol && !learned(&e, "203.0.113.15"), "replay %d viol %u", r, viol);
 	env_close(&e);
 
 	/* ClientHellos after the answer, in the same capture */
@@ -911,7 +879,8 @@ static void test_generated_captures(void)
 	gcap_connect(&g, "203.0.113.21", 443, true, "tls.match.example");
 	gcap_close(&g);
 	r = replay(&e, g.path, "192.0.2.0/24", &viol, NULL);
-	check(!r && !viol, "generated capture: SNI matches", "replay %d, %u violations", r, viol);
+	report("hosts", "generated capture: SNI matches", !r && !viol, "replay %d, %u violations",
+	       r, viol);
 	gcap_open(&g, "tls_sni_other.pcap");
 	dns_start(&d, "www.example.com", 0x8180, 1);
 	dns_a(&d, NULL, "203.0.113.22", 300);
@@ -920,9 +889,9 @@ static void test_generated_captures(void)
 	gcap_close(&g);
 	reason = 0;
 	r = replay(&e, g.path, "192.0.2.0/24", &viol, &reason);
-	check(!r && viol && reason == AMLG_REASON_SNI_MISMATCH,
-	      "generated capture: SNI of another name to a learned address",
-	      "replay %d, %u violations, reason %u", r, viol, reason);
+	report("hosts", "generated capture: SNI of another name to a learned address",
+	       !r && viol && reason == AMLG_REASON_SNI_MISMATCH,
+	       "replay %d, %u violations, reason %u", r, viol, reason);
 	gcap_open(&g, "tls_no_sni.pcap");
 	dns_start(&d, "nosni.example", 0x8180, 1);
 	dns_a(&d, NULL, "203.0.113.23", 300);
@@ -931,9 +900,9 @@ static void test_generated_captures(void)
 	gcap_close(&g);
 	reason = 0;
 	r = replay(&e, g.path, "192.0.2.0/24", &viol, &reason);
-	check(!r && viol && reason == AMLG_REASON_NO_SNI,
-	      "generated capture: ClientHello without SNI", "replay %d, %u violations, reason %u",
-	      r, viol, reason);
+	report("hosts", "generated capture: ClientHello without SNI",
+	       !r && viol && reason == AMLG_REASON_NO_SNI, "replay %d, %u violations, reason %u", r,
+	       viol, reason);
 	env_close(&e);
 
 	{
@@ -993,16 +962,18 @@ static void test_third_party_captures(void)
 		 "allow out udp port 53 to any flow DNS\nallow out tcp port 53 to any flow DNST\n"
 		 "allow out tcp port 80 to host:www.tcpdump.org flow TD\n");
 	replay(&e, shared_pcap("dns_udp_a_www.tcpdump.org.pcap"), "192.168.1.0/24", &viol, NULL);
-	check(learned(&e, "192.139.46.66") && learned(&e, "198.199.88.104") && !viol,
-	      "capture: DNS over UDP", "learned %d %d viol %u", learned(&e, "192.139.46.66"),
-	      learned(&e, "198.199.88.104"), viol);
+	report("hosts", "capture: DNS over UDP",
+	       learned(&e, "192.139.46.66") && learned(&e, "198.199.88.104") && !viol,
+	       "learned %d %d viol %u", learned(&e, "192.139.46.66"), learned(&e, "198.199.88.104"),
+	       viol);
 	env_close(&e);
 	env_open(&e,
 		 "platform off\nresolver 209.87.249.18\nsni off\n"
 		 "allow out udp port 53 to any flow DNS\nallow out tcp port 53 to any flow DNST\n"
 		 "allow out tcp port 80 to host:www.tcpdump.org flow TD\n");
 	replay(&e, shared_pcap("dns_tcp_a_www.tcpdump.org.pcap"), "192.168.1.0/24", &viol, NULL);
-	check(learned(&e, "192.139.46.66") && !viol, "capture: DNS over TCP", "viol %u", viol);
+	report("hosts", "capture: DNS over TCP", learned(&e, "192.139.46.66") && !viol, "viol %u",
+	       viol);
 	env_close(&e);
 	/* www.cmu.edu: CNAME -> CNAME -> A */
 	env_open(&e, "platform off\nresolver 222.195.43.124\nsni off\n"
@@ -1010,8 +981,8 @@ static void test_third_party_captures(void)
 		     "allow out tcp port 443 to host:www.cmu.edu flow CMU\n");
 	replay(&e, shared_pcap("dns_cname_chain_www.cmu.edu.pcap"), "55.247.223.174/32", &viol,
 	       NULL);
-	check(learned(&e, "128.2.10.163") && !viol, "capture: a CNAME chain", "learned %d",
-	      learned(&e, "128.2.10.163"));
+	report("hosts", "capture: a CNAME chain", learned(&e, "128.2.10.163") && !viol,
+	       "learned %d", learned(&e, "128.2.10.163"));
 	env_close(&e);
 
 	/* ClientHellos: google.de learned, then the real handshake replayed */
@@ -1022,7 +993,7 @@ static void test_third_party_captures(void)
 	answer(&e, RES, &d, UDP);
 	replay(&e, shared_pcap("tls12_clienthello_sni_google.de_chrome34.pcap"), "192.168.0.0/16",
 	       &viol, NULL);
-	check(!viol, "capture: SNI google.de matches", "%u violations", viol);
+	report("hosts", "capture: SNI google.de matches", !viol, "%u violations", viol);
 	env_close(&e);
 	env_open(&e, BASE "allow out tcp port 443 to host:*.example.com flow EX\n");
 	e.now = first_ts("tls12_clienthello_sni_google.de_chrome34.pcap");
@@ -1031,10 +1002,11 @@ static void test_third_party_captures(void)
 	answer(&e, RES, &d, UDP);
 	replay(&e, shared_pcap("tls12_clienthello_sni_google.de_chrome34.pcap"), "192.168.0.0/16",
 	       &viol, &reason);
-	check(viol && reason == AMLG_REASON_SNI_MISMATCH,
-	      "capture: SNI google.de to a shared "
-	      "address of another name",
-	      "%u violations, reason %u", viol, reason);
+	report("hosts",
+	       "capture: SNI google.de to a shared "
+	       "address of another name",
+	       viol && reason == AMLG_REASON_SNI_MISMATCH, "%u violations, reason %u", viol,
+	       reason);
 	env_close(&e);
 	env_open(&e, BASE "allow out tcp port 443 to host:google.com flow G\n");
 	e.now = first_ts("tls13_hrr_no_sni_google.pcap");
@@ -1042,18 +1014,14 @@ static void test_third_party_captures(void)
 	dns_a(&d, NULL, "64.233.185.139", 300);
 	answer(&e, RES, &d, UDP);
 	replay(&e, shared_pcap("tls13_hrr_no_sni_google.pcap"), "10.0.0.0/8", &viol, &reason);
-	check(viol && reason == AMLG_REASON_NO_SNI, "capture: ClientHello without SNI",
-	      "%u violations, reason %u", viol, reason);
+	report("hosts", "capture: ClientHello without SNI", viol && reason == AMLG_REASON_NO_SNI,
+	       "%u violations, reason %u", viol, reason);
 	env_close(&e);
 }
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("needs root (BPF_PROG_TEST_RUN)\n");
-		return 77;
-	}
-	log_libbpf_init();
+	harness_start();
 	test_exact_and_ttl();
 	test_patterns();
 	test_cname_chain_and_many();
@@ -1064,7 +1032,6 @@ int main(void)
 	test_sni();
 	test_generated_captures();
 	test_third_party_captures();
-	if (shared_open)
-		offline_close(&shared);
+	shared_instances_close();
 	return results_end();
 }

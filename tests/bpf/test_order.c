@@ -29,6 +29,7 @@
 #include "kernel/loader.h"
 #include "base/log.h"
 #include "base/names.h"
+#include "harness.h"
 #include "offline/pktgen.h"
 #include "policy/policy.h"
 #include "base/prefix.h"
@@ -53,48 +54,22 @@ static const char policy_text[] = "allow out tcp port 443 to 198.51.100.0/24 flo
 				  "allow out udp port 5300 to 2001:db8:1::/48 flow O-UDP6\n"
 				  "allow out udp port 5300 to 192.0.2.0/24 flow O-LOCAL\n";
 
-static unsigned failures, passes;
-
-static void report(const char *group, const char *name, bool ok, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void report(const char *group, const char *name, bool ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("[%s/%s] %s", group, name, ok ? "PASS" : "FAIL");
-	if (!ok) {
-		printf(": ");
-		va_start(ap, fmt);
-		vprintf(fmt, ap);
-		va_end(ap);
-		failures++;
-	} else {
-		passes++;
-	}
-	putchar('\n');
-}
-
 struct instance {
 	struct policy *p;
 	struct compiled *c;
 	struct offline o;
 };
 
+/* A freshly loaded instance of its own for each case (not the shared one). */
 static int instance_open(struct instance *in, int mode)
 {
-	struct compile_opts co = { .mode = mode };
-	struct diag d;
+	struct compiled_policy cp = { 0 };
 	int err;
 
 	memset(in, 0, sizeof(*in));
-	diag_init(&d);
-	err = policy_parse_string("order.policy", policy_text, NULL, 0, &d, &in->p);
-	if (!err)
-		err = compile_policy(in->p, &co, &d, &in->c);
-	if (err || diag_failed(&d))
-		diag_print(&d, stderr);
-	diag_free(&d);
+	err = compile_text(policy_text, mode, &cp);
+	in->p = cp.p;
+	in->c = cp.c;
 	if (!err)
 		err = offline_open_both(&in->o, in->c, 0);
 	return err;
@@ -105,28 +80,6 @@ static void instance_close(struct instance *in)
 	offline_close(&in->o);
 	compiled_free(in->c);
 	policy_free(in->p);
-}
-
-static int run(struct instance *in, const struct pkt_spec *s, unsigned dir, uint64_t now,
-	       struct offline_verdict *v)
-{
-	uint8_t f[PKT_MAX];
-	size_t len = pkt_build(s, f, sizeof(f));
-
-	if (!len)
-		return -EINVAL;
-	return offline_run(&in->o, f, len, dir, now, v);
-}
-
-static int stats(struct instance *in, struct amlg_stats *out)
-{
-	struct amlg_state st;
-
-	if (state_read_maps(&in->o.maps, "test", &st))
-		return -1;
-	*out = st.stats;
-	state_free(&st);
-	return 0;
 }
 
 /* The conntrack entry of the flow H4:lport <-> R4:rport (as seen from the host). */
@@ -165,8 +118,8 @@ static void clock_from_the_past(int mode)
 		return;
 	}
 	/* UDP: the entry stamped at t + 5 us, the reply judged at t */
-	run(&in, &udp_out, OUT, t + 5 * US, &v1);
-	run(&in, &udp_in, IN, t, &v2);
+	run_packet(&in.o, &udp_out, OUT, t + 5 * US, &v1);
+	run_packet(&in.o, &udp_in, IN, t, &v2);
 	snprintf(name, sizeof(name), "%s/udp reply with a clock 5 us behind the entry", m);
 	report("clock", name, v1.verdict == A && v2.verdict == A && v2.match == AMLG_MATCH_CT,
 	       "request %s, reply %s %s match %s", v1.verdict == A ? "allow" : "violation",
@@ -178,14 +131,14 @@ static void clock_from_the_past(int mode)
 	       "verdict %u dir %u last_seen t%+lld ns", ct.verdict, ct.dir,
 	       (long long)(ct.last_seen - t));
 	/* far behind too: 10 s, still the same flow (the clock never runs backwards by a timeout) */
-	run(&in, &udp_in, IN, t - 10000 * MS, &v2);
+	run_packet(&in.o, &udp_in, IN, t - 10000 * MS, &v2);
 	snprintf(name, sizeof(name), "%s/udp reply with a clock 10 s behind", m);
 	report("clock", name, v2.verdict == A && v2.match == AMLG_MATCH_CT, "%s match %s",
 	       v2.verdict == A ? "allow" : "violation", match_str(v2.match));
 	/* TCP: the same with the handshake */
-	run(&in, &syn, OUT, t + 20 * US, &v1);
-	run(&in, &synack, IN, t + 10 * US, &v2);
-	run(&in, &ack, OUT, t + 15 * US, &v3);
+	run_packet(&in.o, &syn, OUT, t + 20 * US, &v1);
+	run_packet(&in.o, &synack, IN, t + 10 * US, &v2);
+	run_packet(&in.o, &ack, OUT, t + 15 * US, &v3);
 	snprintf(name, sizeof(name), "%s/tcp handshake with clocks out of order", m);
 	report("clock", name,
 	       v1.verdict == A && v2.verdict == A && v2.match == AMLG_MATCH_CT && v3.verdict == A &&
@@ -195,15 +148,15 @@ static void clock_from_the_past(int mode)
 	       v3.verdict == A ? "allow" : "viol", match_str(v3.match));
 	snprintf(name, sizeof(name), "%s/two flows, two entries created", m);
 	report("clock", name,
-	       stats(&in, &st) == 0 && st.ct_created == 2 && st.packets[IN][1] == 0 &&
+	       read_stats(&in.o, &st) == 0 && st.ct_created == 2 && st.packets[IN][1] == 0 &&
 		       st.packets[OUT][1] == 0,
 	       "created %llu, violations in %llu out %llu", (unsigned long long)st.ct_created,
 	       (unsigned long long)st.packets[IN][1], (unsigned long long)st.packets[OUT][1]);
 	/* an entry that really expired is replaced on purpose: by the request that reopens it */
-	run(&in, &udp_out, OUT, t + 5 * US + 181000 * MS, &v1);
+	run_packet(&in.o, &udp_out, OUT, t + 5 * US + 181000 * MS, &v1);
 	snprintf(name, sizeof(name), "%s/udp past its timeout: a new flow, entry replaced", m);
 	report("clock", name,
-	       v1.verdict == A && v1.match == AMLG_MATCH_RULE && stats(&in, &st) == 0 &&
+	       v1.verdict == A && v1.match == AMLG_MATCH_RULE && read_stats(&in.o, &st) == 0 &&
 		       st.ct_created == 3 && ct_entry(&in, UDP, 40000, 5300, &ct) == 0 &&
 		       ct.last_seen == t + 5 * US + 181000 * MS,
 	       "%s match %s created %llu", v1.verdict == A ? "allow" : "violation",
@@ -280,7 +233,7 @@ static void two_cpus(int mode)
 		report("cpus", m, false, "cannot compile or load");
 		return;
 	}
-	run(&in, &out, OUT, t0 - 1 * MS, &v); /* the flow opened from the host */
+	run_packet(&in.o, &out, OUT, t0 - 1 * MS, &v); /* the flow opened from the host */
 	pthread_barrier_init(&start, NULL, 2);
 	for (int i = 0; i < 2; i++) {
 		b[i].in = &in;
@@ -293,7 +246,7 @@ static void two_cpus(int mode)
 	snprintf(name, sizeof(name), "%s/%u packets each way, CPUs 0 and 1", m, n);
 	report("cpus", name,
 	       v.verdict == A && b[0].allowed == n && b[1].allowed == n && !b[0].errors &&
-		       !b[1].errors && stats(&in, &st) == 0 && st.ct_created == 1 &&
+		       !b[1].errors && read_stats(&in.o, &st) == 0 && st.ct_created == 1 &&
 		       st.dropped[0] + st.dropped[1] == 0,
 	       "out %u allowed %u violations, in %u allowed %u violations, %u+%u errors, "
 	       "created %llu, dropped %llu",
@@ -421,16 +374,17 @@ static void fragments(int mode)
 			return;
 		}
 		if (fc->allowed && !fc->dstopts) {
-			run(&in, &fc->base, OUT, now, &v); /* the flow, opened unfragmented */
+			run_packet(&in.o, &fc->base, OUT, now,
+				   &v); /* the flow, opened unfragmented */
 		} else if (fc->allowed) {
 			frag_specs(&fc->base, 1, id++, f); /* opened by a datagram in order */
 			for (int i = 0; i < 3; i++)
-				run(&in, &f[i], OUT, now += US, &v);
+				run_packet(&in.o, &f[i], OUT, now += US, &v);
 		} else if (fc->forbidden_pair) {
 			struct pkt_spec ok = fc->base;
 
 			ok.dport = ok.proto == TCP ? 443 : 5300;
-			run(&in, &ok, OUT, now, &v); /* an allowed flow on the pair */
+			run_packet(&in.o, &ok, OUT, now, &v); /* an allowed flow on the pair */
 		}
 		for (int o = 0; o < 6; o++) {
 			int seen_first = 0;
@@ -454,7 +408,7 @@ static void fragments(int mode)
 					want_r = AMLG_REASON_FRAGMENT;
 				}
 				seen_first |= i == 0;
-				if (run(&in, &f[i], OUT, now, &v) || v.verdict != want_v ||
+				if (run_packet(&in.o, &f[i], OUT, now, &v) || v.verdict != want_v ||
 				    v.reason != want_r ||
 				    v.retval != (want_v == V && mode == AMLG_MODE_ENFORCE ?
 							 TC_ACT_SHOT :
@@ -498,13 +452,13 @@ static void fragments_new_flow(int mode)
 		return;
 	}
 	frag_specs(&base, 0, 0x5000, f);
-	run(&in, &f[2], OUT, now += US, &v[0]);
-	run(&in, &f[1], OUT, now += US, &v[1]);
-	run(&in, &f[0], OUT, now += US, &v[2]);
+	run_packet(&in.o, &f[2], OUT, now += US, &v[0]);
+	run_packet(&in.o, &f[1], OUT, now += US, &v[1]);
+	run_packet(&in.o, &f[0], OUT, now += US, &v[2]);
 	frag_specs(&base, 0, 0x5001, f);
-	run(&in, &f[2], OUT, now += 1000 * MS, &v[3]);
-	run(&in, &f[1], OUT, now += US, &v[4]);
-	run(&in, &f[0], OUT, now += US, &v[5]);
+	run_packet(&in.o, &f[2], OUT, now += 1000 * MS, &v[3]);
+	run_packet(&in.o, &f[1], OUT, now += US, &v[4]);
+	run_packet(&in.o, &f[0], OUT, now += US, &v[5]);
 	snprintf(name, sizeof(name), "%s/new flow reordered, then its retransmission", m);
 	report("fragments", name,
 	       v[0].verdict == V && v[0].reason == AMLG_REASON_FRAGMENT && v[1].verdict == V &&
@@ -583,11 +537,7 @@ static void local_both_ends(void)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("needs root (BPF_PROG_TEST_RUN)\n");
-		return 77;
-	}
-	log_libbpf_init();
+	harness_start();
 	for (int mode = AMLG_MODE_AUDIT; mode <= AMLG_MODE_ENFORCE; mode++) {
 		clock_from_the_past(mode);
 		two_cpus(mode);
@@ -595,6 +545,5 @@ int main(void)
 		fragments_new_flow(mode);
 	}
 	local_both_ends();
-	printf("%u passed, %u failed\n", passes, failures);
-	return failures ? 1 : 0;
+	return results_end();
 }

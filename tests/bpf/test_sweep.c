@@ -32,9 +32,9 @@
 #include "kernel/loader.h"
 #include "base/log.h"
 #include "base/names.h"
+#include "harness.h"
 #include "offline/pktgen.h"
 #include "policy/policy.h"
-#include "results.h"
 #include "kernel/state.h"
 
 #define NS 1000000ull
@@ -145,16 +145,13 @@ static const char *vstr(uint8_t verdict)
 }
 
 /*
- * The two instances, loaded once and emptied for the second mode (offline_reset): a load costs
- * a second of verifier time.
+ * The two instances, loaded once and emptied for the second mode (the shared instances of
+ * harness.h): a load costs a second of verifier time.
  */
-static struct offline shared_live, shared_off;
-static bool shared_open;
-
 static int sweep_open(struct sweep *s, int mode)
 {
-	struct compile_opts co = { .mode = mode };
-	struct diag d;
+	struct compiled_policy cp = { 0 };
+	struct offline *live = NULL, *off = NULL;
 	int err;
 
 	memset(s, 0, sizeof(*s));
@@ -163,31 +160,18 @@ static int sweep_open(struct sweep *s, int mode)
 	s->now = 3000000000000ull;
 	s->sport = 20000;
 	s->q = calloc(AMLG_BATCH_MAX, sizeof(*s->q));
-	diag_init(&d);
-	err = s->q ? policy_parse_string("sweep.policy", policy_text, NULL, 0, &d, &s->p) : -ENOMEM;
+	err = s->q ? compile_text(policy_text, mode, &cp) : -ENOMEM;
+	s->p = cp.p;
+	s->c = cp.c;
 	if (!err)
-		err = compile_policy(s->p, &co, &d, &s->c);
+		err = shared_instance(INSTANCE_SINGLE, s->c, &live);
+	if (!err)
+		err = shared_instance(INSTANCE_BATCH, s->c, &off);
 	if (err)
-		diag_print(&d, stderr);
-	diag_free(&d);
-	if (!err && shared_open) {
-		err = offline_reset(&shared_live, s->c);
-		if (!err)
-			err = offline_reset(&shared_off, s->c);
-	} else if (!err) {
-		err = offline_open(&shared_live, s->c, 0);
-		if (!err) {
-			err = offline_open_batch(&shared_off, s->c, 0);
-			if (err)
-				offline_close(&shared_live);
-		}
-		shared_open = !err;
-	}
-	s->live = shared_live;
-	s->off = shared_off;
-	if (!err)
-		err = batch_init(&s->b, &s->off);
-	return err;
+		return err;
+	s->live = *live;
+	s->off = *off;
+	return batch_init(&s->b, &s->off);
 }
 
 /* Run the queued packets through the batch instance; compare with the live verdicts. */
@@ -1202,26 +1186,26 @@ static void client_hellos(struct sweep *s)
 static void counters(struct sweep *s, struct offline *o, unsigned sent, unsigned viols,
 		     const char *which)
 {
-	struct amlg_state st;
+	struct amlg_stats st;
 	uint64_t pk = 0, dr = 0, rs = 0, ms = 0, vi = 0, dns;
 	char name[64], full[128];
 
 	snprintf(name, sizeof(name), "%s counters", which);
 	snprintf(full, sizeof(full), "sweep/%s/%s", s->mname, name);
-	if (state_read_maps(&o->maps, "sweep", &st)) {
+	if (read_stats(o, &st)) {
 		fail(s, name, "cannot read the counters");
 		result(RESULT_FAIL, full, "cannot read the counters");
 		return;
 	}
-	dns = st.stats.dns_malformed;
+	dns = st.dns_malformed;
 	for (int d = 0; d < AMLG_DIRS; d++) {
-		pk += st.stats.packets[d][0] + st.stats.packets[d][1];
-		vi += st.stats.packets[d][1];
-		dr += st.stats.dropped[d];
+		pk += st.packets[d][0] + st.packets[d][1];
+		vi += st.packets[d][1];
+		dr += st.dropped[d];
 		for (int r = 0; r < AMLG_REASON_MAX; r++)
-			rs += st.stats.reasons[d][r];
+			rs += st.reasons[d][r];
 		for (int m = 0; m < AMLG_MATCH_MAX; m++)
-			ms += st.stats.matches[d][m];
+			ms += st.matches[d][m];
 	}
 	if (pk != sent || rs != sent || ms != sent || vi != viols ||
 	    dr != (s->mode == AMLG_MODE_ENFORCE ? viols : 0) || dns != s->dns_bad) {
@@ -1230,19 +1214,17 @@ static void counters(struct sweep *s, struct offline *o, unsigned sent, unsigned
 		     "match, %llu violations, %llu dropped, %llu bad DNS answers of %u",
 		     sent, viols, (unsigned long long)pk, (unsigned long long)rs,
 		     (unsigned long long)ms, (unsigned long long)vi, (unsigned long long)dr,
-		     (unsigned long long)st.stats.dns_malformed, s->dns_bad);
+		     (unsigned long long)st.dns_malformed, s->dns_bad);
 		result(RESULT_FAIL, full, "counters do not add up");
 	} else {
 		printf("[sweep/%s/%s] PASS: %u packets, %llu violations, %llu dropped, %llu bad DNS "
 		       "answers, %llu events sent, %llu not sent (ring buffer full)\n",
 		       s->mname, name, sent, (unsigned long long)vi, (unsigned long long)dr,
-		       (unsigned long long)st.stats.dns_malformed,
-		       (unsigned long long)st.stats.events_sent,
-		       (unsigned long long)st.stats.events_ringbuf_full);
+		       (unsigned long long)st.dns_malformed, (unsigned long long)st.events_sent,
+		       (unsigned long long)st.events_ringbuf_full);
 		s->passes++;
 		result(RESULT_PASS, full, NULL);
 	}
-	state_free(&st);
 }
 
 /* Nothing the broken answers held was learned: those addresses are still unknown. */
@@ -1279,10 +1261,7 @@ static void sweep_mode(int mode)
 	struct sweep s;
 
 	if (sweep_open(&s, mode)) {
-		printf("[sweep/%s/setup] FAIL: cannot compile or load\n",
-		       mode == AMLG_MODE_ENFORCE ? "enforce" : "audit");
-		result(RESULT_FAIL,
-		       mode == AMLG_MODE_ENFORCE ? "sweep/enforce/setup" : "sweep/audit/setup",
+		report(mode == AMLG_MODE_ENFORCE ? "sweep/enforce" : "sweep/audit", "setup", false,
 		       "cannot compile or load");
 		total_failures++;
 		return;
@@ -1314,17 +1293,10 @@ static void sweep_mode(int mode)
 
 int main(void)
 {
-	if (geteuid() != 0) {
-		printf("needs root (BPF_PROG_TEST_RUN)\n");
-		return 77;
-	}
-	log_libbpf_init();
+	harness_start();
 	sweep_mode(AMLG_MODE_AUDIT);
 	sweep_mode(AMLG_MODE_ENFORCE);
-	if (shared_open) {
-		offline_close(&shared_off);
-		offline_close(&shared_live);
-	}
+	shared_instances_close();
 	printf("%u packets swept, %u packet checks, %u of them failed\n", total_packets,
 	       total_passes + total_failures, total_failures);
 	return results_end() || total_failures ? 1 : 0;

@@ -24,6 +24,9 @@ IF_GW_OUT=ag${ID}go
 H4=192.0.2.10
 H6=2001:db8:ffff::10
 WORK=$(mktemp -d /tmp/amlguard-it.XXXXXX)
+# The capture generator the build makes, and the third-party data when it is there.
+GENCAP=${GENCAP:-$(dirname "$AMLGUARD")/tests/tools/amlg-gencap}
+SHARED=${AMLG_SHARED_DIR:-$TESTDIR/../../../shared}
 PIDS=()
 ATTACHED=()
 EXTRA_NS=() # more namespaces a test created, deleted like the others
@@ -203,6 +206,46 @@ udp_roundtrip() {
 	case $addr in *:*) addr="[$addr]" ;; esac
 	out=$(echo "hello-$port" | in_ns "$ns" timeout 3 socat -T1 - UDP:"$addr":"$port" 2>/dev/null)
 	[ "$out" = "hello-$port" ]
+}
+
+# The rules the offline tests (check, explain, flow logs) start from, written to FILE, and
+# after them the rules read from standard input.
+#   offline_policy FILE <<'EOF' ... EOF
+offline_policy() {
+	cat >"$1" <<'EOF'
+allow out tcp port 443 to 198.51.100.0/24 flow T-HTTPS
+allow out udp port 53 to 198.51.100.53 flow T-DNS
+allow out tcp port 443 to 2001:db8:1::/48 flow T-V6
+allow in tcp port 44224 from 203.0.113.0/24 flow T-IN-AML
+allow out icmp to 198.51.100.0/24 flow T-PING
+EOF
+	cat >>"$1"
+}
+
+# The policy under which the generated corpus and the third-party captures run: the usual
+# services to anywhere, written to FILE.
+any_service_policy() {
+	cat >"$1" <<'EOF'
+allow out tcp port { 80, 443 } to any flow WEB
+allow out udp port 53 to any flow DNS
+allow out icmp to any flow PING
+allow out icmpv6 to any flow PING6
+EOF
+}
+
+# A copy of the capture IN (pcap, little-endian) whose Nth record header (from 1) claims an
+# impossible length.
+#   pcap_corrupt_record IN OUT N
+pcap_corrupt_record() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+off = 24
+for _ in range(int(sys.argv[3]) - 1):
+    off += 16 + struct.unpack_from("<I", d, off + 8)[0]
+struct.pack_into("<I", d, off + 8, 3000000)
+open(sys.argv[2], "wb").write(d)
+PY
 }
 
 # Count JSON log lines matching a jq-like python predicate on the object "e".

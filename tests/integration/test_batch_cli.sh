@@ -5,16 +5,8 @@
 # the third-party captures).
 . "$(dirname "$0")/lib.sh"
 
-GENCAP=${GENCAP:-$(dirname "$AMLGUARD")/tests/tools/amlg-gencap}
-SHARED=${AMLG_SHARED_DIR:-$TESTDIR/../../../shared}
-
 write_policy() {
-	cat >"$WORK/p.policy" <<'POL'
-allow out tcp port 443 to 198.51.100.0/24 flow T-HTTPS
-allow out udp port 53 to 198.51.100.53 flow T-DNS
-allow out tcp port 443 to 2001:db8:1::/48 flow T-V6
-allow in tcp port 44224 from 203.0.113.0/24 flow T-IN-AML
-allow out icmp to 198.51.100.0/24 flow T-PING
+	offline_policy "$WORK/p.policy" <<'POL'
 allow out icmpv6 to 2001:db8::/32 flow T-PING6
 POL
 }
@@ -172,12 +164,7 @@ test_check_threads_generated() {
 # The third-party captures that "check" reads (fragments, ICMP errors quoting flows, DNS, VLAN,
 # every link type), all in one run, every address local: an extra, run when they are there.
 extra_check_threads_third_party() {
-	cat >"$WORK/tp.policy" <<'POL'
-allow out tcp port { 80, 443 } to any flow WEB
-allow out udp port 53 to any flow DNS
-allow out icmp to any flow PING
-allow out icmpv6 to any flow PING6
-POL
+	any_service_policy "$WORK/tp.policy"
 	local f files=()
 	for f in "$SHARED"/data/pcaps/*.pcap* "$SHARED"/data/pcaps/suricata-verify/*.pcap*; do
 		grep -q "^$(basename "$f") error:" "$TESTDIR/golden/thirdparty-summaries.txt" ||

@@ -5,17 +5,10 @@
 # versus offline equality; the third-party captures as an extra when ../shared/data is there.
 . "$(dirname "$0")/lib.sh"
 
-GENCAP=${GENCAP:-$(dirname "$AMLGUARD")/tests/tools/amlg-gencap}
-SHARED=${AMLG_SHARED_DIR:-$TESTDIR/../../../shared}
 LOCAL=192.0.2.0/24,2001:db8:ffff::/48
 
 write_policy() {
-	cat >"$WORK/p.policy" <<'EOF'
-allow out tcp port 443 to 198.51.100.0/24 flow T-HTTPS
-allow out udp port 53 to 198.51.100.53 flow T-DNS
-allow out tcp port 443 to 2001:db8:1::/48 flow T-V6
-allow in tcp port 44224 from 203.0.113.0/24 flow T-IN-AML
-allow out icmp to 198.51.100.0/24 flow T-PING
+	offline_policy "$WORK/p.policy" <<'EOF'
 allow out icmpv6 to 2001:db8::/32 flow T-PING6
 allow out tcp port 8443 to 198.51.100.99 flow T-NEVER
 EOF
@@ -138,15 +131,7 @@ test_bad_files() {
 	n=$(stat -c %s "$WORK/good.pcap")
 	head -c $((n - 10)) "$WORK/good.pcap" >"$WORK/trunc.pcap"
 	# a record header claiming an impossible length at the 3rd packet
-	python3 - "$WORK/good.pcap" "$WORK/corrupt.pcap" <<'PY'
-import struct, sys
-d = bytearray(open(sys.argv[1], "rb").read())
-off = 24
-for _ in range(2):
-    off += 16 + struct.unpack_from("<I", d, off + 8)[0]
-struct.pack_into("<I", d, off + 8, 3000000)
-open(sys.argv[2], "wb").write(d)
-PY
+	pcap_corrupt_record "$WORK/good.pcap" "$WORK/corrupt.pcap" 3
 	gzip -c "$WORK/good.pcap" | head -c 300 >"$WORK/cut.pcap.gz"
 	for f in empty text corrupt nosuchfile; do
 		set +e
@@ -204,12 +189,7 @@ PY
 # plain and gzip (the link types other than Ethernet carry the IP packets without the tags).  Each summary (packets, flows, violating flows, packets not judged) is the
 # one its spec predicts.
 test_generated_corpus() {
-	cat >"$WORK/tp.policy" <<'EOF'
-allow out tcp port { 80, 443 } to any flow WEB
-allow out udp port 53 to any flow DNS
-allow out icmp to any flow PING
-allow out icmpv6 to any flow PING6
-EOF
+	any_service_policy "$WORK/tp.policy"
 	cat >"$WORK/corpus.spec" <<'EOF'
 web        tcp 192.0.2.10 40000 198.51.100.7 443
 web6-ext   tcp 2001:db8:ffff::10 40001 2001:db8:1::5 80 ext=hop,dst
@@ -250,12 +230,7 @@ print(s["packets"], s["flows"], s["violating_flows"], s["foreign_packets"])')
 # packets not judged) match the reviewed golden ones.  Every address is local: every packet is
 # judged "out".  Run only when ../shared/data/pcaps is there (see the end of this file).
 extra_third_party_captures() {
-	cat >"$WORK/tp.policy" <<'EOF'
-allow out tcp port { 80, 443 } to any flow WEB
-allow out udp port 53 to any flow DNS
-allow out icmp to any flow PING
-allow out icmpv6 to any flow PING6
-EOF
+	any_service_policy "$WORK/tp.policy"
 	local f rc
 	: >"$WORK/summaries"
 	for f in "$SHARED"/data/pcaps/*.pcap* "$SHARED"/data/pcaps/suricata-verify/*.pcap*; do

@@ -9,12 +9,7 @@
 GEN="python3 $TESTDIR/../tools/genflowlog.py"
 
 write_spec() {
-	cat >"$WORK/p.policy" <<'EOF'
-allow out tcp port 443 to 198.51.100.0/24 flow T-HTTPS
-allow out udp port 53 to 198.51.100.53 flow T-DNS
-allow out tcp port 443 to 2001:db8:1::/48 flow T-V6
-allow in tcp port 44224 from 203.0.113.0/24 flow T-IN-AML
-allow out icmp to 198.51.100.0/24 flow T-PING
+	offline_policy "$WORK/p.policy" <<'EOF'
 allow out tcp port 8443 to 198.51.100.99 flow T-NEVER
 EOF
 	# NAME PROTO SRC SPORT DST DPORT DIR NSG RULE MAC EXPECTED (status:flow ID or reason)

@@ -63,15 +63,7 @@ test_tshark_differential() {
 	"$GENCAP" -z "$WORK/spec" "$WORK/gen-en10mb.pcap.gz" 2>/dev/null
 	caps+=("$WORK/gen-en10mb.pcap.gz")
 	# a record header claiming an impossible length at the 12th packet: both readers stop there
-	python3 - "$WORK/gen-en10mb.pcap" "$WORK/gen-corrupt.pcap" <<'PY'
-import struct, sys
-d = bytearray(open(sys.argv[1], "rb").read())
-off = 24
-for _ in range(11):
-    off += 16 + struct.unpack_from("<I", d, off + 8)[0]
-struct.pack_into("<I", d, off + 8, 3000000)
-open(sys.argv[2], "wb").write(d)
-PY
+	pcap_corrupt_record "$WORK/gen-en10mb.pcap" "$WORK/gen-corrupt.pcap" 12
 	caps+=("$WORK/gen-corrupt.pcap")
 	# the frame that separates the captures in tshark's one run over all of them
 	echo "marker ether - 34997 - 0" >"$WORK/marker.spec"

@@ -16,15 +16,6 @@
 
 static char dir[] = "/tmp/amlg-capture-XXXXXX";
 
-static void write_bytes(const char *path, const void *p, size_t n)
-{
-	FILE *f = fopen(path, "wb");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(p, 1, n, f), n);
-	fclose(f);
-}
-
 static void refused(const char *path, int want, const char *msg)
 {
 	struct capture *c = NULL;
@@ -48,22 +39,14 @@ static void test_not_captures(void **state)
 	refused(dir, -EISDIR, "a directory, not a capture file");
 	/* a corrupt gzip stream was "No such file or directory" (a stale errno) */
 	snprintf(path, sizeof(path), "%s/bad.pcap.gz", dir);
-	write_bytes(path, bad_gz, sizeof(bad_gz) - 1);
+	tmpdir_write(path, bad_gz, sizeof(bad_gz) - 1);
 	refused(path, -EINVAL, "corrupt gzip data: invalid block type");
 	snprintf(path, sizeof(path), "%s/empty.pcap", dir);
-	write_bytes(path, "", 0);
+	tmpdir_write(path, "", 0);
 	refused(path, -EINVAL, "empty file, not a capture");
 }
 
-static int setup(void **state)
-{
-	return tmpdir_make(dir);
-}
-
-static int teardown(void **state)
-{
-	return tmpdir_remove(dir);
-}
+TMPDIR_GROUP(dir)
 
 int main(void)
 {
@@ -71,5 +54,5 @@ int main(void)
 		cmocka_unit_test(test_not_captures),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "compile/compile.h"
+#include "memout.h"
 #include "base/hostpat.h"
 
 #define TEST_FILE "test.pol"
@@ -1362,14 +1363,10 @@ static void test_parsed_policy(void **state)
 
 static char *print_to_string(const struct compiled *c, bool json, bool verbose)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct memout m;
 
-	assert_non_null(f);
-	assert_int_equal(compiled_print(c, f, json, verbose), 0);
-	fclose(f);
-	return buf;
+	assert_int_equal(compiled_print(c, memout_open(&m), json, verbose), 0);
+	return memout_close(&m);
 }
 
 static void test_print(void **state)

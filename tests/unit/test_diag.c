@@ -14,17 +14,32 @@
 #include <string.h>
 
 #include "base/diag.h"
+#include "memout.h"
 
 static char *printed(const struct diag *d)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct memout m;
+
+	diag_print(d, memout_open(&m));
+	return memout_close(&m);
+}
+
+/* What diag_print says of d is want, to the letter. */
+static void assert_printed(const struct diag *d, const char *want)
+{
+	char *out = printed(d);
+
+	assert_string_equal(out, want);
+	free(out);
+}
+
+/* The text of a policy file, given to d. */
+static const char *source(struct diag *d, const char *name, const char *text)
+{
+	const char *f = diag_add_source(d, name, text, strlen(text));
 
 	assert_non_null(f);
-	diag_print(d, f);
-	assert_int_equal(fclose(f), 0);
-	return buf;
+	return f;
 }
 
 static struct srcloc at(const char *file, unsigned line, unsigned col, unsigned len)
@@ -110,27 +125,20 @@ static void test_collapse(void **state)
 {
 	static const char text[] = "a $x\nb $x\nc $x\n";
 	struct diag d;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
 	const char *name;
 
 	diag_init(&d);
-	name = diag_add_source(&d, "t.policy", text, strlen(text));
+	name = source(&d, "t.policy", text);
 	for (unsigned i = 1; i <= 3; i++) {
 		diag_error(&d, (struct srcloc){ name, i, 3, 2 }, "undefined variable 'x'");
 		diag_hint(&d, "pass --var x=VALUE");
 	}
-	f = open_memstream(&buf, &len);
-	diag_print(&d, f);
-	fclose(f);
-	assert_string_equal(buf, "t.policy:1:3: error: undefined variable 'x'\n"
-				 "a $x\n"
-				 "  ^~\n"
-				 "  hint: pass --var x=VALUE\n"
-				 "  the same at t.policy:2:3, t.policy:3:3\n");
+	assert_printed(&d, "t.policy:1:3: error: undefined variable 'x'\n"
+			   "a $x\n"
+			   "  ^~\n"
+			   "  hint: pass --var x=VALUE\n"
+			   "  the same at t.policy:2:3, t.policy:3:3\n");
 	assert_int_equal(d.nerrors, 3);
-	free(buf);
 	diag_free(&d);
 }
 
@@ -139,19 +147,15 @@ static void test_print_caret(void **state)
 	static const char src[] = "mode audit\nallow out tpc to any\n";
 	struct diag d;
 	const char *f;
-	char *out;
 
 	diag_init(&d);
-	f = diag_add_source(&d, "t.policy", src, strlen(src));
-	assert_non_null(f);
+	f = source(&d, "t.policy", src);
 	diag_error(&d, at(f, 2, 11, 3), "unknown protocol '%s'", "tpc");
 	diag_hint(&d, "did you mean '%s'?", "tcp");
-	out = printed(&d);
-	assert_string_equal(out, "t.policy:2:11: error: unknown protocol 'tpc'\n"
-				 "allow out tpc to any\n"
-				 "          ^~~\n"
-				 "  hint: did you mean 'tcp'?\n");
-	free(out);
+	assert_printed(&d, "t.policy:2:11: error: unknown protocol 'tpc'\n"
+			   "allow out tpc to any\n"
+			   "          ^~~\n"
+			   "  hint: did you mean 'tcp'?\n");
 	assert_int_equal(d.nerrors, 1);
 	assert_true(diag_failed(&d));
 	diag_free(&d);
@@ -163,16 +167,13 @@ static void test_print_tabs(void **state)
 	static const char src[] = "\tallow\tout tpc to any";
 	struct diag d;
 	const char *f;
-	char *out;
 
 	diag_init(&d);
-	f = diag_add_source(&d, "tabs.policy", src, strlen(src));
+	f = source(&d, "tabs.policy", src);
 	diag_error(&d, at(f, 1, 12, 3), "unknown protocol 'tpc'");
-	out = printed(&d);
-	assert_string_equal(out, "tabs.policy:1:12: error: unknown protocol 'tpc'\n"
-				 "\tallow\tout tpc to any\n"
-				 "\t     \t    ^~~\n");
-	free(out);
+	assert_printed(&d, "tabs.policy:1:12: error: unknown protocol 'tpc'\n"
+			   "\tallow\tout tpc to any\n"
+			   "\t     \t    ^~~\n");
 	diag_free(&d);
 }
 
@@ -182,10 +183,9 @@ static void test_print_utf8_and_edges(void **state)
 	static const char src[] = "# é\r\nallow out tcp to x # café\nend";
 	struct diag d;
 	const char *f;
-	char *out;
 
 	diag_init(&d);
-	f = diag_add_source(&d, "u.policy", src, strlen(src));
+	f = source(&d, "u.policy", src);
 	diag_error(&d, at(f, 1, 5, 1), "after the e");
 	/* Underline clamped at the end of the line. */
 	diag_warning(&d, at(f, 2, 18, 40), "long");
@@ -193,20 +193,18 @@ static void test_print_utf8_and_edges(void **state)
 	diag_note(&d, at(f, 3, 5, 1), "at the end");
 	/* len 0 is taken as 1. */
 	diag_error(&d, at(f, 3, 1, 0), "zero");
-	out = printed(&d);
-	assert_string_equal(out, "u.policy:1:5: error: after the e\n"
-				 "# é\n"
-				 "   ^\n"
-				 "u.policy:2:18: warning: long\n"
-				 "allow out tcp to x # café\n"
-				 "                 ^~~~~~~~\n"
-				 "u.policy:3:5: note: at the end\n"
-				 "end\n"
-				 "    ^\n"
-				 "u.policy:3:1: error: zero\n"
-				 "end\n"
-				 "^\n");
-	free(out);
+	assert_printed(&d, "u.policy:1:5: error: after the e\n"
+			   "# é\n"
+			   "   ^\n"
+			   "u.policy:2:18: warning: long\n"
+			   "allow out tcp to x # café\n"
+			   "                 ^~~~~~~~\n"
+			   "u.policy:3:5: note: at the end\n"
+			   "end\n"
+			   "    ^\n"
+			   "u.policy:3:1: error: zero\n"
+			   "end\n"
+			   "^\n");
 	assert_int_equal(d.nerrors, 2);
 	assert_int_equal(d.nwarnings, 1);
 	diag_free(&d);
@@ -216,7 +214,6 @@ static void test_print_without_location(void **state)
 {
 	struct diag d;
 	const char *f;
-	char *out;
 
 	diag_init(&d);
 	f = diag_intern(&d, "gone.policy");
@@ -228,12 +225,10 @@ static void test_print_without_location(void **state)
 	diag_error(&d, at(f, 0, 0, 0), "cannot read it");
 	/* A location in a file whose text is unknown: no excerpt. */
 	diag_warning(&d, at(f, 3, 2, 1), "somewhere");
-	out = printed(&d);
-	assert_string_equal(out, "error: --var 'x' is neither defined nor used\n"
-				 "  hint: did you mean 'y'?\n"
-				 "gone.policy: error: cannot read it\n"
-				 "gone.policy:3:2: warning: somewhere\n");
-	free(out);
+	assert_printed(&d, "error: --var 'x' is neither defined nor used\n"
+			   "  hint: did you mean 'y'?\n"
+			   "gone.policy: error: cannot read it\n"
+			   "gone.policy:3:2: warning: somewhere\n");
 	diag_free(&d);
 }
 
@@ -243,11 +238,10 @@ static void test_multiple_errors(void **state)
 	static const char b[] = "allow in tcp from 10.0.0.1/24\n";
 	struct diag d;
 	const char *fa, *fb;
-	char *out;
 
 	diag_init(&d);
-	fa = diag_add_source(&d, "a.policy", a, strlen(a));
-	fb = diag_add_source(&d, "b.policy", b, strlen(b));
+	fa = source(&d, "a.policy", a);
+	fb = source(&d, "b.policy", b);
 	/* Adding a source again keeps the first text and the same name. */
 	assert_ptr_equal(diag_add_source(&d, "a.policy", "other", 5), fa);
 	diag_error(&d, at(fa, 1, 1, 4), "unknown statement 'alow'");
@@ -257,22 +251,20 @@ static void test_multiple_errors(void **state)
 	diag_hint(&d, "did you mean 'enforce'?"); /* replaces the first */
 	diag_error(&d, at(fb, 1, 19, 11), "10.0.0.1/24 has host bits set");
 	diag_note(&d, at(fa, 1, 6, 3), "see here");
-	out = printed(&d);
-	assert_string_equal(out, "a.policy:1:1: error: unknown statement 'alow'\n"
-				 "alow out tcp to any\n"
-				 "^~~~\n"
-				 "  hint: did you mean 'allow'?\n"
-				 "a.policy:2:6: error: unknown mode 'enforced'\n"
-				 "mode enforced\n"
-				 "     ^~~~~~~~\n"
-				 "  hint: did you mean 'enforce'?\n"
-				 "b.policy:1:19: error: 10.0.0.1/24 has host bits set\n"
-				 "allow in tcp from 10.0.0.1/24\n"
-				 "                  ^~~~~~~~~~~\n"
-				 "a.policy:1:6: note: see here\n"
-				 "alow out tcp to any\n"
-				 "     ^~~\n");
-	free(out);
+	assert_printed(&d, "a.policy:1:1: error: unknown statement 'alow'\n"
+			   "alow out tcp to any\n"
+			   "^~~~\n"
+			   "  hint: did you mean 'allow'?\n"
+			   "a.policy:2:6: error: unknown mode 'enforced'\n"
+			   "mode enforced\n"
+			   "     ^~~~~~~~\n"
+			   "  hint: did you mean 'enforce'?\n"
+			   "b.policy:1:19: error: 10.0.0.1/24 has host bits set\n"
+			   "allow in tcp from 10.0.0.1/24\n"
+			   "                  ^~~~~~~~~~~\n"
+			   "a.policy:1:6: note: see here\n"
+			   "alow out tcp to any\n"
+			   "     ^~~\n");
 	assert_int_equal(d.n, 4);
 	assert_int_equal(d.nerrors, 3);
 	assert_int_equal(d.nwarnings, 0);
@@ -302,7 +294,7 @@ static void test_json(void **state)
 	char *s;
 
 	diag_init(&d);
-	f = diag_add_source(&d, "t.policy", src, strlen(src));
+	f = source(&d, "t.policy", src);
 	diag_error(&d, at(f, 1, 11, 3), "unknown protocol \"tpc\"");
 	diag_hint(&d, "did you mean 'tcp'?");
 	diag_warning(&d, (struct srcloc){ 0 }, "no location");

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "base/event.h"
+#include "memout.h"
 
 #define TS_NS 1700000000123456789ull /* 2023-11-14T22:13:20.123456789Z */
 #define TS_STR "2023-11-14T22:13:20.123456Z"
@@ -608,14 +609,10 @@ static void test_json_ctx(void **state)
 
 static char *printed(const struct amlg_event *ev, const struct event_ctx *cx)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct memout m;
 
-	assert_non_null(f);
-	event_print(f, ev, cx);
-	assert_int_equal(fclose(f), 0);
-	return buf;
+	event_print(memout_open(&m), ev, cx);
+	return memout_close(&m);
 }
 
 static void assert_printed(const struct amlg_event *ev, const struct event_ctx *cx,
@@ -739,9 +736,7 @@ static void test_unclean_text(void **state)
 {
 	struct fixture *fx = *state;
 	struct amlg_event ev = ev_tcp4();
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *text;
 	json_t *o;
 
 	ev.reason = AMLG_REASON_PORT;
@@ -758,10 +753,7 @@ static void test_unclean_text(void **state)
 	assert_int_equal(strlen(json_string_value(json_object_get(o, "rule"))),
 			 sizeof(fx->rules[0].origin));
 	json_decref(o);
-	f = open_memstream(&text, &len);
-	assert_non_null(f);
-	event_print(f, &ev, &fx->cx);
-	fclose(f);
+	text = printed(&ev, &fx->cx);
 	assert_non_null(strstr(text, " eth\\xf3\\x1b[2J out tcp "));
 	assert_non_null(strstr(text, "(near \\x1booo"));
 	assert_null(strchr(text, '\x1b'));

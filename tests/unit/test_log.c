@@ -17,6 +17,7 @@
 
 #include "stdcapture.h"
 #include "base/log.h"
+#include "memout.h"
 
 static int reset(void **state)
 {
@@ -190,14 +191,10 @@ static int feed(libbpf_print_fn_t fn, enum libbpf_print_level lvl, const char *f
 
 static char *tail(unsigned lines)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	struct memout m;
 
-	assert_non_null(f);
-	log_libbpf_print_tail(f, lines);
-	assert_int_equal(fclose(f), 0);
-	return buf;
+	log_libbpf_print_tail(memout_open(&m), lines);
+	return memout_close(&m);
 }
 
 static void assert_tail(unsigned lines, const char *want)

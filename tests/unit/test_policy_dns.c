@@ -21,75 +21,7 @@
 #include "bpf/amlguard_abi.h"
 #include "compile/compile.h"
 #include "policy/policy.h"
-
-#define FIXTURES AMLG_SOURCE_DIR "/tests/unit/policies"
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static struct diag dg;
-static struct policy *pol;
-
-static int setup(void **state)
-{
-	diag_init(&dg);
-	pol = NULL;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	policy_free(pol);
-	pol = NULL;
-	diag_free(&dg);
-	return 0;
-}
-
-/* Includes in the tests are relative to the fixture directory. */
-static int group_setup(void **state)
-{
-	return chdir(FIXTURES);
-}
-
-static char *printed(void)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	diag_print(&dg, f);
-	assert_int_equal(fclose(f), 0);
-	return buf;
-}
-
-static void parse_ok_vars(const char *text, const struct var_def *vars, size_t nvars)
-{
-	int err = policy_parse_string("t.policy", text, vars, nvars, &dg, &pol);
-
-	if (err || dg.n) {
-		char *out = printed();
-
-		print_message("%s", out);
-		free(out);
-	}
-	assert_int_equal(err, 0);
-	assert_int_equal(dg.n, 0);
-	assert_non_null(pol);
-}
-
-static void parse_ok(const char *text)
-{
-	parse_ok_vars(text, NULL, 0);
-}
-
-static void assert_loc(struct srcloc loc, const char *file, unsigned line, unsigned col,
-		       unsigned len)
-{
-	assert_non_null(loc.file);
-	assert_string_equal(loc.file, file);
-	assert_int_equal(loc.line, line);
-	assert_int_equal(loc.col, col);
-	assert_int_equal(loc.len, len);
-}
+#include "policy_fixture.h"
 
 static void assert_addr(const struct prefix *p, const char *want)
 {

@@ -29,15 +29,6 @@ static char *at(const char *name)
 	return buf[i];
 }
 
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static void test_output_plain(void **state)
 {
 	int fd = open_output_nofollow(at("log"), O_APPEND, 0640, why, sizeof(why));
@@ -58,7 +49,7 @@ static void test_output_symlink(void **state)
 {
 	struct stat st;
 
-	write_file(at("victim"), "keep me\n");
+	tmpdir_write_text(at("victim"), "keep me\n");
 	assert_int_equal(symlink(at("victim"), at("link.log")), 0);
 	assert_int_equal(open_output_nofollow(at("link.log"), O_TRUNC, 0640, why, sizeof(why)),
 			 -ELOOP);
@@ -71,7 +62,7 @@ static void test_output_hardlink(void **state)
 {
 	struct stat st;
 
-	write_file(at("victim2"), "keep me\n");
+	tmpdir_write_text(at("victim2"), "keep me\n");
 	assert_int_equal(link(at("victim2"), at("hard.log")), 0);
 	assert_int_equal(open_output_nofollow(at("hard.log"), O_TRUNC, 0640, why, sizeof(why)),
 			 -EPERM);
@@ -96,7 +87,7 @@ static void test_output_shared_dir(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	if (geteuid() == 0) {
-		write_file(at("open/theirs.log"), "");
+		tmpdir_write_text(at("open/theirs.log"), "");
 		assert_int_equal(chown(at("open/theirs.log"), 65534, 65534), 0);
 		assert_int_equal(open_output_nofollow(at("open/theirs.log"), O_APPEND, 0640, why,
 						      sizeof(why)),
@@ -124,7 +115,7 @@ static void test_input(void **state)
 {
 	int fd;
 
-	write_file(at("in.policy"), "allow out tcp port 443 to 192.0.2.1\n");
+	tmpdir_write_text(at("in.policy"), "allow out tcp port 443 to 192.0.2.1\n");
 	fd = open_input_regular(at("in.policy"), why, sizeof(why));
 	assert_true(fd >= 0);
 	/* blocking again: a read of a regular file never returns EAGAIN anyway */
@@ -170,15 +161,7 @@ static void test_secure_dir(void **state)
 	assert_int_equal(secure_dir(at("absent"), false, why, sizeof(why)), -ENOENT);
 }
 
-static int setup(void **state)
-{
-	return tmpdir_make(dir);
-}
-
-static int teardown(void **state)
-{
-	return tmpdir_remove(dir);
-}
+TMPDIR_GROUP(dir)
 
 int main(void)
 {
@@ -189,5 +172,5 @@ int main(void)
 		cmocka_unit_test(test_secure_dir),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
