@@ -57,10 +57,13 @@ static const char policy_text[] = "allow out tcp port 443 to 198.51.100.0/24 flo
 struct instance {
 	struct policy *p;
 	struct compiled *c;
-	struct offline o;
+	struct offline *o; /* the shared instance */
 };
 
-/* A freshly loaded instance of its own for each case (not the shared one). */
+/*
+ * Each case starts from the state of a fresh load: the run's shared instance, every map emptied
+ * and the case's policy installed (offline_reset), without a second of verifier time per case.
+ */
 static int instance_open(struct instance *in, int mode)
 {
 	struct compiled_policy cp = { 0 };
@@ -71,13 +74,12 @@ static int instance_open(struct instance *in, int mode)
 	in->p = cp.p;
 	in->c = cp.c;
 	if (!err)
-		err = offline_open_both(&in->o, in->c, 0);
+		err = shared_instance(INSTANCE_BOTH, in->c, &in->o);
 	return err;
 }
 
 static void instance_close(struct instance *in)
 {
-	offline_close(&in->o);
 	compiled_free(in->c);
 	policy_free(in->p);
 }
@@ -90,7 +92,7 @@ static int ct_entry(struct instance *in, uint8_t proto, uint16_t lport, uint16_t
 
 	inet_pton(AF_INET, H4, k.laddr);
 	inet_pton(AF_INET, R4, k.raddr);
-	return bpf_map_lookup_elem(in->o.maps.fd[M_CT], &k, v) ? -errno : 0;
+	return bpf_map_lookup_elem(in->o->maps.fd[M_CT], &k, v) ? -errno : 0;
 }
 
 /*
@@ -118,8 +120,8 @@ static void clock_from_the_past(int mode)
 		return;
 	}
 	/* UDP: the entry stamped at t + 5 us, the reply judged at t */
-	run_packet(&in.o, &udp_out, OUT, t + 5 * US, &v1);
-	run_packet(&in.o, &udp_in, IN, t, &v2);
+	run_packet(in.o, &udp_out, OUT, t + 5 * US, &v1);
+	run_packet(in.o, &udp_in, IN, t, &v2);
 	snprintf(name, sizeof(name), "%s/udp reply with a clock 5 us behind the entry", m);
 	report("clock", name, v1.verdict == A && v2.verdict == A && v2.match == AMLG_MATCH_CT,
 	       "request %s, reply %s %s match %s", v1.verdict == A ? "allow" : "violation",
@@ -131,14 +133,14 @@ static void clock_from_the_past(int mode)
 	       "verdict %u dir %u last_seen t%+lld ns", ct.verdict, ct.dir,
 	       (long long)(ct.last_seen - t));
 	/* far behind too: 10 s, still the same flow (the clock never runs backwards by a timeout) */
-	run_packet(&in.o, &udp_in, IN, t - 10000 * MS, &v2);
+	run_packet(in.o, &udp_in, IN, t - 10000 * MS, &v2);
 	snprintf(name, sizeof(name), "%s/udp reply with a clock 10 s behind", m);
 	report("clock", name, v2.verdict == A && v2.match == AMLG_MATCH_CT, "%s match %s",
 	       v2.verdict == A ? "allow" : "violation", match_str(v2.match));
 	/* TCP: the same with the handshake */
-	run_packet(&in.o, &syn, OUT, t + 20 * US, &v1);
-	run_packet(&in.o, &synack, IN, t + 10 * US, &v2);
-	run_packet(&in.o, &ack, OUT, t + 15 * US, &v3);
+	run_packet(in.o, &syn, OUT, t + 20 * US, &v1);
+	run_packet(in.o, &synack, IN, t + 10 * US, &v2);
+	run_packet(in.o, &ack, OUT, t + 15 * US, &v3);
 	snprintf(name, sizeof(name), "%s/tcp handshake with clocks out of order", m);
 	report("clock", name,
 	       v1.verdict == A && v2.verdict == A && v2.match == AMLG_MATCH_CT && v3.verdict == A &&
@@ -148,15 +150,15 @@ static void clock_from_the_past(int mode)
 	       v3.verdict == A ? "allow" : "viol", match_str(v3.match));
 	snprintf(name, sizeof(name), "%s/two flows, two entries created", m);
 	report("clock", name,
-	       read_stats(&in.o, &st) == 0 && st.ct_created == 2 && st.packets[IN][1] == 0 &&
+	       read_stats(in.o, &st) == 0 && st.ct_created == 2 && st.packets[IN][1] == 0 &&
 		       st.packets[OUT][1] == 0,
 	       "created %llu, violations in %llu out %llu", (unsigned long long)st.ct_created,
 	       (unsigned long long)st.packets[IN][1], (unsigned long long)st.packets[OUT][1]);
 	/* an entry that really expired is replaced on purpose: by the request that reopens it */
-	run_packet(&in.o, &udp_out, OUT, t + 5 * US + 181000 * MS, &v1);
+	run_packet(in.o, &udp_out, OUT, t + 5 * US + 181000 * MS, &v1);
 	snprintf(name, sizeof(name), "%s/udp past its timeout: a new flow, entry replaced", m);
 	report("clock", name,
-	       v1.verdict == A && v1.match == AMLG_MATCH_RULE && read_stats(&in.o, &st) == 0 &&
+	       v1.verdict == A && v1.match == AMLG_MATCH_RULE && read_stats(in.o, &st) == 0 &&
 		       st.ct_created == 3 && ct_entry(&in, UDP, 40000, 5300, &ct) == 0 &&
 		       ct.last_seen == t + 5 * US + 181000 * MS,
 	       "%s match %s created %llu", v1.verdict == A ? "allow" : "violation",
@@ -191,7 +193,7 @@ static void *blast(void *arg)
 		/* both ways on one clock, 1 us apart, each thread's times behind the other's */
 		uint64_t now = b->t0 + (uint64_t)i * US + (b->dir == IN ? 500 : 0);
 
-		if (offline_run(&b->in->o, f, len, b->dir, now, &v)) {
+		if (offline_run(b->in->o, f, len, b->dir, now, &v)) {
 			b->errors++;
 			continue;
 		}
@@ -233,7 +235,7 @@ static void two_cpus(int mode)
 		report("cpus", m, false, "cannot compile or load");
 		return;
 	}
-	run_packet(&in.o, &out, OUT, t0 - 1 * MS, &v); /* the flow opened from the host */
+	run_packet(in.o, &out, OUT, t0 - 1 * MS, &v); /* the flow opened from the host */
 	pthread_barrier_init(&start, NULL, 2);
 	for (int i = 0; i < 2; i++) {
 		b[i].in = &in;
@@ -246,7 +248,7 @@ static void two_cpus(int mode)
 	snprintf(name, sizeof(name), "%s/%u packets each way, CPUs 0 and 1", m, n);
 	report("cpus", name,
 	       v.verdict == A && b[0].allowed == n && b[1].allowed == n && !b[0].errors &&
-		       !b[1].errors && read_stats(&in.o, &st) == 0 && st.ct_created == 1 &&
+		       !b[1].errors && read_stats(in.o, &st) == 0 && st.ct_created == 1 &&
 		       st.dropped[0] + st.dropped[1] == 0,
 	       "out %u allowed %u violations, in %u allowed %u violations, %u+%u errors, "
 	       "created %llu, dropped %llu",
@@ -374,17 +376,17 @@ static void fragments(int mode)
 			return;
 		}
 		if (fc->allowed && !fc->dstopts) {
-			run_packet(&in.o, &fc->base, OUT, now,
+			run_packet(in.o, &fc->base, OUT, now,
 				   &v); /* the flow, opened unfragmented */
 		} else if (fc->allowed) {
 			frag_specs(&fc->base, 1, id++, f); /* opened by a datagram in order */
 			for (int i = 0; i < 3; i++)
-				run_packet(&in.o, &f[i], OUT, now += US, &v);
+				run_packet(in.o, &f[i], OUT, now += US, &v);
 		} else if (fc->forbidden_pair) {
 			struct pkt_spec ok = fc->base;
 
 			ok.dport = ok.proto == TCP ? 443 : 5300;
-			run_packet(&in.o, &ok, OUT, now, &v); /* an allowed flow on the pair */
+			run_packet(in.o, &ok, OUT, now, &v); /* an allowed flow on the pair */
 		}
 		for (int o = 0; o < 6; o++) {
 			int seen_first = 0;
@@ -408,7 +410,7 @@ static void fragments(int mode)
 					want_r = AMLG_REASON_FRAGMENT;
 				}
 				seen_first |= i == 0;
-				if (run_packet(&in.o, &f[i], OUT, now, &v) || v.verdict != want_v ||
+				if (run_packet(in.o, &f[i], OUT, now, &v) || v.verdict != want_v ||
 				    v.reason != want_r ||
 				    v.retval != (want_v == V && mode == AMLG_MODE_ENFORCE ?
 							 TC_ACT_SHOT :
@@ -452,13 +454,13 @@ static void fragments_new_flow(int mode)
 		return;
 	}
 	frag_specs(&base, 0, 0x5000, f);
-	run_packet(&in.o, &f[2], OUT, now += US, &v[0]);
-	run_packet(&in.o, &f[1], OUT, now += US, &v[1]);
-	run_packet(&in.o, &f[0], OUT, now += US, &v[2]);
+	run_packet(in.o, &f[2], OUT, now += US, &v[0]);
+	run_packet(in.o, &f[1], OUT, now += US, &v[1]);
+	run_packet(in.o, &f[0], OUT, now += US, &v[2]);
 	frag_specs(&base, 0, 0x5001, f);
-	run_packet(&in.o, &f[2], OUT, now += 1000 * MS, &v[3]);
-	run_packet(&in.o, &f[1], OUT, now += US, &v[4]);
-	run_packet(&in.o, &f[0], OUT, now += US, &v[5]);
+	run_packet(in.o, &f[2], OUT, now += 1000 * MS, &v[3]);
+	run_packet(in.o, &f[1], OUT, now += US, &v[4]);
+	run_packet(in.o, &f[0], OUT, now += US, &v[5]);
 	snprintf(name, sizeof(name), "%s/new flow reordered, then its retransmission", m);
 	report("fragments", name,
 	       v[0].verdict == V && v[0].reason == AMLG_REASON_FRAGMENT && v[1].verdict == V &&
@@ -494,7 +496,7 @@ static void local_both_ends(void)
 
 	if (instance_open(&in, AMLG_MODE_AUDIT) ||
 	    prefix_list_parse("192.0.2.0/24", &local, bad, sizeof(bad), &hostbits) ||
-	    offline_set_local(&in.o, &local) || batch_init(&b, &in.o)) {
+	    offline_set_local(in.o, &local) || batch_init(&b, in.o)) {
 		report("local", "both ends", false, "cannot set up");
 		return;
 	}
@@ -545,5 +547,6 @@ int main(void)
 		fragments_new_flow(mode);
 	}
 	local_both_ends();
+	shared_instances_close();
 	return results_end();
 }
