@@ -22,15 +22,13 @@
 #include "conntrack.h"
 #include "dns.h"
 #include "events.h"
+#include "frag.h"
 #include "sni.h"
 #include "stats.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
 const volatile __u32 amlg_role = AMLG_ROLE_HOST;
-
-/* An allowed flow's note in amlg_pair is renewed once per 2^30 ns (see amlg_judge()). */
-#define PAIR_REFRESH_SHIFT 30
 
 /* What an entry point knows about a packet besides its bytes. */
 struct amlg_meta {
@@ -115,130 +113,6 @@ static __always_inline void flow_from_pkt(struct amlg_flow *f, const struct amlg
 		__builtin_memcpy(f->raddr, pkt->saddr, 16);
 		__builtin_memcpy(f->laddr, pkt->daddr, 16);
 	}
-}
-
-/*
- * Fragments.  Only a datagram's first fragment carries the transport header: it is judged like
- * any packet, and its verdict, ports, transport protocol and direction are remembered under the
- * datagram's identity (struct amlg_frag_key) for the fragments that follow.
- *
- * Fragments are reordered on real paths, and a non-first fragment can arrive before its first.
- * It cannot be judged on its own (no ports), and tc cannot hold it back until the first one
- * comes.  It is allowed when it can be tied to an allowed flow: its address pair (either way
- * round) carries an allowed flow of the same protocol under the current policy, seen within that
- * protocol's conntrack timeout (amlg_pair; for an IPv6 datagram whose Fragment header is followed
- * by another extension header, the pair must have had an allowed first fragment with that header
- * before).  Anything else stays a violation ("fragment"), dropped in enforce mode.
- *
- * The trade-off: between a pair that has an allowed flow of a protocol, the early non-first
- * fragments of a datagram to a forbidden port of that protocol pass; its first fragment is then
- * judged, reported and (enforce) dropped, as are the fragments after it, so the receiver never
- * reassembles the datagram and no forbidden payload is delivered.  The other way round, the first
- * datagram of a flow not seen before, reordered, has its early fragments judged "fragment"
- * (dropped in enforce mode, so that datagram is lost once); its first fragment opens the flow, and
- * from then on -- the sender's retransmission included -- its datagrams pass in any order.
- */
-
-/*
- * A non-first fragment: follow its first fragment's verdict, restoring what only the first
- * fragment has (ports, transport protocol) and noting the direction it was judged in.  Returns
- * AMLG_MATCH_FRAG for an allowed datagram; AMLG_MATCH_NONE with reason "fragment" when its first
- * fragment has not been seen (pkt->frag_dir stays 0).  Global, to keep its key off amlg_judge()'s
- * stack.
- */
-__noinline int follow_fragment(struct amlg_pkt *pkt, struct amlg_verdict *vd)
-{
-	struct amlg_frag_key fk = {};
-	struct amlg_frag_val *fv;
-
-	if (!pkt || !vd)
-		return AMLG_MATCH_NONE;
-	frag_key_from(&fk, pkt);
-	fv = bpf_map_lookup_elem(&amlg_frag, &fk);
-	if (!fv) {
-		vd->reason = AMLG_REASON_FRAGMENT;
-		return AMLG_MATCH_NONE;
-	}
-	vd->verdict = fv->verdict;
-	vd->reason = fv->reason;
-	vd->rule = fv->rule;
-	pkt->sport = fv->sport;
-	pkt->dport = fv->dport;
-	pkt->proto = fv->proto;
-	pkt->frag_dir = (__u8)(1 + (fv->dir & 1));
-	return fv->verdict == AMLG_VERDICT_ALLOW ? AMLG_MATCH_FRAG : AMLG_MATCH_NONE;
-}
-
-/* Note that pkt's address pair carries an allowed flow of proto, judged by rule. */
-__noinline int pair_note(const struct amlg_pkt *pkt, __u8 proto, __u16 rule, __u64 generation,
-			 __u64 now)
-{
-	struct amlg_pair_key pk = {};
-	struct amlg_pair_val pv = {};
-
-	if (!pkt)
-		return 0;
-	pair_key_from(&pk, pkt, proto);
-	pv.generation = generation;
-	pv.last_seen = now;
-	pv.rule = rule;
-	return bpf_map_update_elem(&amlg_pair, &pk, &pv, BPF_ANY);
-}
-
-/*
- * A non-first fragment whose first fragment has not been seen: allowed when its address pair and
- * protocol carry an allowed flow (see above), else left a "fragment" violation.
- */
-__noinline int tie_fragment(const struct amlg_pkt *pkt, struct amlg_verdict *vd, __u64 generation,
-			    __u64 now)
-{
-	struct amlg_pair_key pk = {};
-	struct amlg_pair_val *pv;
-	struct amlg_cfg *cfg;
-	__u32 zero = 0;
-
-	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
-	if (!pkt || !vd || !cfg)
-		return AMLG_MATCH_NONE;
-	pair_key_from(&pk, pkt, pkt->frag_proto);
-	pv = bpf_map_lookup_elem(&amlg_pair, &pk);
-	if (!pv || pv->generation != generation)
-		return AMLG_MATCH_NONE;
-	if (ct_age(now, pv->last_seen) > ct_timeout_proto(cfg, pk.proto))
-		return AMLG_MATCH_NONE;
-	vd->verdict = AMLG_VERDICT_ALLOW;
-	vd->reason = AMLG_REASON_NONE;
-	vd->rule = pv->rule;
-	return AMLG_MATCH_FRAG;
-}
-
-__noinline int remember_fragment(const struct amlg_pkt *pkt, const struct amlg_verdict *vd,
-				 __u8 dir, __u64 now)
-{
-	struct amlg_frag_key fk = {};
-	struct amlg_frag_val fv = {};
-	struct amlg_stats *st = stats_get();
-	int err;
-
-	if (!pkt || !vd || !st)
-		return 0;
-	fv.last_seen = now;
-	fv.rule = vd->rule;
-	fv.verdict = vd->verdict;
-	fv.reason = vd->reason;
-	fv.sport = pkt->sport;
-	fv.dport = pkt->dport;
-	fv.proto = pkt->proto;
-	fv.dir = dir;
-	frag_key_from(&fk, pkt);
-	/*
-	 * BPF_ANY: a first fragment sent twice (a retransmission) carries the same verdict; the
-	 * entry is written whole, never field by field.
-	 */
-	err = bpf_map_update_elem(&amlg_frag, &fk, &fv, BPF_ANY);
-	if (!err)
-		st->frag_created++;
-	return err;
 }
 
 /* A cursor over live or test packet data (the headers already pulled in). */
