@@ -20,6 +20,7 @@
 #include "parse.h"
 #include "classify.h"
 #include "conntrack.h"
+#include "direction.h"
 #include "dns.h"
 #include "events.h"
 #include "frag.h"
@@ -51,49 +52,6 @@ struct amlg_result {
 	__u8 dir; /* resolved direction */
 	__u8 foreign; /* AMLG_DIR_AUTO and neither address is local */
 };
-
-static __always_inline int is_local(const struct amlg_pkt *pkt, const __u8 *addr)
-{
-	if (pkt->family == 4) {
-		struct amlg_lpm4_key k = { .prefixlen = AMLG_LPM_HDR_BITS + 32 };
-
-		__builtin_memcpy(k.addr, addr, 4);
-		return bpf_map_lookup_elem(&amlg_local4, &k) != NULL;
-	} else {
-		struct amlg_lpm6_key k = { .prefixlen = AMLG_LPM_HDR_BITS + 128 };
-
-		__builtin_memcpy(k.addr, addr, 16);
-		return bpf_map_lookup_elem(&amlg_local6, &k) != NULL;
-	}
-}
-
-/*
- * Offline only: the direction of a packet from which of its addresses is local.  Between two
- * local addresses, a packet is "in" when it answers a flow the other side opened (the flow is
- * tracked that way round), else "out".  Global, like the other helpers of amlg_judge(), to keep
- * its stack frame small.
- */
-__noinline int local_dir(const struct amlg_pkt *pkt, __u64 now)
-{
-	struct amlg_ct_key k = {};
-	struct amlg_cfg *cfg;
-	__u32 zero = 0;
-	int src;
-
-	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
-	if (!pkt || !cfg)
-		return AMLG_DIR_AUTO;
-	if (!pkt->family)
-		return AMLG_DIR_OUT;
-	src = is_local(pkt, pkt->saddr);
-	if (!is_local(pkt, pkt->daddr))
-		return src ? AMLG_DIR_OUT : AMLG_DIR_AUTO;
-	if (!src)
-		return AMLG_DIR_IN;
-	ct_key_from(&k, pkt->family, pkt->proto, AMLG_DIR_IN, pkt->saddr, pkt->daddr, pkt->sport,
-		    pkt->dport);
-	return ct_lookup(cfg, &k, pkt->tcp_flags, now) ? AMLG_DIR_IN : AMLG_DIR_OUT;
-}
 
 /*
  * The flow a packet belongs to, as initiated in direction fdir: the packet's own direction
