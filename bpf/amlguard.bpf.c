@@ -43,13 +43,15 @@ static __always_inline int amlg_skb(struct __sk_buff *skb, __u8 dir, __u64 now,
 	struct amlg_meta m = { .now = now, .len = skb->len, .ifindex = skb->ifindex, .dir = dir };
 	struct amlg_pkt *pkt = pkt_scratch();
 	__u32 want = skb->len < AMLG_PULL_LEN ? skb->len : AMLG_PULL_LEN;
+	int act = TC_ACT_OK;
 
-	if (!pkt)
-		return TC_ACT_OK;
-	if ((long)skb->data_end - (long)skb->data < (long)want)
-		bpf_skb_pull_data(skb, want);
-	m.parse = (__u8)amlg_parse_skb(skb, pkt);
-	return amlg_run(skb, NULL, pkt, &m, r);
+	if (pkt) {
+		if ((long)skb->data_end - (long)skb->data < (long)want)
+			bpf_skb_pull_data(skb, want);
+		m.parse = (__u8)amlg_parse_skb(skb, pkt);
+		act = amlg_run(skb, NULL, pkt, &m, r);
+	}
+	return act;
 }
 
 SEC("tc")

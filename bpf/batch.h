@@ -30,26 +30,32 @@ static __noinline int batch_fetch(__u32 i)
 	struct amlg_batch_pkt *bp = bpf_map_lookup_elem(&amlg_batch, &zero);
 	struct amlg_batch_chunk *c;
 	struct amlg_batch_hdr *h;
+	int err = -1;
 
 	if (!ix || !bp)
-		return -1;
+		goto out;
 	h = &ix->h[BOUND(i, AMLG_BATCH_MAX - 1)];
 	chunk = h->off / AMLG_BLOB_CHUNK;
 	coff = h->off % AMLG_BLOB_CHUNK;
 	cap = h->cap;
 	c = bpf_map_lookup_elem(&amlg_batch_blob, &chunk);
 	if (!c || cap > AMLG_BATCH_SNAP || coff + cap > AMLG_BLOB_CHUNK)
-		return -1;
+		goto out;
 	if (bpf_probe_read_kernel(bp->data, cap, c->b + BOUND(coff, AMLG_BLOB_CHUNK - 1)))
-		return -1;
+		goto out;
 	bp->ts_ns = h->ts_ns;
 	bp->len = h->len;
 	bp->cap = (__u16)cap;
 	bp->dir = h->dir;
-	return 0;
+	err = 0;
+out:
+	return err;
 }
 
-/* One packet of an offline batch, from amlg_batch_idx's h[i] to amlg_batch_out's r[i]. */
+/*
+ * One packet of an offline batch, from amlg_batch_idx's h[i] to amlg_batch_out's r[i].  0 to go
+ * on, 1 to stop the walk.
+ */
 static long batch_one(__u32 i, struct batch_ctx *bc)
 {
 	__u32 zero = 0;
@@ -59,13 +65,14 @@ static long batch_one(__u32 i, struct batch_ctx *bc)
 	struct amlg_meta m = {};
 	struct amlg_batch_res *out;
 	struct amlg_pkt *pkt;
+	long stop = 1;
 
 	pkt = pkt_scratch();
 	if (!ob || !bp || !pkt)
-		return 1;
+		goto out;
 	if (batch_fetch(i)) {
 		bc->err = 1;
-		return 1;
+		goto out;
 	}
 	out = &ob->r[BOUND(i, AMLG_BATCH_MAX - 1)];
 	m.len = bp->len;
@@ -93,7 +100,9 @@ static long batch_one(__u32 i, struct batch_ctx *bc)
 	out->foreign = r.foreign;
 	__builtin_memcpy(out->saddr, pkt->saddr, 16);
 	__builtin_memcpy(out->daddr, pkt->daddr, 16);
-	return 0;
+	stop = 0;
+out:
+	return stop;
 }
 
 #endif

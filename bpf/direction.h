@@ -12,17 +12,20 @@
 /* Whether addr, of pkt's family, lies in the protected side's prefixes. */
 static __always_inline int is_local(const struct amlg_pkt *pkt, const __u8 *addr)
 {
+	int local;
+
 	if (pkt->family == 4) {
 		struct amlg_lpm4_key k = { .prefixlen = AMLG_LPM_HDR_BITS + 32 };
 
 		__builtin_memcpy(k.addr, addr, 4);
-		return bpf_map_lookup_elem(&amlg_local4, &k) != NULL;
+		local = bpf_map_lookup_elem(&amlg_local4, &k) != NULL;
 	} else {
 		struct amlg_lpm6_key k = { .prefixlen = AMLG_LPM_HDR_BITS + 128 };
 
 		__builtin_memcpy(k.addr, addr, 16);
-		return bpf_map_lookup_elem(&amlg_local6, &k) != NULL;
+		local = bpf_map_lookup_elem(&amlg_local6, &k) != NULL;
 	}
+	return local;
 }
 
 /*
@@ -36,21 +39,27 @@ __noinline int local_dir(const struct amlg_pkt *pkt, __u64 now)
 	struct amlg_ct_key k = {};
 	struct amlg_cfg *cfg;
 	__u32 zero = 0;
-	int src;
+	int dir, src, dst;
 
 	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
-	if (!pkt || !cfg)
-		return AMLG_DIR_AUTO;
-	if (!pkt->family)
-		return AMLG_DIR_OUT;
-	src = is_local(pkt, pkt->saddr);
-	if (!is_local(pkt, pkt->daddr))
-		return src ? AMLG_DIR_OUT : AMLG_DIR_AUTO;
-	if (!src)
-		return AMLG_DIR_IN;
-	ct_key_from(&k, pkt->family, pkt->proto, AMLG_DIR_IN, pkt->saddr, pkt->daddr, pkt->sport,
-		    pkt->dport);
-	return ct_lookup(cfg, &k, pkt->tcp_flags, now) ? AMLG_DIR_IN : AMLG_DIR_OUT;
+	if (!pkt || !cfg) {
+		dir = AMLG_DIR_AUTO;
+	} else if (!pkt->family) {
+		dir = AMLG_DIR_OUT;
+	} else {
+		src = is_local(pkt, pkt->saddr);
+		dst = is_local(pkt, pkt->daddr);
+		if (!dst) {
+			dir = src ? AMLG_DIR_OUT : AMLG_DIR_AUTO;
+		} else if (!src) {
+			dir = AMLG_DIR_IN;
+		} else {
+			ct_key_from(&k, pkt->family, pkt->proto, AMLG_DIR_IN, pkt->saddr,
+				    pkt->daddr, pkt->sport, pkt->dport);
+			dir = ct_lookup(cfg, &k, pkt->tcp_flags, now) ? AMLG_DIR_IN : AMLG_DIR_OUT;
+		}
+	}
+	return dir;
 }
 
 #endif

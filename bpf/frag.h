@@ -40,14 +40,15 @@ __noinline int follow_fragment(struct amlg_pkt *pkt, struct amlg_verdict *vd)
 {
 	struct amlg_frag_key fk = {};
 	struct amlg_frag_val *fv;
+	int match = AMLG_MATCH_NONE;
 
 	if (!pkt || !vd)
-		return AMLG_MATCH_NONE;
+		goto out;
 	frag_key_from(&fk, pkt);
 	fv = bpf_map_lookup_elem(&amlg_frag, &fk);
 	if (!fv) {
 		vd->reason = AMLG_REASON_FRAGMENT;
-		return AMLG_MATCH_NONE;
+		goto out;
 	}
 	vd->verdict = fv->verdict;
 	vd->reason = fv->reason;
@@ -56,7 +57,10 @@ __noinline int follow_fragment(struct amlg_pkt *pkt, struct amlg_verdict *vd)
 	pkt->dport = fv->dport;
 	pkt->proto = fv->proto;
 	pkt->frag_dir = (__u8)(1 + (fv->dir & 1));
-	return fv->verdict == AMLG_VERDICT_ALLOW ? AMLG_MATCH_FRAG : AMLG_MATCH_NONE;
+	if (fv->verdict == AMLG_VERDICT_ALLOW)
+		match = AMLG_MATCH_FRAG;
+out:
+	return match;
 }
 
 /* Note that pkt's address pair carries an allowed flow of proto, judged by rule. */
@@ -65,14 +69,16 @@ __noinline int pair_note(const struct amlg_pkt *pkt, __u8 proto, __u16 rule, __u
 {
 	struct amlg_pair_key pk = {};
 	struct amlg_pair_val pv = {};
+	int err = 0;
 
-	if (!pkt)
-		return 0;
-	pair_key_from(&pk, pkt, proto);
-	pv.generation = generation;
-	pv.last_seen = now;
-	pv.rule = rule;
-	return bpf_map_update_elem(&amlg_pair, &pk, &pv, BPF_ANY);
+	if (pkt) {
+		pair_key_from(&pk, pkt, proto);
+		pv.generation = generation;
+		pv.last_seen = now;
+		pv.rule = rule;
+		err = bpf_map_update_elem(&amlg_pair, &pk, &pv, BPF_ANY);
+	}
+	return err;
 }
 
 /*
@@ -86,20 +92,23 @@ __noinline int tie_fragment(const struct amlg_pkt *pkt, struct amlg_verdict *vd,
 	struct amlg_pair_val *pv;
 	struct amlg_cfg *cfg;
 	__u32 zero = 0;
+	int match = AMLG_MATCH_NONE;
 
 	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
 	if (!pkt || !vd || !cfg)
-		return AMLG_MATCH_NONE;
+		goto out;
 	pair_key_from(&pk, pkt, pkt->frag_proto);
 	pv = bpf_map_lookup_elem(&amlg_pair, &pk);
 	if (!pv || pv->generation != generation)
-		return AMLG_MATCH_NONE;
+		goto out;
 	if (ct_age(now, pv->last_seen) > ct_timeout_proto(cfg, pk.proto))
-		return AMLG_MATCH_NONE;
+		goto out;
 	vd->verdict = AMLG_VERDICT_ALLOW;
 	vd->reason = AMLG_REASON_NONE;
 	vd->rule = pv->rule;
-	return AMLG_MATCH_FRAG;
+	match = AMLG_MATCH_FRAG;
+out:
+	return match;
 }
 
 /* A first fragment: its verdict, ports, protocol and direction, for the fragments that follow. */
@@ -109,10 +118,10 @@ __noinline int remember_fragment(const struct amlg_pkt *pkt, const struct amlg_v
 	struct amlg_frag_key fk = {};
 	struct amlg_frag_val fv = {};
 	struct amlg_stats *st = stats_get();
-	int err;
+	int err = 0;
 
 	if (!pkt || !vd || !st)
-		return 0;
+		goto out;
 	fv.last_seen = now;
 	fv.rule = vd->rule;
 	fv.verdict = vd->verdict;
@@ -129,6 +138,7 @@ __noinline int remember_fragment(const struct amlg_pkt *pkt, const struct amlg_v
 	err = bpf_map_update_elem(&amlg_frag, &fk, &fv, BPF_ANY);
 	if (!err)
 		st->frag_created++;
+out:
 	return err;
 }
 

@@ -32,47 +32,55 @@ static __always_inline void cursor_buf(struct cursor *c, struct amlg_batch_pkt *
 __noinline int amlg_parse_l4_skb(struct __sk_buff *skb, struct amlg_pkt *pkt)
 {
 	struct cursor c = {};
+	int ret = PARSE_MALFORMED;
 
-	if (!pkt)
-		return PARSE_MALFORMED;
-	cursor_skb(&c, skb);
-	return parse_l4(&c, pkt->l4_off, pkt);
+	if (pkt) {
+		cursor_skb(&c, skb);
+		ret = parse_l4(&c, pkt->l4_off, pkt);
+	}
+	return ret;
 }
 
 __noinline int amlg_parse_l4_buf(struct amlg_batch_pkt *bp, struct amlg_pkt *pkt)
 {
 	struct cursor c = {};
+	int ret = PARSE_MALFORMED;
 
-	if (!bp || !pkt)
-		return PARSE_MALFORMED;
-	cursor_buf(&c, bp);
-	return parse_l4(&c, pkt->l4_off, pkt);
+	if (bp && pkt) {
+		cursor_buf(&c, bp);
+		ret = parse_l4(&c, pkt->l4_off, pkt);
+	}
+	return ret;
 }
 
 /* The parser over live or test packet data. */
 __noinline int amlg_parse_skb(struct __sk_buff *skb, struct amlg_pkt *pkt)
 {
 	struct cursor c = {};
-	int ret;
+	int ret = PARSE_MALFORMED;
 
-	if (!pkt)
-		return PARSE_MALFORMED;
-	cursor_skb(&c, skb);
-	ret = parse_packet(&c, (__u16)skb->vlan_tci, skb->vlan_present, pkt);
-	return ret == PARSE_L4 ? amlg_parse_l4_skb(skb, pkt) : ret;
+	if (pkt) {
+		cursor_skb(&c, skb);
+		ret = parse_packet(&c, (__u16)skb->vlan_tci, skb->vlan_present, pkt);
+		if (ret == PARSE_L4)
+			ret = amlg_parse_l4_skb(skb, pkt);
+	}
+	return ret;
 }
 
 /* The same parser over an offline batch buffer. */
 __noinline int amlg_parse_buf(struct amlg_batch_pkt *bp, struct amlg_pkt *pkt)
 {
 	struct cursor c = {};
-	int ret;
+	int ret = PARSE_MALFORMED;
 
-	if (!bp || !pkt)
-		return PARSE_MALFORMED;
-	cursor_buf(&c, bp);
-	ret = parse_packet(&c, 0, 0, pkt);
-	return ret == PARSE_L4 ? amlg_parse_l4_buf(bp, pkt) : ret;
+	if (bp && pkt) {
+		cursor_buf(&c, bp);
+		ret = parse_packet(&c, 0, 0, pkt);
+		if (ret == PARSE_L4)
+			ret = amlg_parse_l4_buf(bp, pkt);
+	}
+	return ret;
 }
 
 /* The parsed packet lives here rather than on the stack, which the call chains need. */

@@ -69,16 +69,17 @@ __noinline int ct_new(const struct amlg_ct_key *k, const struct amlg_verdict *vd
 	struct amlg_ct_val v = {};
 	struct amlg_cfg *cfg;
 	__u32 zero = 0;
-	int mine;
+	int mine, ret = -1;
 
 	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
 	if (!k || !vd || !m || !r || !cfg || !st)
-		return -1;
+		goto out;
 	ct_val_from(&v, vd, packed & 0xff, (packed >> 8) & 0xff, r->generation, m->now,
 		    packed >> 24, (packed >> 16) & 0xff);
-	if (!ct_create(cfg, st, k, &v, packed >> 24, m->now, &mine))
-		return -1;
-	return mine;
+	if (ct_create(cfg, st, k, &v, packed >> 24, m->now, &mine))
+		ret = mine;
+out:
+	return ret;
 }
 
 /*
@@ -92,11 +93,10 @@ static __always_inline void sni_keep(const struct amlg_ct_val *ct, const struct 
 {
 	__u8 why = ct->reason;
 
-	if (ct->verdict != AMLG_VERDICT_VIOLATION || vd->verdict != AMLG_VERDICT_ALLOW ||
-	    !vd->via_host || pc->sni_mode == AMLG_SNI_OFF)
-		return;
-	if (why == AMLG_REASON_SNI_MISMATCH || why == AMLG_REASON_SNI_SPLIT ||
-	    (why == AMLG_REASON_NO_SNI && pc->sni_mode != AMLG_SNI_ALLOW_MISSING)) {
+	if (ct->verdict == AMLG_VERDICT_VIOLATION && vd->verdict == AMLG_VERDICT_ALLOW &&
+	    vd->via_host && pc->sni_mode != AMLG_SNI_OFF &&
+	    (why == AMLG_REASON_SNI_MISMATCH || why == AMLG_REASON_SNI_SPLIT ||
+	     (why == AMLG_REASON_NO_SNI && pc->sni_mode != AMLG_SNI_ALLOW_MISSING))) {
 		vd->verdict = AMLG_VERDICT_VIOLATION;
 		vd->reason = why;
 	}

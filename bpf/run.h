@@ -28,20 +28,20 @@ __noinline int sni_pre(struct __sk_buff *skb, struct amlg_batch_pkt *bp, struct 
 	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
 	if (!pkt || !m || !cfg || !st || m->parse != PARSE_OK || pkt->proto != IPPROTO_TCP ||
 	    !pkt->payload_len)
-		return 0;
+		goto out;
 	slot = cfg->active & 1;
 	pc = bpf_map_lookup_elem(&amlg_pcfg, &slot);
 	if (!pc || !(pc->flags & AMLG_PF_HOSTS) || pc->sni_mode == AMLG_SNI_OFF)
-		return 0;
+		goto out;
 	dir = m->dir == AMLG_DIR_AUTO ? local_dir(pkt, m->now) : m->dir;
 	if (dir > AMLG_DIR_IN)
-		return 0;
+		goto out;
 	ct_key_from(&key, pkt->family, pkt->proto, (__u8)dir, pkt->saddr, pkt->daddr, pkt->sport,
 		    pkt->dport);
 	ct = ct_lookup(cfg, &key, pkt->tcp_flags, m->now);
 	if (!ct || !(ct->flags & AMLG_CTF_SNI_PENDING) || ct->verdict != AMLG_VERDICT_ALLOW ||
 	    ct->dir != dir || ct->generation != pc->generation)
-		return 0;
+		goto out;
 	res = sni_check(skb, bp, pkt, ct->rule);
 	st->sni_checked++;
 	/*
@@ -54,6 +54,7 @@ __noinline int sni_pre(struct __sk_buff *skb, struct amlg_batch_pkt *bp, struct 
 		ct->verdict = AMLG_VERDICT_VIOLATION;
 		ct->reason = (__u8)res;
 	}
+out:
 	return 0;
 }
 
@@ -65,18 +66,20 @@ __noinline int dns_report(struct __sk_buff *skb, struct amlg_batch_pkt *bp, stru
 	struct event_info ei = {};
 	struct amlg_cfg *cfg;
 	__u32 zero = 0;
+	int sent = 0;
 
 	cfg = bpf_map_lookup_elem(&amlg_cfg, &zero);
-	if (!pkt || !m || !r || !cfg || !st)
-		return 0;
-	ei.now = m->now;
-	ei.generation = r->generation;
-	ei.ifindex = m->ifindex;
-	ei.slot = cfg->active & 1;
-	ei.dir = AMLG_DIR_IN;
-	ei.reason = AMLG_REASON_MALFORMED_DNS;
-	ei.rule = r->rule;
-	return event_emit(skb, bp, m->len, st, cfg, pkt, &ei);
+	if (pkt && m && r && cfg && st) {
+		ei.now = m->now;
+		ei.generation = r->generation;
+		ei.ifindex = m->ifindex;
+		ei.slot = cfg->active & 1;
+		ei.dir = AMLG_DIR_IN;
+		ei.reason = AMLG_REASON_MALFORMED_DNS;
+		ei.rule = r->rule;
+		sent = event_emit(skb, bp, m->len, st, cfg, pkt, &ei);
+	}
+	return sent;
 }
 
 /*
