@@ -26,7 +26,7 @@
 #include "conntrack.h"
 #include "stats.h"
 
-/* An allowed flow's note in amlg_pair is renewed once per 2^30 ns (see amlg_judge()). */
+/* An allowed flow's note in amlg_pair is renewed once per 2^30 ns (see judge_tracked()). */
 #define PAIR_REFRESH_SHIFT 30
 
 /*

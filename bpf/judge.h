@@ -423,7 +423,7 @@ __noinline int amlg_judge(struct __sk_buff *skb, struct amlg_batch_pkt *bp, stru
 	judge_first_frag(&e, pkt, &vd);
 out:
 	act = judge_verdict(&e, skb, bp, pkt, m, r, ct, &vd, match);
-done:
+done: /* not judged: no policy yet (counted by judge_policy()), or a foreign offline packet */
 	return act;
 }
 
