@@ -30,14 +30,15 @@ int amlg_xdp(struct xdp_md *ctx)
 	struct amlg_pkt *pkt = pkt_scratch();
 	struct amlg_result r = {};
 	struct amlg_meta m = {};
+	int act = XDP_PASS;
 
 	if (!bp || !pkt || !len)
-		return XDP_PASS;
+		goto out;
 	cap = len < AMLG_BATCH_SNAP ? len : AMLG_BATCH_SNAP;
 	/* checked on the register passed on, not on the compiler's copy of len */
 	asm volatile("" : "+r"(cap));
 	if (cap < 1 || cap > AMLG_BATCH_SNAP || bpf_xdp_load_bytes(ctx, 0, bp->data, cap))
-		return XDP_PASS;
+		goto out;
 	m.now = bpf_ktime_get_ns();
 	m.len = len;
 	m.ifindex = ctx->ingress_ifindex;
@@ -47,5 +48,8 @@ int amlg_xdp(struct xdp_md *ctx)
 	bp->cap = (__u16)cap;
 	bp->dir = m.dir;
 	m.parse = (__u8)amlg_parse_buf(bp, pkt);
-	return amlg_run(NULL, bp, pkt, &m, &r) == TC_ACT_SHOT ? XDP_DROP : XDP_PASS;
+	if (amlg_run(NULL, bp, pkt, &m, &r) == TC_ACT_SHOT)
+		act = XDP_DROP;
+out:
+	return act;
 }

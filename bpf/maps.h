@@ -109,7 +109,7 @@ struct {
 
 /*
  * Address pairs with an allowed flow, per protocol, for the non-first fragments that arrive before
- * their first fragment (see tie_fragment() in amlguard.bpf.c).  Written when an allowed flow's
+ * their first fragment (see tie_fragment() in frag.h).  Written when an allowed flow's
  * entry is made and when an allowed first fragment is remembered; an entry counts only under the
  * policy generation that wrote it.  Internal to the datapath: not pinned.
  */
