@@ -16,6 +16,7 @@
 #include "base/diag.h"
 #include "base/json_text.h"
 #include "base/log.h"
+#include "base/vec.h"
 
 void diag_init(struct diag *d)
 {
@@ -148,15 +149,8 @@ add_msg(struct diag *d, enum diag_level level, struct srcloc loc, const char *fm
 			d->dropped_warnings++;
 		return;
 	}
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-
-		m = realloc(d->msgs, cap * sizeof(*m));
-		if (!m)
-			return;
-		d->msgs = m;
-		d->cap = cap;
-	}
+	if (VEC_RESERVE(d->msgs, d->n, d->cap, 16))
+		return;
 	m = &d->msgs[d->n++];
 	memset(m, 0, sizeof(*m));
 	m->level = level;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/prefix.h"
+#include "base/vec.h"
 
 unsigned prefix_bits(int family)
 {
@@ -136,15 +137,8 @@ static int cmp_qsort(const void *a, const void *b)
 
 int prefix_list_add(struct prefix_list *l, const struct prefix *p)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct prefix *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (VEC_RESERVE(l->v, l->n, l->cap, 16))
+		return -ENOMEM;
 	l->v[l->n++] = *p;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "compile_internal.h"
+#include "base/vec.h"
 
 #define CLASS_SLOTS_MIN 64
 
@@ -49,15 +50,8 @@ static int rehash(struct class_table *t, size_t nslots)
 
 static int append(struct class_table *t, const struct amlg_bitmap *bm)
 {
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		struct amlg_bitmap *v = realloc(t->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		t->v = v;
-		t->cap = cap;
-	}
+	if (VEC_RESERVE(t->v, t->n, t->cap, 16))
+		return -ENOMEM;
 	t->v[t->n++] = *bm;
 	return 0;
 }

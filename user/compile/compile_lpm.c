@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "compile_internal.h"
+#include "base/vec.h"
 
 /* A strictly nested chain has strictly growing lengths: /0 to /128. */
 #define LPM_DEPTH_MAX 129
@@ -40,15 +41,8 @@ static const struct prefix any6 = { .family = 6, .len = 0 };
 
 static int pair_add(struct lpm_pairs *ps, const struct prefix *pfx, uint8_t kind, uint16_t bit)
 {
-	if (ps->n == ps->cap) {
-		size_t cap = ps->cap ? ps->cap * 2 : 256;
-		struct lpm_pair *v = realloc(ps->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		ps->v = v;
-		ps->cap = cap;
-	}
+	if (VEC_RESERVE(ps->v, ps->n, ps->cap, 256))
+		return -ENOMEM;
 	ps->v[ps->n++] = (struct lpm_pair){ .pfx = *pfx, .kind = kind, .bit = bit };
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "compile_internal.h"
+#include "base/vec.h"
 
 #define PORTS 65536u
 
@@ -56,15 +57,8 @@ static bool in_pslot(const struct crule *cr, unsigned pslot)
 
 static int ev_add(struct port_evs *evs, uint32_t port, uint16_t bit, int16_t delta)
 {
-	if (evs->n == evs->cap) {
-		size_t cap = evs->cap ? evs->cap * 2 : 64;
-		struct port_ev *v = realloc(evs->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		evs->v = v;
-		evs->cap = cap;
-	}
+	if (VEC_RESERVE(evs->v, evs->n, evs->cap, 64))
+		return -ENOMEM;
 	evs->v[evs->n++] = (struct port_ev){ .port = port, .bit = bit, .delta = delta };
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "policy_int.h"
+#include "base/vec.h"
 
 #define HOST_MAX 253
 #define LABEL_MAX 63
@@ -35,15 +36,8 @@ static int ep_buf_add(struct ep_buf *b, const struct ep_item *it, const char *se
 {
 	struct ep_item *x;
 
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 4;
-
-		x = realloc(b->v, cap * sizeof(*x));
-		if (!x)
-			return -ENOMEM;
-		b->v = x;
-		b->cap = cap;
-	}
+	if (VEC_RESERVE(b->v, b->n, b->cap, 4))
+		return -ENOMEM;
 	x = &b->v[b->n];
 	*x = *it;
 	x->name = it->name ? strdup(it->name) : NULL;

@@ -12,6 +12,7 @@
 
 #include "bpf/amlguard_abi.h"
 #include "policy_int.h"
+#include "base/vec.h"
 
 const char *const policy_protocols[] = { "tcp", "udp", "icmp", "icmpv6", "any", NULL };
 static const int proto_values[] = { AMLG_PROTO_TCP, AMLG_PROTO_UDP, AMLG_PROTO_ICMP,
@@ -125,15 +126,8 @@ static int port_item(struct pctx *c, void *arg)
 		diag_hint(c->p->d, "did you mean %u-%u?", hi, lo);
 		return -EINVAL;
 	}
-	if (pb->n == pb->cap) {
-		size_t cap = pb->cap ? pb->cap * 2 : 4;
-		struct port_range *v = realloc(pb->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		pb->v = v;
-		pb->cap = cap;
-	}
+	if (VEC_RESERVE(pb->v, pb->n, pb->cap, 4))
+		return -ENOMEM;
 	pb->v[pb->n++] = (struct port_range){ .lo = (uint16_t)lo, .hi = (uint16_t)hi };
 	return 0;
 }
