@@ -15,6 +15,7 @@
 #include "compile/compile.h"
 #include "policy/policy.h"
 #include "base/prefix.h"
+#include "cpolicy.h"
 
 /* ---- deterministic random numbers (xorshift64*) ---- */
 struct rng {
@@ -46,14 +47,6 @@ void synth_free(struct synth *s);
 /* An address of rule r's IPv4 (family 4) or IPv6 prefixes; variant picks among them. */
 void synth_addr(const struct synth *s, unsigned r, int family, uint32_t variant, uint8_t *addr);
 
-/* Parse and compile policy text (tags may be NULL). */
-struct cpolicy {
-	struct policy *p;
-	struct compiled *c;
-};
-
-int compile_text(const char *name, const char *text, const struct tag_resolver *tags,
-		 struct cpolicy *cp);
 /*
  * Compile a policy file the way the CLI does (pipeline_compile: the project's own tag resolver
  * when it has one).  If that fails and a tag file is given, retry with the benchmark's jansson
@@ -61,8 +54,7 @@ int compile_text(const char *name, const char *text, const struct tag_resolver *
  * "project", "project+vars", "bench-resolver", "bench-resolver+vars".
  */
 int compile_file(const char *path, const char *tags, const struct var_def *vars, size_t nvars,
-		 struct cpolicy *cp, const char **how);
-void cpolicy_free(struct cpolicy *cp);
+		 struct compiled_policy *cp, const char **how);
 
 /* ---- service tags from Microsoft's JSON, with jansson (bench_tags.c) ---- */
 struct tagdb;

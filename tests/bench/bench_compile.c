@@ -17,7 +17,7 @@ int cmd_compile(int argc, char **argv)
 	struct var_def vars[8];
 	size_t nvars = 0;
 	struct compiled_stats st;
-	struct cpolicy cp;
+	struct compiled_policy cp;
 	struct timespec a, b;
 	int opt, err;
 
@@ -48,7 +48,7 @@ int cmd_compile(int argc, char **argv)
 		       cp.c->nrules, cp.c->nlpm4, cp.c->nlpm6, st.nclasses, cp.c->compile_us,
 		       (long)((b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000),
 		       st.mem_bytes, how);
-		cpolicy_free(&cp);
+		compiled_policy_free(&cp);
 	}
 	return err;
 }

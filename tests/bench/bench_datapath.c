@@ -91,7 +91,7 @@ struct subject {
 	size_t prefixes;
 	unsigned nrules[8];
 	size_t ninst;
-	struct cpolicy cp[8];
+	struct compiled_policy cp[8];
 	struct offline inst[8];
 	struct frame pkt[8][C_COUNT]; /* per instance */
 	bool have[8][C_COUNT];
@@ -408,7 +408,7 @@ static void subject_close(struct subject *s)
 			bench_obj_close(&s->cmp[p]);
 	for (size_t i = 0; i < s->ninst; i++) {
 		offline_close(&s->inst[i]);
-		cpolicy_free(&s->cp[i]);
+		compiled_policy_free(&s->cp[i]);
 		free(s->spread[i]);
 	}
 	memset(s, 0, sizeof(*s));
@@ -459,7 +459,8 @@ static int synthetic(const struct dp_opts *o, size_t n4)
 			break;
 		err = with_dns(&syn[i]);
 		if (!err)
-			err = compile_text("synthetic.policy", syn[i].text, NULL, &s->cp[i]);
+			err = compiled_policy_text("synthetic.policy", syn[i].text, -1, NULL,
+						   &s->cp[i]);
 		if (!err)
 			err = open_inst(s, i);
 		if (err) {

@@ -249,28 +249,8 @@ void synth_addr(const struct synth *s, unsigned r, int family, uint32_t variant,
 			addr[bit / 8] |= (uint8_t)(0x80 >> (bit % 8));
 }
 
-int compile_text(const char *name, const char *text, const struct tag_resolver *tags,
-		 struct cpolicy *cp)
-{
-	struct compile_opts o = { .mode = -1, .tags = tags };
-	struct diag d;
-	int err;
-
-	memset(cp, 0, sizeof(*cp));
-	diag_init(&d);
-	err = policy_parse_string(name, text, NULL, 0, &d, &cp->p);
-	if (!err)
-		err = compile_policy(cp->p, &o, &d, &cp->c);
-	if (err || diag_failed(&d)) {
-		diag_print(&d, stderr);
-		err = err ? err : -EINVAL;
-	}
-	diag_free(&d);
-	return err;
-}
-
 static int compile_bench(const char *path, const struct tag_resolver *tags,
-			 const struct var_def *vars, size_t nvars, struct cpolicy *cp)
+			 const struct var_def *vars, size_t nvars, struct compiled_policy *cp)
 {
 	struct compile_opts o = { .mode = -1, .tags = tags };
 	struct diag d;
@@ -284,14 +264,14 @@ static int compile_bench(const char *path, const struct tag_resolver *tags,
 	if (err || diag_failed(&d)) {
 		diag_print(&d, stderr);
 		err = err ? err : -EINVAL;
-		cpolicy_free(cp);
+		compiled_policy_free(cp);
 	}
 	diag_free(&d);
 	return err;
 }
 
 static int compile_project(const char *path, const char *tags, const struct var_def *vars,
-			   size_t nvars, struct cpolicy *cp)
+			   size_t nvars, struct compiled_policy *cp)
 {
 	struct pipeline_opts a;
 
@@ -305,7 +285,7 @@ static int compile_project(const char *path, const char *tags, const struct var_
 }
 
 int compile_file(const char *path, const char *tags, const struct var_def *vars, size_t nvars,
-		 struct cpolicy *cp, const char **how)
+		 struct compiled_policy *cp, const char **how)
 {
 	struct tagdb *db = NULL;
 	struct tag_resolver tr;
@@ -337,12 +317,4 @@ int compile_file(const char *path, const char *tags, const struct var_def *vars,
 	}
 	tagdb_free(db);
 	return err;
-}
-
-void cpolicy_free(struct cpolicy *cp)
-{
-	compiled_free(cp->c);
-	policy_free(cp->p);
-	cp->c = NULL;
-	cp->p = NULL;
 }

@@ -55,7 +55,7 @@ static int live_attach(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *ifname = NULL, *prog = NULL, *policy = NULL;
-	struct cpolicy cp = { 0 };
+	struct compiled_policy cp = { 0 };
 	struct bpf_tc_hook h;
 	struct bpf_tc_opts o;
 	struct bench_obj b;
@@ -94,7 +94,7 @@ static int live_attach(int argc, char **argv)
 	err = bench_obj_open(&b, (enum bench_prog)kind, cp.c, BENCH_DIR_INGRESS);
 	if (err) {
 		fprintf(stderr, "amlg-bench: error: %s: cannot load: %s\n", prog, strerror(-err));
-		cpolicy_free(&cp);
+		compiled_policy_free(&cp);
 		return err;
 	}
 	tc_init(&h, &o, ifindex, BPF_TC_INGRESS, b.prog_fd);
@@ -110,7 +110,7 @@ static int live_attach(int argc, char **argv)
 		printf("%s attached to %s ingress (prog id %u, %zu entries, %zu bytes)\n", prog,
 		       ifname, o.prog_id, b.entries, b.mem_bytes);
 	bench_obj_close(&b);
-	cpolicy_free(&cp);
+	compiled_policy_free(&cp);
 	return err;
 }
 

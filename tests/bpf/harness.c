@@ -85,28 +85,7 @@ void harness_start(void)
 
 int compile_text(const char *text, int mode, struct compiled_policy *cp)
 {
-	struct compile_opts o = { .mode = mode };
-	struct diag d;
-	int err;
-
-	diag_init(&d);
-	err = policy_parse_string("test.policy", text, NULL, 0, &d, &cp->p);
-	if (!err)
-		err = compile_policy(cp->p, &o, &d, &cp->c);
-	if (err || diag_failed(&d)) {
-		diag_print(&d, stderr);
-		err = err ? err : -EINVAL;
-	}
-	diag_free(&d);
-	return err;
-}
-
-void compiled_policy_free(struct compiled_policy *cp)
-{
-	compiled_free(cp->c);
-	policy_free(cp->p);
-	cp->c = NULL;
-	cp->p = NULL;
+	return compiled_policy_text("test.policy", text, mode, NULL, cp);
 }
 
 const char *rule_flow(const struct compiled *c, unsigned rule)

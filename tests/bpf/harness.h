@@ -25,6 +25,8 @@
 #include "offline/pktgen.h"
 #include "policy/policy.h"
 
+#include "cpolicy.h"
+
 /* ---- named cases */
 
 enum { RESULT_PASS, RESULT_FAIL, RESULT_SKIP };
@@ -47,14 +49,8 @@ void harness_start(void);
 
 /* ---- policies */
 
-struct compiled_policy {
-	struct policy *p;
-	struct compiled *c;
-};
-
 /* Policy text compiled in mode (AMLG_MODE_*); a diagnostic is printed and fails it. */
 int compile_text(const char *text, int mode, struct compiled_policy *cp);
-void compiled_policy_free(struct compiled_policy *cp);
 
 /* The flow ID of a rule id under c, or NULL. */
 const char *rule_flow(const struct compiled *c, unsigned rule);

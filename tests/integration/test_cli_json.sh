@@ -17,16 +17,23 @@ policy() {
 		>"$WORK/p.policy"
 }
 
+# Run amlguard ARGS... with its output in $WORK/o and $WORK/e; print its exit status.
+exit_status() {
+	local rc
+	set +e
+	"$AMLGUARD" "$@" >"$WORK/o" 2>"$WORK/e"
+	rc=$?
+	set -e
+	echo $rc
+}
+
 # amlguard ARGS... must fail with exit status 2, print nothing on stderr and one JSON value on
 # stdout: {"error": MSG} or a list of diagnostics, one of them an error whose message holds WANT.
 #   json_error WANT ARGS...
 json_error() {
 	local want=$1 rc
 	shift
-	set +e
-	"$AMLGUARD" "$@" >"$WORK/o" 2>"$WORK/e"
-	rc=$?
-	set -e
+	rc=$(exit_status "$@")
 	[ $rc -eq 2 ] || die "amlguard $*: exit $rc: $(cat "$WORK/o" "$WORK/e")"
 	[ ! -s "$WORK/e" ] || die "amlguard $*: stderr under -j: $(cat "$WORK/e")"
 	python3 - "$WORK/o" "$want" <<'PY' || die "amlguard $*: not one JSON error with '$want': $(cat "$WORK/o")"
@@ -49,10 +56,7 @@ PY
 text_error() {
 	local want=$1 rc
 	shift
-	set +e
-	"$AMLGUARD" "$@" >"$WORK/o" 2>"$WORK/e"
-	rc=$?
-	set -e
+	rc=$(exit_status "$@")
 	[ $rc -eq 2 ] || die "amlguard $*: exit $rc"
 	[ ! -s "$WORK/o" ] || die "amlguard $*: stdout: $(cat "$WORK/o")"
 	grep -qF -- "$want" "$WORK/e" || die "amlguard $*: no '$want' in: $(cat "$WORK/e")"

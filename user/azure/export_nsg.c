@@ -171,7 +171,9 @@ static int export_rule(struct export_ctx *x, struct nsg_build *b, const struct c
 	case AMLG_PROTO_TCP:
 	case AMLG_PROTO_UDP:
 	case AMLG_PROTO_ICMP:
-		one[0] = r->proto == AMLG_PROTO_TCP ? "Tcp" : r->proto == AMLG_PROTO_UDP ? "Udp" : "Icmp";
+		one[0] = r->proto == AMLG_PROTO_TCP ? "Tcp" :
+			 r->proto == AMLG_PROTO_UDP ? "Udp" :
+						      "Icmp";
 		protos = one;
 		np = 1;
 		break;

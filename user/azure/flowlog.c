@@ -696,24 +696,15 @@ static const struct {
 	const char *key;
 	enum node holds;
 } keys[] = {
-	{ N_ROOT, "records", N_RECORDS },
-	{ N_RECORD, "flowRecords", N_FLOWRECORDS },
-	{ N_RECORD, "properties", N_PROPS },
-	{ N_RECORD, "flowLogVersion", S_VERSION },
-	{ N_RECORD, "macAddress", S_MAC },
-	{ N_RECORD, "flowLogResourceID", S_FLRES },
-	{ N_RECORD, "resourceId", S_NSGRES },
-	{ N_FLOWRECORDS, "flows", N_VFLOWS },
-	{ N_VFLOW, "aclID", S_ACL },
-	{ N_VFLOW, "flowGroups", N_VGROUPS },
-	{ N_VGROUP, "flowTuples", N_TUPLES },
-	{ N_VGROUP, "rule", S_RULE },
-	{ N_NMAC, "flowTuples", N_TUPLES },
-	{ N_NMAC, "mac", S_NMAC },
-	{ N_PROPS, "Version", S_NSGVERSION },
-	{ N_PROPS, "flows", N_NRULES },
-	{ N_NRULE, "rule", S_RULE },
-	{ N_NRULE, "flows", N_NMACS },
+	{ N_ROOT, "records", N_RECORDS },     { N_RECORD, "flowRecords", N_FLOWRECORDS },
+	{ N_RECORD, "properties", N_PROPS },  { N_RECORD, "flowLogVersion", S_VERSION },
+	{ N_RECORD, "macAddress", S_MAC },    { N_RECORD, "flowLogResourceID", S_FLRES },
+	{ N_RECORD, "resourceId", S_NSGRES }, { N_FLOWRECORDS, "flows", N_VFLOWS },
+	{ N_VFLOW, "aclID", S_ACL },	      { N_VFLOW, "flowGroups", N_VGROUPS },
+	{ N_VGROUP, "flowTuples", N_TUPLES }, { N_VGROUP, "rule", S_RULE },
+	{ N_NMAC, "flowTuples", N_TUPLES },   { N_NMAC, "mac", S_NMAC },
+	{ N_PROPS, "Version", S_NSGVERSION }, { N_PROPS, "flows", N_NRULES },
+	{ N_NRULE, "rule", S_RULE },	      { N_NRULE, "flows", N_NMACS },
 };
 
 static int cb_map_key(void *ctx, const unsigned char *k, size_t len)

@@ -411,9 +411,10 @@ static int parse_set(struct pctx *c)
 	char *name;
 	int err;
 
-	err = parse_head(c, "set", '@', valid_set_name,
-			 "a set name is letters, digits, '_' and '-', starting with a letter or '_'",
-			 &name, &loc);
+	err = parse_head(
+		c, "set", '@', valid_set_name,
+		"a set name is letters, digits, '_' and '-', starting with a letter or '_'", &name,
+		&loc);
 	if (err)
 		return err;
 	old = pol_set_find(c->p, name);
