@@ -96,28 +96,28 @@ static struct amlg_event ev_base(void)
 	return ev;
 }
 
-static struct amlg_event ev_tcp4(void)
+/* A violation of an IP flow. */
+static struct amlg_event ev_ip(uint8_t family, uint8_t proto, uint16_t sport, uint16_t dport,
+			       const char *src, const char *dst)
 {
 	struct amlg_event ev = ev_base();
 
-	ev.family = 4;
-	ev.proto = AMLG_PROTO_TCP;
-	ev.sport = 40000;
-	ev.dport = 443;
-	set_addr(&ev, "10.0.0.1", "20.1.2.3");
+	ev.family = family;
+	ev.proto = proto;
+	ev.sport = sport;
+	ev.dport = dport;
+	set_addr(&ev, src, dst);
 	return ev;
+}
+
+static struct amlg_event ev_tcp4(void)
+{
+	return ev_ip(4, AMLG_PROTO_TCP, 40000, 443, "10.0.0.1", "20.1.2.3");
 }
 
 static struct amlg_event ev_udp6(void)
 {
-	struct amlg_event ev = ev_base();
-
-	ev.family = 6;
-	ev.proto = AMLG_PROTO_UDP;
-	ev.sport = 5353;
-	ev.dport = 53;
-	set_addr(&ev, "fd00::1", "2001:db8::53");
-	return ev;
+	return ev_ip(6, AMLG_PROTO_UDP, 5353, 53, "fd00::1", "2001:db8::53");
 }
 
 static struct amlg_event ev_non_ip(void)
