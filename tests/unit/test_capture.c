@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,11 +50,4 @@ static void test_not_captures(void **state)
 
 TMPDIR_GROUP(dir)
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_not_captures),
-	};
-
-	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
-}
+UNIT_TESTS(tmpdir_setup, tmpdir_teardown, cmocka_unit_test(test_not_captures))

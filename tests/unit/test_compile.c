@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "compile/compile.h"
 #include "memout.h"
 #include "base/hostpat.h"
@@ -1757,41 +1759,19 @@ static void test_scale_100k(void **state)
 	pol_free(p);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pushdown_pair),
-		cmocka_unit_test(test_pushdown_chain),
-		cmocka_unit_test(test_pushdown_disjoint),
-		cmocka_unit_test(test_pushdown_default_route),
-		cmocka_unit_test(test_pushdown_ipv6),
-		cmocka_unit_test(test_reference_verdicts),
-		cmocka_unit_test(test_port_boundaries),
-		cmocka_unit_test(test_proto_slots),
-		cmocka_unit_test(test_local_endpoint),
-		cmocka_unit_test(test_local_flags_out),
-		cmocka_unit_test(test_class_dedup),
-		cmocka_unit_test(test_rule_limit_ok),
-		cmocka_unit_test(test_rule_limit_over),
-		cmocka_unit_test(test_nwords),
-		cmocka_unit_test(test_empty_set_error),
-		cmocka_unit_test(test_empty_optional_warning),
-		cmocka_unit_test(test_empty_tag_error),
-		cmocka_unit_test(test_empty_local_error),
-		cmocka_unit_test(test_empty_names_items),
-		cmocka_unit_test(test_host_rules),
-		cmocka_unit_test(test_tag_needs_file),
-		cmocka_unit_test(test_fake_resolver),
-		cmocka_unit_test(test_unknown_tag),
-		cmocka_unit_test(test_family_mismatch),
-		cmocka_unit_test(test_platform_first),
-		cmocka_unit_test(test_platform_off_mode_header),
-		cmocka_unit_test(test_origin_tail),
-		cmocka_unit_test(test_parsed_policy),
-		cmocka_unit_test(test_print),
-		cmocka_unit_test(test_random_property),
-		cmocka_unit_test(test_scale_100k),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL, cmocka_unit_test(test_pushdown_pair), cmocka_unit_test(test_pushdown_chain),
+	   cmocka_unit_test(test_pushdown_disjoint), cmocka_unit_test(test_pushdown_default_route),
+	   cmocka_unit_test(test_pushdown_ipv6), cmocka_unit_test(test_reference_verdicts),
+	   cmocka_unit_test(test_port_boundaries), cmocka_unit_test(test_proto_slots),
+	   cmocka_unit_test(test_local_endpoint), cmocka_unit_test(test_local_flags_out),
+	   cmocka_unit_test(test_class_dedup), cmocka_unit_test(test_rule_limit_ok),
+	   cmocka_unit_test(test_rule_limit_over), cmocka_unit_test(test_nwords),
+	   cmocka_unit_test(test_empty_set_error), cmocka_unit_test(test_empty_optional_warning),
+	   cmocka_unit_test(test_empty_tag_error), cmocka_unit_test(test_empty_local_error),
+	   cmocka_unit_test(test_empty_names_items), cmocka_unit_test(test_host_rules),
+	   cmocka_unit_test(test_tag_needs_file), cmocka_unit_test(test_fake_resolver),
+	   cmocka_unit_test(test_unknown_tag), cmocka_unit_test(test_family_mismatch),
+	   cmocka_unit_test(test_platform_first), cmocka_unit_test(test_platform_off_mode_header),
+	   cmocka_unit_test(test_origin_tail), cmocka_unit_test(test_parsed_policy),
+	   cmocka_unit_test(test_print), cmocka_unit_test(test_random_property),
+	   cmocka_unit_test(test_scale_100k))

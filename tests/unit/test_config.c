@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -332,20 +334,9 @@ static void test_load_odd_files(void **state)
 	unlink(path);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_all_errors),
-		cmocka_unit_test(test_interface_without_policy),
-		cmocka_unit_test(test_rejected_sections),
-		cmocka_unit_test(test_layers),
-		cmocka_unit_test(test_listen),
-		cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_load_odd_files),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL, cmocka_unit_test(test_full), cmocka_unit_test(test_defaults),
+	   cmocka_unit_test(test_errors), cmocka_unit_test(test_all_errors),
+	   cmocka_unit_test(test_interface_without_policy),
+	   cmocka_unit_test(test_rejected_sections), cmocka_unit_test(test_layers),
+	   cmocka_unit_test(test_listen), cmocka_unit_test(test_load_file),
+	   cmocka_unit_test(test_load_odd_files))

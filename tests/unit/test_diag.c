@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,20 +331,8 @@ static void test_json(void **state)
 	free(s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_edit_distance),
-		cmocka_unit_test(test_suggest),
-		cmocka_unit_test(test_collapse),
-		cmocka_unit_test(test_print_caret),
-		cmocka_unit_test(test_print_tabs),
-		cmocka_unit_test(test_print_utf8_and_edges),
-		cmocka_unit_test(test_print_without_location),
-		cmocka_unit_test(test_multiple_errors),
-		cmocka_unit_test(test_hint_without_message),
-		cmocka_unit_test(test_json),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL, cmocka_unit_test(test_edit_distance), cmocka_unit_test(test_suggest),
+	   cmocka_unit_test(test_collapse), cmocka_unit_test(test_print_caret),
+	   cmocka_unit_test(test_print_tabs), cmocka_unit_test(test_print_utf8_and_edges),
+	   cmocka_unit_test(test_print_without_location), cmocka_unit_test(test_multiple_errors),
+	   cmocka_unit_test(test_hint_without_message), cmocka_unit_test(test_json))

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "base/event.h"
 #include "memout.h"
 
@@ -760,30 +762,20 @@ static void test_unclean_text(void **state)
 	free(text);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode_valid),
-		cmocka_unit_test(test_decode_size),
-		cmocka_unit_test(test_decode_invalid),
-		cmocka_unit_test(test_time_str),
-		cmocka_unit_test(test_time_ignores_tz),
-		cmocka_unit_test(test_mono_to_real),
-		cmocka_unit_test_setup_teardown(test_json_tcp4, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json_udp6, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json_icmp, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json_other_proto, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json_non_ip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json_vlan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json_rule, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json_action, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_json_ctx, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_print_ip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_print_non_ip, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_print_vlan_drop, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_print_rule, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unclean_text, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL, cmocka_unit_test(test_decode_valid), cmocka_unit_test(test_decode_size),
+	   cmocka_unit_test(test_decode_invalid), cmocka_unit_test(test_time_str),
+	   cmocka_unit_test(test_time_ignores_tz), cmocka_unit_test(test_mono_to_real),
+	   cmocka_unit_test_setup_teardown(test_json_tcp4, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_json_udp6, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_json_icmp, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_json_other_proto, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_json_non_ip, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_json_vlan, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_json_rule, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_json_action, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_json_ctx, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_print_ip, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_print_non_ip, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_print_vlan_drop, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_print_rule, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_unclean_text, setup, teardown))

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,13 +94,5 @@ static void test_local_endpoint(void **state)
 	free(s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_and_more),
-		cmocka_unit_test(test_one_rule_and_empty_set),
-		cmocka_unit_test(test_local_endpoint),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL, cmocka_unit_test(test_and_more),
+	   cmocka_unit_test(test_one_rule_and_empty_set), cmocka_unit_test(test_local_endpoint))

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "azure/audit.h"
 #include "compile/compile.h"
 #include "azure/export.h"
@@ -448,18 +450,8 @@ static void test_read_firewall(void **state)
 	az_set_free(&s);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nsg_rules),
-		cmocka_unit_test(test_nsg_deny_rest_and_step),
-		cmocka_unit_test(test_nsg_priorities_fit),
-		cmocka_unit_test(test_nsg_limits),
-		cmocka_unit_test(test_azfw),
-		cmocka_unit_test(test_nft),
-		cmocka_unit_test(test_read_nsg_shapes),
-		cmocka_unit_test(test_read_firewall),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(setup, teardown, cmocka_unit_test(test_nsg_rules),
+	   cmocka_unit_test(test_nsg_deny_rest_and_step), cmocka_unit_test(test_nsg_priorities_fit),
+	   cmocka_unit_test(test_nsg_limits), cmocka_unit_test(test_azfw),
+	   cmocka_unit_test(test_nft), cmocka_unit_test(test_read_nsg_shapes),
+	   cmocka_unit_test(test_read_firewall))

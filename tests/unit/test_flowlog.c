@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "bpf/amlguard_abi.h"
 #include "azure/flowlog.h"
 #include "azure/flowlog_check.h"
@@ -451,19 +453,8 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vnet_tuples),
-		cmocka_unit_test(test_nsg_tuples),
-		cmocka_unit_test(test_bad_tuples),
-		cmocka_unit_test(test_mac),
-		cmocka_unit_test(test_time),
-		cmocka_unit_test(test_reader_vnet),
-		cmocka_unit_test(test_reader_nsg),
-		cmocka_unit_test(test_reader_bad_files),
-		cmocka_unit_test(test_report_meta_order),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(setup, teardown, cmocka_unit_test(test_vnet_tuples), cmocka_unit_test(test_nsg_tuples),
+	   cmocka_unit_test(test_bad_tuples), cmocka_unit_test(test_mac),
+	   cmocka_unit_test(test_time), cmocka_unit_test(test_reader_vnet),
+	   cmocka_unit_test(test_reader_nsg), cmocka_unit_test(test_reader_bad_files),
+	   cmocka_unit_test(test_report_meta_order))

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "bpf/amlguard_abi.h"
 #include "base/diag.h"
 #include "base/hostpat.h"
@@ -430,16 +432,10 @@ static void test_parser_long_label(void **state)
 	diag_free(&d);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_hash_values),	  cmocka_unit_test(test_hash_right_to_left),
-		cmocka_unit_test(test_key_kinds),	  cmocka_unit_test(test_key_distinct),
-		cmocka_unit_test(test_key_invalid),	  cmocka_unit_test(test_key_lengths),
-		cmocka_unit_test(test_match_table),	  cmocka_unit_test(test_match_long),
-		cmocka_unit_test(test_match_as_datapath), cmocka_unit_test(test_parser_to_key),
-		cmocka_unit_test(test_parser_rejects),	  cmocka_unit_test(test_parser_long_label),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL, cmocka_unit_test(test_hash_values),
+	   cmocka_unit_test(test_hash_right_to_left), cmocka_unit_test(test_key_kinds),
+	   cmocka_unit_test(test_key_distinct), cmocka_unit_test(test_key_invalid),
+	   cmocka_unit_test(test_key_lengths), cmocka_unit_test(test_match_table),
+	   cmocka_unit_test(test_match_long), cmocka_unit_test(test_match_as_datapath),
+	   cmocka_unit_test(test_parser_to_key), cmocka_unit_test(test_parser_rejects),
+	   cmocka_unit_test(test_parser_long_label))

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,13 +62,5 @@ static void test_metrics_label(void **state)
 	mbuf_free(&b);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid),
-		cmocka_unit_test(test_escape),
-		cmocka_unit_test(test_metrics_label),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL, cmocka_unit_test(test_valid), cmocka_unit_test(test_escape),
+	   cmocka_unit_test(test_metrics_label))

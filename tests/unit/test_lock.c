@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -317,19 +319,8 @@ static int teardown(void **state)
 	return tmpdir_remove(dir);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_one_holder),
-		cmocka_unit_test(test_bad_names),
-		cmocka_unit_test(test_wait_and_death),
-		cmocka_unit_test(test_cloexec),
-		cmocka_unit_test(test_modes),
-		cmocka_unit_test(test_release_removes),
-		cmocka_unit_test(test_deleted_under_holder),
-		cmocka_unit_test(test_dir_checked),
-		cmocka_unit_test(test_taken_over),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(setup, teardown, cmocka_unit_test(test_one_holder), cmocka_unit_test(test_bad_names),
+	   cmocka_unit_test(test_wait_and_death), cmocka_unit_test(test_cloexec),
+	   cmocka_unit_test(test_modes), cmocka_unit_test(test_release_removes),
+	   cmocka_unit_test(test_deleted_under_holder), cmocka_unit_test(test_dir_checked),
+	   cmocka_unit_test(test_taken_over))

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -351,15 +353,8 @@ static void test_textfile(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_names),		cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_numbers),		cmocka_unit_test(test_bad_names_fail),
-		cmocka_unit_test(test_growth),		cmocka_unit_test(test_render),
-		cmocka_unit_test(test_render_alerting), cmocka_unit_test(test_tags_time),
-		cmocka_unit_test(test_textfile),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL, cmocka_unit_test(test_names), cmocka_unit_test(test_escaping),
+	   cmocka_unit_test(test_numbers), cmocka_unit_test(test_bad_names_fail),
+	   cmocka_unit_test(test_growth), cmocka_unit_test(test_render),
+	   cmocka_unit_test(test_render_alerting), cmocka_unit_test(test_tags_time),
+	   cmocka_unit_test(test_textfile))

@@ -13,6 +13,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "kernel/maps.h"
 #include "kernel/state.h"
 #include "kernel/tables.h"
@@ -163,13 +165,6 @@ static void test_default_cfg(void **state)
 	assert_memory_equal(&zero, &cfg, sizeof(cfg));
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pin_dir),		cmocka_unit_test(test_pin_dir_bad),
-		cmocka_unit_test(test_pin_dir_fit),	cmocka_unit_test(test_stats_sum),
-		cmocka_unit_test(test_stats_sum_edges), cmocka_unit_test(test_default_cfg),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL, cmocka_unit_test(test_pin_dir), cmocka_unit_test(test_pin_dir_bad),
+	   cmocka_unit_test(test_pin_dir_fit), cmocka_unit_test(test_stats_sum),
+	   cmocka_unit_test(test_stats_sum_edges), cmocka_unit_test(test_default_cfg))

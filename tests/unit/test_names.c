@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "bpf/amlguard_abi.h"
 #include "base/names.h"
 
@@ -153,14 +155,8 @@ static void test_hex(void **state)
 			    "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf");
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_reason_names),   cmocka_unit_test(test_reason_round_trip),
-		cmocka_unit_test(test_reason_unknown), cmocka_unit_test(test_match_names),
-		cmocka_unit_test(test_mode_names),     cmocka_unit_test(test_role_names),
-		cmocka_unit_test(test_l4_names),       cmocka_unit_test(test_hex),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL, cmocka_unit_test(test_reason_names),
+	   cmocka_unit_test(test_reason_round_trip), cmocka_unit_test(test_reason_unknown),
+	   cmocka_unit_test(test_match_names), cmocka_unit_test(test_mode_names),
+	   cmocka_unit_test(test_role_names), cmocka_unit_test(test_l4_names),
+	   cmocka_unit_test(test_hex))

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "stdcapture.h"
 #include "compile/pipeline.h"
 #include "base/log.h"
@@ -392,20 +394,9 @@ static void test_compile_unknown_var(void **state)
 	free(path);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_opts_init),
-		cmocka_unit_test(test_compile_ok),
-		cmocka_unit_test(test_cloud_hint),
-		cmocka_unit_test(test_compile_overrides),
-		cmocka_unit_test(test_compile_no_policy),
-		cmocka_unit_test(test_compile_errors_text),
-		cmocka_unit_test(test_compile_errors_json),
-		cmocka_unit_test(test_compile_warnings),
-		cmocka_unit_test(test_compile_missing),
-		cmocka_unit_test(test_compile_unknown_var),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
-}
+UNIT_TESTS(group_setup, group_teardown, cmocka_unit_test(test_opts_init),
+	   cmocka_unit_test(test_compile_ok), cmocka_unit_test(test_cloud_hint),
+	   cmocka_unit_test(test_compile_overrides), cmocka_unit_test(test_compile_no_policy),
+	   cmocka_unit_test(test_compile_errors_text), cmocka_unit_test(test_compile_errors_json),
+	   cmocka_unit_test(test_compile_warnings), cmocka_unit_test(test_compile_missing),
+	   cmocka_unit_test(test_compile_unknown_var))

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -1739,42 +1741,36 @@ static void test_error_messages(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_minimal_rule_and_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty_policy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_empty_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mode_platform_tags, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_protocols_and_directions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_endpoint_kinds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_patterns, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_host_lengths, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_local_side, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rule_options, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_noflow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_multiline_lists, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sets, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_variables, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_variable_cli_errors, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sha256, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_includes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_include_path_from_var, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_include_absolute_and_cwd, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_include_missing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_include_cycle, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_include_depth, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expansion_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_cap, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_opaque_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_load_missing_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_all_errors_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_recovery_inside_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_cascades, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crlf_and_utf8, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_error_messages, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, NULL);
-}
+UNIT_TESTS(group_setup, NULL,
+	   cmocka_unit_test_setup_teardown(test_minimal_rule_and_defaults, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_empty_policy, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_load_empty_file, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_mode_platform_tags, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_protocols_and_directions, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_endpoint_kinds, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_host_patterns, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_host_lengths, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_local_side, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_rule_options, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_noflow, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_multiline_lists, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_sets, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_variables, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_variable_cli_errors, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_sha256, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_includes, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_include_path_from_var, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_include_absolute_and_cwd, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_include_missing, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_include_cycle, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_include_depth, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_expansion_limits, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_error_cap, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_opaque_file, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_load_missing_file, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_all_errors_reported, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_recovery_inside_list, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_no_cascades, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_crlf_and_utf8, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_error_messages, setup, teardown))

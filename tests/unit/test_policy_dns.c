@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -476,23 +478,16 @@ static void test_errors(void **state)
 	}
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolver_one, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolver_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolver_max, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_resolver_vars, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dns_settings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dns_bounds, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dns_vars, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sni_modes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_include, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_compiled_defaults, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_compiled_settings, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, NULL);
-}
+UNIT_TESTS(group_setup, NULL, cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_resolver_one, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_resolver_list, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_resolver_max, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_resolver_vars, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_dns_settings, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_dns_bounds, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_dns_vars, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_sni_modes, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_include, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_compiled_defaults, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_compiled_settings, setup, teardown),
+	   cmocka_unit_test_setup_teardown(test_errors, setup, teardown))

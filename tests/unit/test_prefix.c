@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "base/prefix.h"
 
 static struct prefix pfx(const char *s)
@@ -351,24 +353,11 @@ static void test_list_parse(void **state)
 	prefix_list_free(&l);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_v4),
-		cmocka_unit_test(test_parse_v6),
-		cmocka_unit_test(test_parse_host_bits),
-		cmocka_unit_test(test_parse_bad),
-		cmocka_unit_test(test_print),
-		cmocka_unit_test(test_contains),
-		cmocka_unit_test(test_cmp),
-		cmocka_unit_test(test_merge_siblings),
-		cmocka_unit_test(test_merge_covered),
-		cmocka_unit_test(test_merge_repeated),
-		cmocka_unit_test(test_merge_mixed_families),
-		cmocka_unit_test(test_merge_empty_and_append),
-		cmocka_unit_test(test_merge_preserves_set),
-		cmocka_unit_test(test_list_parse),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL, cmocka_unit_test(test_parse_v4), cmocka_unit_test(test_parse_v6),
+	   cmocka_unit_test(test_parse_host_bits), cmocka_unit_test(test_parse_bad),
+	   cmocka_unit_test(test_print), cmocka_unit_test(test_contains),
+	   cmocka_unit_test(test_cmp), cmocka_unit_test(test_merge_siblings),
+	   cmocka_unit_test(test_merge_covered), cmocka_unit_test(test_merge_repeated),
+	   cmocka_unit_test(test_merge_mixed_families),
+	   cmocka_unit_test(test_merge_empty_and_append),
+	   cmocka_unit_test(test_merge_preserves_set), cmocka_unit_test(test_list_parse))

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -163,14 +165,7 @@ static void test_secure_dir(void **state)
 
 TMPDIR_GROUP(dir)
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_output_plain),	cmocka_unit_test(test_output_symlink),
-		cmocka_unit_test(test_output_hardlink), cmocka_unit_test(test_output_shared_dir),
-		cmocka_unit_test(test_output_fifo),	cmocka_unit_test(test_input),
-		cmocka_unit_test(test_secure_dir),
-	};
-
-	return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
-}
+UNIT_TESTS(tmpdir_setup, tmpdir_teardown, cmocka_unit_test(test_output_plain),
+	   cmocka_unit_test(test_output_symlink), cmocka_unit_test(test_output_hardlink),
+	   cmocka_unit_test(test_output_shared_dir), cmocka_unit_test(test_output_fifo),
+	   cmocka_unit_test(test_input), cmocka_unit_test(test_secure_dir))

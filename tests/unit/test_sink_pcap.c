@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <dirent.h>
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -291,15 +293,8 @@ static int teardown(void **state)
 	return tmpdir_remove(dir);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_plain),	       cmocka_unit_test(test_gzip),
-		cmocka_unit_test(test_append),	       cmocka_unit_test(test_refuse_foreign),
-		cmocka_unit_test(test_gzip_aside),     cmocka_unit_test(test_rotation),
-		cmocka_unit_test(test_refuse_symlink), cmocka_unit_test(test_dev_full),
-		cmocka_unit_test(test_full_plain),     cmocka_unit_test(test_full_gzip),
-	};
-
-	return cmocka_run_group_tests(tests, setup, teardown);
-}
+UNIT_TESTS(setup, teardown, cmocka_unit_test(test_plain), cmocka_unit_test(test_gzip),
+	   cmocka_unit_test(test_append), cmocka_unit_test(test_refuse_foreign),
+	   cmocka_unit_test(test_gzip_aside), cmocka_unit_test(test_rotation),
+	   cmocka_unit_test(test_refuse_symlink), cmocka_unit_test(test_dev_full),
+	   cmocka_unit_test(test_full_plain), cmocka_unit_test(test_full_gzip))

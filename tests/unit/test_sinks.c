@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "unit.h"
 #include <errno.h>
 #include <limits.h>
 #include <pcap/pcap.h>
@@ -460,14 +462,8 @@ static int group_teardown(void **state)
 	return tmpdir_remove(scratch);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_file_rotation), cmocka_unit_test(test_journal_names),
-		cmocka_unit_test(test_ops_file),      cmocka_unit_test(test_ops_stdout),
-		cmocka_unit_test(test_ops_file_full), cmocka_unit_test(test_ops_pcap),
-		cmocka_unit_test(test_ops_pcap_full), cmocka_unit_test(test_ops_journal),
-	};
-
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
-}
+UNIT_TESTS(group_setup, group_teardown, cmocka_unit_test(test_file_rotation),
+	   cmocka_unit_test(test_journal_names), cmocka_unit_test(test_ops_file),
+	   cmocka_unit_test(test_ops_stdout), cmocka_unit_test(test_ops_file_full),
+	   cmocka_unit_test(test_ops_pcap), cmocka_unit_test(test_ops_pcap_full),
+	   cmocka_unit_test(test_ops_journal))

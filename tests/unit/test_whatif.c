@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "compile/compile.h"
 #include "compile/whatif.h"
 
@@ -173,13 +175,5 @@ static void test_vars(void **state)
 	drop(&a);
 }
 
-int main(void)
-{
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_changes),
-		cmocka_unit_test(test_opens_closes),
-		cmocka_unit_test(test_vars),
-	};
-
-	return cmocka_run_group_tests(tests, NULL, NULL);
-}
+UNIT_TESTS(NULL, NULL, cmocka_unit_test(test_changes), cmocka_unit_test(test_opens_closes),
+	   cmocka_unit_test(test_vars))
