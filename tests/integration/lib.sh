@@ -277,6 +277,21 @@ record() {
 	printf '%s\t%s\t%s\n' "$1" "$2" "$(echo "$3" | tr '\t\n' '  ')" >>"$AMLG_TEST_RESULTS"
 }
 
+# Through a gateway set up by setup_gateway with amlguard on IF_GW_IN, servers on the remote's
+# 443 and 8443 and the host's 2222, and a policy declaring only the first: the declared flow
+# passes, the undeclared egress and ingress do not, and both are logged with their direction.
+# $1 and $2 name what judges each direction, for the messages.
+gateway_judges() {
+	tcp_roundtrip "$NS_HOST" 198.51.100.7 443 || die "compute -> declared flow through the gateway"
+	if tcp_roundtrip "$NS_HOST" 198.51.100.7 8443; then die "undeclared egress passed the gateway"; fi
+	if tcp_roundtrip "$NS_REMOTE" $H4 2222; then die "undeclared ingress passed the gateway"; fi
+	in_ns "$NS_GW" "$AMLGUARD" log -i "$IF_GW_IN" >"$WORK/log"
+	[ "$(count_events "$WORK/log" "e['dir']=='out' and e['dport']==8443 and e['src']=='$H4'")" -ge 1 ] ||
+		die "$1 did not report the compute subnet's egress as out"
+	[ "$(count_events "$WORK/log" "e['dir']=='in' and e['dport']==2222")" -ge 1 ] ||
+		die "$2 did not report the inbound as in"
+}
+
 run_tests() {
 	local t rc failed=0 passed=0 skipped=0 list why script
 	script=$(basename "$0" .sh)

@@ -26,14 +26,7 @@ s = s[0] if isinstance(s, list) else s
 assert s["attached"], s
 assert s["ingress_hook"] in ("xdp-native", "xdp-generic"), s["ingress_hook"]
 print("ingress hook:", s["ingress_hook"])' "$WORK/st.json"
-	tcp_roundtrip "$NS_HOST" 198.51.100.7 443 || die "compute -> declared flow through the gateway"
-	if tcp_roundtrip "$NS_HOST" 198.51.100.7 8443; then die "undeclared egress passed the gateway"; fi
-	if tcp_roundtrip "$NS_REMOTE" $H4 2222; then die "undeclared ingress passed the gateway"; fi
-	in_ns "$NS_GW" "$AMLGUARD" log -i "$IF_GW_IN" >"$WORK/log"
-	[ "$(count_events "$WORK/log" "e['dir']=='out' and e['dport']==8443 and e['src']=='$H4'")" -ge 1 ] ||
-		die "XDP did not report the compute subnet's egress as out"
-	[ "$(count_events "$WORK/log" "e['dir']=='in' and e['dport']==2222")" -ge 1 ] ||
-		die "tc did not report the inbound as in"
+	gateway_judges "XDP" "tc"
 	amlg_gw detach -i "$IF_GW_IN"
 	if in_ns "$NS_GW" ip link show "$IF_GW_IN" | grep -q "xdp"; then
 		die "detach left the XDP program"
