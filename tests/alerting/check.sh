@@ -94,7 +94,7 @@ PY
 		--var region=EastUS2 --var site="$work/site.policy" >/dev/null
 	;;
 dashboard)
-	python3 "$here/metric_names.py" "$top/user/metrics_collect.c" \
+	python3 "$here/metric_names.py" "$top/user/metrics/metrics_collect.c" \
 		"$dist/grafana/amlguard-dashboard.json" "$dist/prometheus/amlguard.rules.yml"
 	;;
 *)

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Every metric the shipped dashboard and rules query exists: the amlguard_* names in their
 PromQL expressions must be among the names the collector writes (the string literals of
-user/metrics_collect.c, the only place metric names are spelled), besides Prometheus's own
+user/metrics/metrics_collect.c, the only place metric names are spelled), besides Prometheus's own
 "up" and "ALERTS".  The dashboard must parse as JSON and be a Grafana dashboard with panels,
 each with a unique id, a grid position and at least one query.
 

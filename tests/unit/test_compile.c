@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The policy compiler (user/compile*.c): table contents, a userspace reference of the datapath's
+ * The policy compiler (user/compile/compile*.c): table contents, a userspace reference of the datapath's
  * lookup checked against expected verdicts, and a randomized comparison of that lookup with a
  * brute-force "first rule that covers the packet" over the source rules.
  */

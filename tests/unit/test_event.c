@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Violation events (user/event.c): checking ring-buffer samples, the time format, and the JSON
+ * Violation events (user/base/event.c): checking ring-buffer samples, the time format, and the JSON
  * and text printers.  The JSON is parsed back and checked field by field, so that fields added
  * later do not break these tests.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * export (user/export*.c) and the rule-set readers of audit (user/audit_load.c), without a
+ * export (user/azure/export*.c) and the rule-set readers of audit (user/azure/audit_load.c), without a
  * kernel: NSG rules from policies of every shape (tags kept, prefix lists, protocols, ports,
  * priorities, names, deny-rest, gaps), Azure's limits, the firewall's rule collection group,
  * the nftables text, and NSGs and firewall policies read in ARM's, az's and a template's shape.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Flow logs (user/flowlog.c, flowlog_report.c): the tuple parser of both formats, MAC addresses,
+ * Flow logs (user/azure/flowlog.c, flowlog_report.c): the tuple parser of both formats, MAC addresses,
  * the streaming reader over plain and gzip files (metadata, malformed tuples and records named by
  * file, record and tuple, cut-short files, files that are not flow logs), time arguments, and
  * the report's merge keeping the earliest tuple's NSG rule.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Host patterns as the datapath matches them (user/hostpat.c): the hash, the key a pattern becomes,
+ * Host patterns as the datapath matches them (user/base/hostpat.c): the hash, the key a pattern becomes,
  * and the matching semantics -- checked against a walk written the way bpf/names.h does it, and
  * through the parser, which hands the patterns over.
  */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Logging (user/log.c): the message formats on stderr, the JSON error on stdout, level filtering,
+ * Logging (user/base/log.c): the message formats on stderr, the JSON error on stdout, level filtering,
  * and the tail of libbpf's output kept for explaining a refused program.
  */
 #include <bpf/libbpf.h>

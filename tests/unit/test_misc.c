@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The kernel-free corners of the map, state and table modules: pin directory names
- * (user/maps.c), summing per-CPU counters (user/state.c), and the default interface settings
- * (user/tables.c).
+ * (user/kernel/maps.c), summing per-CPU counters (user/kernel/state.c), and the default interface settings
+ * (user/kernel/tables.c).
  */
 #include <errno.h>
 #include <setjmp.h>

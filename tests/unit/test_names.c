@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The names of the datapath's numbers (user/names.c): fixed spellings, round trips, fallbacks. */
+/* The names of the datapath's numbers (user/base/names.c): fixed spellings, round trips, fallbacks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

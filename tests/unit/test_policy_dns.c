@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The statements that tune host rules (user/policy_dns.c): resolver, dns ttl-floor, dns grace
+ * The statements that tune host rules (user/policy/policy_dns.c): resolver, dns ttl-floor, dns grace
  * and sni parse to the expected fields, have their defaults when absent, reach the compiled
  * policy, and every mistake is reported at its file:line:col with its hint.
  */

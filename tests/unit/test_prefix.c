@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Prefix parsing, printing, containment, ordering and merging (user/prefix.c). */
+/* Prefix parsing, printing, containment, ordering and merging (user/base/prefix.c). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Service tags (user/tags*.c, user/prefix_set.c, user/udr.c): the loader checked against
+ * Service tags (user/compile/tags*.c, user/base/prefix_set.c, user/azure/udr.c): the loader checked against
  * Python's own json parse of the files, lookups (case, whole names, regions, aliases),
  * suggestions for unknown names, broken files, the az CLI's output shape, gzip, the resolver
  * inside the compiler, diffs between the weekly files and the UDR list.  The file-based cases

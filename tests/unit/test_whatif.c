@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * What a change of variables does (user/whatif.c): the flow IDs opened, closed and changed
+ * What a change of variables does (user/compile/whatif.c): the flow IDs opened, closed and changed
  * between two compiles of one policy, the noflow reason of the side without a rule, the
  * heading and the JSON, and the variables as compile shows them.
  */

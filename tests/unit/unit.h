@@ -11,10 +11,10 @@
 #ifndef AMLG_TEST_UNIT_H
 #define AMLG_TEST_UNIT_H
 
-#define UNIT_TESTS(group_setup, group_teardown, ...)                       \
-	int main(void)                                                     \
-	{                                                                  \
-		const struct CMUnitTest tests[] = { __VA_ARGS__ };         \
+#define UNIT_TESTS(group_setup, group_teardown, ...)                               \
+	int main(void)                                                             \
+	{                                                                          \
+		const struct CMUnitTest tests[] = { __VA_ARGS__ };                 \
 		return cmocka_run_group_tests(tests, group_setup, group_teardown); \
 	}
 
