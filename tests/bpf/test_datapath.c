@@ -953,32 +953,36 @@ static bool same_counts(const struct amlg_stats *a, const struct amlg_stats *b)
 /*
  * Every scenario's packets, in both roles and modes: one instance through the tc hooks, another
  * with its ingress through the XDP entry point (on the same maps as its tc hooks), step by step:
- * the same return (drop or pass) and the same counters after each packet.
+ * the same return (drop or pass) and the same counters after each packet.  The instances are
+ * loaded once per role and reset to a fresh state for each scenario (offline_reset).
  */
 static void xdp_equals_tc(void)
 {
-	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
-		const struct scenario *s = &scenarios[i];
+	for (unsigned role = AMLG_ROLE_HOST; role <= AMLG_ROLE_GATEWAY; role++) {
+		struct amlguard_xdp_bpf *x = NULL;
+		struct offline t, xo;
+		int xfd;
 
-		for (unsigned role = AMLG_ROLE_HOST; role <= AMLG_ROLE_GATEWAY; role++) {
+		if (offline_open_role(&t, NULL, 0, role)) {
+			report("xdp", role_str(role), false, "cannot load the tc entry points");
+			exit(1);
+		}
+		if (offline_open_role(&xo, NULL, 0, role) || xdp_load(xo.skel, role, &x, "test")) {
+			report("xdp", role_str(role), false, "cannot load the XDP entry point");
+			exit(1);
+		}
+		xfd = xdp_prog_fd(x);
+		for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+			const struct scenario *s = &scenarios[i];
 			struct compiled_policy cp = { 0 }, next = { 0 };
-			struct amlguard_xdp_bpf *x = NULL;
-			struct offline t, xo;
 			char what[96];
-			int xfd;
 
 			snprintf(what, sizeof(what), "xdp/%s/%s", s->name, role_str(role));
 			if (compile_text(s->policy, AMLG_MODE_ENFORCE, &cp) ||
-			    offline_open_role(&t, cp.c, 0, role)) {
-				report(what, "setup", false, "cannot compile or load");
+			    offline_reset(&t, cp.c) || offline_reset(&xo, cp.c)) {
+				report(what, "setup", false, "cannot compile or install");
 				exit(1);
 			}
-			if (offline_open_role(&xo, cp.c, 0, role) ||
-			    xdp_load(xo.skel, role, &x, "test")) {
-				report(what, "setup", false, "cannot load the XDP entry point");
-				exit(1);
-			}
-			xfd = xdp_prog_fd(x);
 			for (const struct step *st = s->steps; st->name; st++) {
 				/* the hook that sees this direction: ingress is "out" on a gateway */
 				bool ingress = (st->dir == OUT) == (role == AMLG_ROLE_GATEWAY);
@@ -1014,11 +1018,11 @@ static void xdp_equals_tc(void)
 				       "%s: tc %d, xdp %d, or the counters differ",
 				       ingress ? "ingress" : "egress", rt, rx);
 			}
-			xdp_unload(x);
-			offline_close(&xo);
-			offline_close(&t);
 			compiled_policy_free(&cp);
 		}
+		xdp_unload(x);
+		offline_close(&xo);
+		offline_close(&t);
 	}
 }
 
