@@ -172,13 +172,6 @@ static int flush(struct run *r)
 	return err;
 }
 
-static void show_progress(const char *path, struct capture *c, uint64_t n, bool done)
-{
-	fprintf(stderr, "\r  %s: %3.0f%%, %llu packets%s", path,
-		done ? 100.0 : 100.0 * capture_progress(c), (unsigned long long)n,
-		done ? "\n" : "");
-}
-
 /*
  * Every capture opens and starts like one, before the datapath is loaded: a wrong name or a file
  * that is no capture is reported at once, not after a second of verifier time.  The message is
@@ -235,7 +228,7 @@ static int check_file(struct run *r, const char *path)
 				break;
 			if (r->progress && count / (64 * AMLG_BATCH_MAX) != last_shown) {
 				last_shown = count / (64 * AMLG_BATCH_MAX);
-				show_progress(path, c, count, false);
+				capture_show_progress(path, c, count, false);
 			}
 			dst = batch_add(&r->b, p.ts_ns, p.len, p.cap, AMLG_DIR_AUTO);
 		}
@@ -253,7 +246,7 @@ static int check_file(struct run *r, const char *path)
 		ret = flush(r);
 	}
 	if (r->progress)
-		show_progress(path, c, count, true);
+		capture_show_progress(path, c, count, true);
 	if (ret == 0 && capture_truncated(c)) {
 		pr_warn("%s (the capture ends inside it; %llu packets before it were checked)",
 			capture_truncated(c), (unsigned long long)count);

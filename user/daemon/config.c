@@ -13,6 +13,7 @@
 #include "metrics/metrics_http.h"
 #include "base/safe_io.h"
 #include "base/names.h"
+#include "base/num.h"
 
 enum ktype { K_PATH, K_STR, K_BOOL, K_UINT, K_RATE, K_LISTEN, K_MODE, K_ROLE, K_VAR };
 
@@ -124,21 +125,6 @@ static void unknown_key(struct diag *d, struct srcloc loc, const char *name)
 	near = diag_suggest(name, names, NKEYS);
 	if (near)
 		diag_hint(d, "did you mean '%s'?", near);
-}
-
-static int parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
-{
-	unsigned long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = (unsigned)v;
-	return 0;
 }
 
 static int parse_bool(const char *s, bool *out)
@@ -256,7 +242,7 @@ static int apply(struct config *c, struct iface_conf *f, const struct key *k, co
 		}
 		return 0;
 	case K_UINT:
-		if (parse_uint(value, k->min, k->max, field)) {
+		if (num_parse_uint(value, k->min, k->max, field)) {
 			diag_error(d, loc, "%s: expected a number from %u to %u, not '%s'", k->name,
 				   k->min, k->max, value);
 			return -EINVAL;
@@ -270,7 +256,7 @@ static int apply(struct config *c, struct iface_conf *f, const struct key *k, co
 			goto bad_rate;
 		memcpy(num, value, (size_t)(slash - value));
 		num[slash - value] = '\0';
-		if (parse_uint(num, 1, 100000, &u) || parse_uint(slash + 1, 1, 86400, &per))
+		if (num_parse_uint(num, 1, 100000, &u) || num_parse_uint(slash + 1, 1, 86400, &per))
 			goto bad_rate;
 		c->alert_rate = u;
 		c->alert_period_s = per;

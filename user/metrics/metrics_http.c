@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "metrics/metrics_http.h"
+#include "base/num.h"
 
 struct metrics_http {
 	struct MHD_Daemon *d;
@@ -46,20 +47,7 @@ int metrics_parse_listen(const char *s, char *host, size_t hostsz, unsigned *por
 		return -EINVAL;
 	memcpy(host, h, hlen);
 	host[hlen] = '\0';
-	{
-		const char *ps = colon ? colon + 1 : s;
-		unsigned long v;
-		char *end;
-
-		if (*ps < '0' || *ps > '9')
-			return -EINVAL;
-		errno = 0;
-		v = strtoul(ps, &end, 10);
-		if (errno || *end || v < 1 || v > 65535)
-			return -EINVAL;
-		*port = (unsigned)v;
-		return 0;
-	}
+	return num_parse_uint(colon ? colon + 1 : s, 1, 65535, port);
 }
 
 static const char index_page[] = "<html><head><title>amlguard</title></head><body>"

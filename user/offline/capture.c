@@ -361,3 +361,10 @@ void capture_close(struct capture *c)
 	free(c->path);
 	free(c);
 }
+
+void capture_show_progress(const char *path, struct capture *c, uint64_t n, bool done)
+{
+	fprintf(stderr, "\r  %s: %3.0f%%, %llu packets%s", path,
+		done ? 100.0 : 100.0 * capture_progress(c), (unsigned long long)n,
+		done ? "\n" : "");
+}

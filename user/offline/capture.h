@@ -42,4 +42,7 @@ const char *capture_linktype_name(const struct capture *c);
 double capture_progress(const struct capture *c);
 void capture_close(struct capture *c);
 
+/* The progress line of a capture being read ("\r  PATH: NN%, N packets", a newline when done). */
+void capture_show_progress(const char *path, struct capture *c, uint64_t n, bool done);
+
 #endif

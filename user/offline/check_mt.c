@@ -340,13 +340,6 @@ static int add(struct mt *m, const struct capture_pkt *p)
 	return 0;
 }
 
-static void show_progress(const char *path, struct capture *c, uint64_t n, bool done)
-{
-	fprintf(stderr, "\r  %s: %3.0f%%, %llu packets%s", path,
-		done ? 100.0 : 100.0 * capture_progress(c), (unsigned long long)n,
-		done ? "\n" : "");
-}
-
 static int check_file(struct mt *m, const char *path)
 {
 	struct capture *c;
@@ -369,12 +362,12 @@ static int check_file(struct mt *m, const char *path)
 		count++;
 		if (m->a->progress && count / (64 * AMLG_BATCH_MAX) != last_shown) {
 			last_shown = count / (64 * AMLG_BATCH_MAX);
-			show_progress(path, c, count, false);
+			capture_show_progress(path, c, count, false);
 		}
 	}
 	/* the next capture's packets follow in order: no need to flush between files */
 	if (m->a->progress)
-		show_progress(path, c, count, true);
+		capture_show_progress(path, c, count, true);
 	if (ret == -EINVAL) {
 		/* a corrupt record: what came before it is judged, the caller reports it */
 		free(m->a->rep->error);
