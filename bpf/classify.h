@@ -50,26 +50,34 @@ struct {
 } amlg_hostbm SEC(".maps");
 
 /*
- * The rules the remote address brings as a learned host: for each live (pattern, name) slot of
- * its amlg_learned entry, the class of the pattern under the current policy.  NULL if none.
+ * The rules the flow's remote address brings as a learned host: for each live (pattern, name)
+ * slot of its amlg_learned entry, the class of the pattern under the current policy, OR-ed into
+ * this CPU's amlg_hostbm.  1 if any did, else 0.  Global, and called beside classify() rather
+ * than from it: the verifier checks the slot loop once, on its own, and the two frames are
+ * never on the stack together.
  */
-static __always_inline struct amlg_bitmap *host_bitmap(__u32 slot, const struct amlg_flow *f,
-						       void *classes)
+__noinline int host_bitmap(__u32 slot, const struct amlg_flow *f)
 {
-	struct amlg_learn_key k = { .family = f->family };
+	struct amlg_learn_key k = {};
 	struct amlg_bitmap *out, *b;
 	struct amlg_learned *v;
-	__u32 zero = 0, dir = f->dir & 1, any = 0;
-	void *hosts;
+	__u32 zero = 0, dir, any = 0;
+	void *hosts, *classes;
 
+	if (!f)
+		return 0;
+	slot &= 1;
+	dir = f->dir & 1;
+	k.family = f->family;
 	__builtin_memcpy(k.addr, f->raddr, 16);
 	v = bpf_map_lookup_elem(&amlg_learned, &k);
 	if (!v)
-		return NULL;
+		return 0;
 	hosts = bpf_map_lookup_elem(&amlg_hosts, &slot);
+	classes = bpf_map_lookup_elem(&amlg_classes, &slot);
 	out = bpf_map_lookup_elem(&amlg_hostbm, &zero);
-	if (!hosts || !out)
-		return NULL;
+	if (!hosts || !classes || !out)
+		return 0;
 	for (__u32 w = 0; w < AMLG_BM_WORDS; w++)
 		out->w[w] = 0;
 	for (__u32 i = 0; i < AMLG_LEARN_SLOTS; i++) {
@@ -90,7 +98,7 @@ static __always_inline struct amlg_bitmap *host_bitmap(__u32 slot, const struct 
 			out->w[w] |= b->w[w];
 		any = 1;
 	}
-	return any ? out : NULL;
+	return any;
 }
 
 static __always_inline __u32 proto_slot(__u8 proto)
@@ -148,14 +156,16 @@ static __always_inline __u32 lowest_bit(__u64 w)
 }
 
 /*
+ * hb: the rules the remote address brings as a learned host (host_bitmap()), or NULL.
+ *
  * Not inlined and global: the verifier checks it once, whatever the call site, and the loops
  * below are written so that each iteration either leaves or continues, which keeps the number of
  * verifier states linear in AMLG_BM_WORDS.
  */
 __noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct amlg_flow *f,
-			struct amlg_verdict *v)
+			const struct amlg_bitmap *hb, struct amlg_verdict *v)
 {
-	struct amlg_bitmap *a, *l, *p, *pr, *hb = NULL;
+	struct amlg_bitmap *a, *l, *p, *pr;
 	__u32 dir, ps, acls, pcls, prcls, nwords;
 	__u64 any = 0;
 	void *classes;
@@ -174,8 +184,6 @@ __noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct aml
 	if (!classes)
 		return 0;
 	acls = addr_class(slot, f->family, AMLG_LPM_KIND(dir, AMLG_SIDE_REMOTE), f->raddr);
-	if (pc->flags & AMLG_PF_HOSTS)
-		hb = host_bitmap(slot, f, classes);
 	if (acls == AMLG_CLASS_EMPTY && !hb)
 		return 0;
 	a = bpf_map_lookup_elem(classes, &acls);

@@ -112,18 +112,36 @@ static long name_step(__u32 i, struct name_ctx *nc)
 	return 0;
 }
 
-/* Decode the name at *pos into nb; *pos moves past it.  0, or DNS_BAD. */
-static __always_inline int decode_name(__u8 *msg, __u32 mlen, __u32 *pos, struct amlg_namebuf *nb)
+/*
+ * Decode the name at pos of sc->msg (mlen bytes) into sc->nb: where the name ends (the first
+ * byte after it), or DNS_BAD.  Global: the verifier checks the name loop once, on its own,
+ * instead of at each of the three places that read a name.
+ */
+__noinline int dns_name(struct amlg_scratch *sc, __u32 mlen, __u32 pos)
 {
-	struct name_ctx nc = { .msg = msg, .mlen = mlen, .pos = *pos, .nb = nb };
+	struct name_ctx nc = { .mlen = mlen, .pos = pos };
 
-	nb->len = 0;
-	nb->bad = 0;
-	nb->hash = 0;
+	if (!sc)
+		return DNS_BAD;
+	nc.msg = sc->msg;
+	nc.nb = &sc->nb;
+	sc->nb.len = 0;
+	sc->nb.bad = 0;
+	sc->nb.hash = 0;
 	bpf_loop(AMLG_NAME_MAX + AMLG_DNS_JUMPS + 64, name_step, &nc, 0);
 	if (nc.err || !nc.done)
 		return DNS_BAD;
-	*pos = nc.end;
+	return (int)(nc.end & 0xffff);
+}
+
+/* Decode the name at *pos into sc->nb; *pos moves past it.  0, or DNS_BAD. */
+static __always_inline int decode_name(struct amlg_scratch *sc, __u32 mlen, __u32 *pos)
+{
+	int end = dns_name(sc, mlen, *pos);
+
+	if (end < 0)
+		return DNS_BAD;
+	*pos = (__u32)end;
 	return 0;
 }
 
@@ -224,7 +242,7 @@ static long answer_step(__u32 i, struct answer_ctx *ac)
 	} else {
 		__u32 start = pos;
 
-		if (decode_name(sc->msg, ac->mlen, &pos, &sc->nb)) {
+		if (decode_name(sc, ac->mlen, &pos)) {
 			ac->err = 1;
 			return 1;
 		}
@@ -246,7 +264,7 @@ static long answer_step(__u32 i, struct answer_ctx *ac)
 	if (type == 5) { /* CNAME: its target belongs to the chain too */
 		__u32 p = pos;
 
-		if (decode_name(sc->msg, ac->mlen, &p, &sc->nb)) {
+		if (decode_name(sc, ac->mlen, &p)) {
 			ac->err = 1;
 			return 1;
 		}
@@ -490,7 +508,7 @@ __noinline int dns_learn(struct __sk_buff *skb, struct amlg_batch_pkt *bp,
 	sc->set.n = 0;
 	sc->nseen = 0;
 	if (qd) {
-		if (decode_name(sc->msg, len, &pos, &sc->nb))
+		if (decode_name(sc, len, &pos))
 			goto bad;
 		name_match(slot, pc, &sc->nb, &sc->set);
 		name_hash = sc->nb.hash;

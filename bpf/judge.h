@@ -220,6 +220,18 @@ static __always_inline int judge_related(const struct judge_env *e, const struct
 	return related;
 }
 
+/* classify() f under the environment's policy, with what its remote address was learned for. */
+static __always_inline void judge_classify(const struct judge_env *e, const struct amlg_flow *f,
+					   struct amlg_verdict *vd)
+{
+	const struct amlg_bitmap *hb = NULL;
+	__u32 zero = 0;
+
+	if ((e->pc->flags & AMLG_PF_HOSTS) && host_bitmap(e->slot, f))
+		hb = bpf_map_lookup_elem(&amlg_hostbm, &zero);
+	classify(e->slot, e->pc, f, hb, vd);
+}
+
 /*
  * A flow without an entry: classified the way the packet goes, entered into conntrack (ct_new())
  * and, when this run's entry allows it, its address pair noted for fragments.  A TCP packet that
@@ -242,7 +254,7 @@ judge_new(const struct judge_env *e, const struct amlg_pkt *pkt, const struct am
 
 	flow_from_pkt(&f, pkt, dir, dir, pkt->dport);
 	f.now = e->now;
-	classify(e->slot, e->pc, &f, vd);
+	judge_classify(e, &f, vd);
 	if (vd->verdict == AMLG_VERDICT_ALLOW) {
 		*match = AMLG_MATCH_RULE;
 	} else if (pkt->proto == IPPROTO_TCP && (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN) {
@@ -250,7 +262,7 @@ judge_new(const struct judge_env *e, const struct amlg_pkt *pkt, const struct am
 
 		flow_from_pkt(&f, pkt, dir, !dir, pkt->sport);
 		f.now = e->now;
-		classify(e->slot, e->pc, &f, &rv);
+		judge_classify(e, &f, &rv);
 		if (rv.verdict == AMLG_VERDICT_ALLOW) {
 			*vd = rv;
 			*match = AMLG_MATCH_PICKUP;
@@ -288,7 +300,7 @@ static __always_inline void judge_tracked(const struct judge_env *e, const struc
 
 		flow_from_ct(&f, key, ct->dir);
 		f.now = e->now;
-		classify(e->slot, e->pc, &f, vd);
+		judge_classify(e, &f, vd);
 		sni_keep(ct, e->pc, vd);
 		ct->verdict = vd->verdict;
 		ct->reason = vd->reason;
