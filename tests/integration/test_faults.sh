@@ -78,9 +78,47 @@ map_fds() {
 	find /proc/"$1"/fd -lname 'anon_inode:bpf-map' 2>/dev/null | wc -l
 }
 
-# Maps of amlguard's datapath alive in the whole system (the policy slots' inner maps too).
+# Maps of amlguard's datapath that a process and the interface's attached programs keep alive:
+# the maps of its fds and of the programs (its own and those attached to IF_HOST), and the
+# policy slots' inner maps held by those.  What a reload leak would grow; counted from this
+# daemon only, so that other tests loading their own programs meanwhile do not change it.
 amlg_maps() {
-	bpftool -j map list | python3 -c 'import json, sys; print(sum(1 for m in json.load(sys.stdin) if m.get("name", "").startswith("amlg_")))'
+	local progs
+	progs=$(in_ns "$NS_HOST" bpftool -j net show dev "$IF_HOST" |
+		python3 -c 'import json, sys; print(" ".join(str(p["id"]) for n in json.load(sys.stdin) for k in ("tc", "xdp") for p in n.get(k, []) if "id" in p))')
+	python3 - "$1" $progs <<'PY'
+import glob, json, subprocess, sys
+
+def bpftool(*args):
+    return json.loads(subprocess.run(["bpftool", "-j", *args], check=True, capture_output=True, text=True).stdout)
+
+pid, prog_ids = sys.argv[1], set(int(p) for p in sys.argv[2:])
+todo = set()
+for info in glob.glob(f"/proc/{pid}/fdinfo/*"):
+    try:
+        fields = dict(l.split(":", 1) for l in open(info) if ":" in l)
+    except OSError:
+        continue
+    if "map_id" in fields:
+        todo.add(int(fields["map_id"]))
+    if "prog_id" in fields:
+        prog_ids.add(int(fields["prog_id"]))
+for p in prog_ids:
+    todo.update(bpftool("prog", "show", "id", str(p)).get("map_ids", []))
+seen = set()
+while todo:
+    m = todo.pop()
+    if m in seen:
+        continue
+    seen.add(m)
+    info = bpftool("map", "show", "id", str(m))
+    if info.get("type") in ("array_of_maps", "hash_of_maps"):
+        for e in bpftool("map", "dump", "id", str(m)):
+            v = e.get("value")
+            if isinstance(v, list) and len(v) == 4:
+                todo.add(int.from_bytes(bytes(int(b, 16) for b in v), "little"))
+print(len(seen))
+PY
 }
 
 # ---- faults -----------------------------------------------------------------------------------
@@ -310,7 +348,7 @@ EOF
 	g0=$(generation)
 	rss0=$(ps -o rss= -p "$DAEMON_PID")
 	fds0=$(map_fds "$DAEMON_PID")
-	maps0=$(amlg_maps)
+	maps0=$(amlg_maps "$DAEMON_PID")
 	t0=$(date +%s.%N)
 	for i in $(seq 100); do
 		if [ $((i % 2)) -eq 1 ]; then src=b; else src=a; fi
@@ -326,7 +364,7 @@ EOF
 	rss1=$(ps -o rss= -p "$DAEMON_PID")
 	fds1=$(map_fds "$DAEMON_PID")
 	for i in $(seq 30); do
-		maps1=$(amlg_maps)
+		maps1=$(amlg_maps "$DAEMON_PID")
 		[ "$maps1" -le "$maps0" ] && break
 		sleep 0.1 # inner maps are freed after an RCU grace period
 	done
@@ -335,7 +373,7 @@ EOF
 	viol=$(js "$WORK/status.json" 'sum(j[0]["counters"][d]["violation_packets"] for d in ("out", "in"))')
 	echo "  100 reloads in $(python3 -c "print(round($t1 - $t0, 2))") s under iperf3: $bytes bytes in $iv intervals, $stalled stalled, error $err"
 	echo "  generation $g0 -> $(generation); violations $viol; allowed packets out $(js "$WORK/status.json" 'j[0]["counters"]["out"]["allowed_packets"]'), in $(js "$WORK/status.json" 'j[0]["counters"]["in"]["allowed_packets"]')"
-	echo "  daemon RSS $rss0 -> $rss1 KiB; its map fds $fds0 -> $fds1; amlg_* maps in the kernel $maps0 -> $maps1"
+	echo "  daemon RSS $rss0 -> $rss1 KiB; its map fds $fds0 -> $fds1; maps it keeps alive $maps0 -> $maps1"
 	[ "$(generation)" -eq $((g0 + 100)) ] || die "not 100 installs"
 	[ "$viol" -eq 0 ] || die "$viol packets judged violations during the storm"
 	[ "$err" -eq 0 ] && [ "$stalled" -eq 0 ] && [ "$bytes" -gt 0 ] || die "the stream broke"
