@@ -119,22 +119,42 @@ static int build_hosts(const struct compiled *c)
 	return fd;
 }
 
-static int write_ports(const struct amlg_maps *m, uint32_t slot, const struct compiled *c)
+/*
+ * The slot's port classes.  fresh: the slot was never written (all zero, AMLG_CLASS_EMPTY), so
+ * only the ports some rule names are written, not all AMLG_PORTS_PER_SLOT; undo: those same
+ * ports back to empty (a first install that failed leaves the slot as it found it).
+ */
+enum ports_write { PORTS_ALL, PORTS_FRESH, PORTS_UNDO };
+
+static int write_ports(const struct amlg_maps *m, uint32_t slot, const struct compiled *c,
+		       enum ports_write how)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
 	uint32_t *keys = malloc(AMLG_PORTS_PER_SLOT * sizeof(*keys));
-	uint32_t base = AMLG_PORT_IDX(slot, 0, 0, 0), count = AMLG_PORTS_PER_SLOT;
+	uint32_t *vals = how == PORTS_ALL ? c->ports : calloc(AMLG_PORTS_PER_SLOT, sizeof(*vals));
+	uint32_t base = AMLG_PORT_IDX(slot, 0, 0, 0), n = 0, count;
 	int err = 0;
 
-	if (!keys)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < AMLG_PORTS_PER_SLOT; i++)
-		keys[i] = base + i;
-	if (bpf_map_update_batch(m->fd[M_PORTS], keys, c->ports, &count, &o))
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (uint32_t i = 0; i < AMLG_PORTS_PER_SLOT; i++) {
+		if (how != PORTS_ALL && !c->ports[i])
+			continue;
+		if (how == PORTS_FRESH)
+			vals[n] = c->ports[i];
+		keys[n++] = base + i;
+	}
+	count = n;
+	if (n && bpf_map_update_batch(m->fd[M_PORTS], keys, vals, &count, &o))
 		err = -errno;
-	else if (count != AMLG_PORTS_PER_SLOT)
+	else if (count != n)
 		err = -EIO;
+out:
 	free(keys);
+	if (vals != c->ports)
+		free(vals);
 	return err;
 }
 
@@ -241,6 +261,7 @@ int tables_active(const struct amlg_maps *m, uint32_t *slot, struct amlg_pcfg *p
 int tables_install(struct amlg_maps *m, const struct compiled *c, uint64_t *generation)
 {
 	int fd4 = -1, fd6 = -1, fdc = -1, fdh = -1, err;
+	bool ports_written = false;
 	struct amlg_pcfg cur, pc;
 	struct amlg_cfg cfg;
 	uint32_t active, target;
@@ -275,7 +296,8 @@ int tables_install(struct amlg_maps *m, const struct compiled *c, uint64_t *gene
 		err = fdh;
 		goto out;
 	}
-	err = write_ports(m, target, c);
+	err = write_ports(m, target, c, cur.generation ? PORTS_ALL : PORTS_FRESH);
+	ports_written = !err;
 	if (!err)
 		err = write_rules(m, target, c);
 	if (err)
@@ -305,6 +327,8 @@ int tables_install(struct amlg_maps *m, const struct compiled *c, uint64_t *gene
 	if (generation)
 		*generation = gen;
 out:
+	if (err && ports_written && !cur.generation)
+		write_ports(m, target, c, PORTS_UNDO);
 	if (fd4 >= 0)
 		close(fd4);
 	if (fd6 >= 0)
