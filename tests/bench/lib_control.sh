@@ -3,8 +3,10 @@
 # the benchmark's compute policy on the real tag file, the synthetic 10 k and 100 k sets), with
 # the CLI and, when the CLI cannot resolve service tags yet, with the benchmark's jansson
 # resolver; reload time on an attached veth and the gap during reloads, measured by a
-# fixed-rate UDP stream to an allowed port; kernel memory of the maps.
-# Section 4: "amlguard check" against tcpdump on a large generated capture.
+# fixed-rate UDP stream to an allowed port; kernel memory of the maps; the latency of the
+# commands that load the datapath (explain, check of a small capture) against compile's, same
+# policy, in interleaved rounds.
+# Section 4: "amlguard check" against tcpdump on a large generated capture, one and two threads.
 
 # time -v of a command: "status wall_ms maxrss_kb", the command's stdout in $2.
 timed() {
@@ -103,6 +105,50 @@ PY
 	echo "reload_rss,${res// /,}" >>"$CTL_CSV"
 }
 
+# Latency of the CLI: compile, one explain, explain --file of CLI_TUPLES packets, and check of a
+# 100-packet capture, all with the 10 k-prefix check policy, in CTL_RUNS interleaved rounds.
+# Rows: cli,WHAT,ROUND,WALL_MS.
+CLI_TUPLES=1000
+ctl_cli() {
+	local i what ms t0 t1 rc
+	chk_policy
+	"$BENCH" pcap -o "$WORK/small.pcap" -n 100 -f 20 >/dev/null
+	python3 - "$CLI_TUPLES" >"$WORK/tuples.txt" <<'PY'
+import sys
+for i in range(int(sys.argv[1])):
+    print(f"out tcp 192.0.2.10:{40000 + i} 198.51.100.{20 + i % 40}:{443 if i % 3 else 8443}")
+PY
+	for i in $(seq "$CTL_RUNS"); do
+		for what in compile explain explain-file check-small; do
+			t0=$(date +%s%N)
+			rc=0
+			case $what in
+			compile) "$AMLGUARD" compile -p "$WORK/check10k.policy" >/dev/null 2>&1 || rc=$? ;;
+			explain)
+				"$AMLGUARD" explain -p "$WORK/check10k.policy" out tcp 192.0.2.10:40000 \
+					198.51.100.20:443 >/dev/null 2>&1 || rc=$?
+				;;
+			explain-file)
+				"$AMLGUARD" explain -p "$WORK/check10k.policy" --file "$WORK/tuples.txt" \
+					>/dev/null 2>&1 || rc=$?
+				;;
+			check-small)
+				"$AMLGUARD" check -p "$WORK/check10k.policy" --no-progress \
+					--local 192.0.2.10/32,2001:db8:ffff::10/128 "$WORK/small.pcap" \
+					>/dev/null 2>&1 || rc=$?
+				;;
+			esac
+			t1=$(date +%s%N)
+			# 1 is "a violation was found": these inputs have some
+			if [ $rc -gt 1 ]; then
+				note "cli: $what failed (exit $rc)"
+				continue
+			fi
+			echo "cli,$what,$i,$(((t1 - t0) / 1000000))" >>"$CTL_CSV"
+		done
+	done
+}
+
 section_control() {
 	local p
 	CTL_CSV=$DATA/control.csv
@@ -117,6 +163,7 @@ section_control() {
 	ctl_compile tests/bench/compute-eastus2.policy tests/bench/compute-eastus2.policy
 	ctl_compile "$GEN/live.policy" "synthetic 10 k prefixes"
 	ctl_compile "$WORK/gen100k/live.policy" "synthetic 100 k prefixes"
+	ctl_cli
 	ctl_reload
 }
 
@@ -133,7 +180,7 @@ chk_policy() {
 }
 
 section_check() {
-	local res pk shape file
+	local res pk shape file threads tool
 	CHK_CSV=$DATA/check.csv
 	echo "tool,capture,status,packets,wall_ms,maxrss_kb" >"$CHK_CSV"
 	pk=$PCAP_PACKETS
@@ -148,13 +195,17 @@ section_check() {
 		res=$(timed "$WORK/time.log" "$WORK/out" tcpdump -r "$file" -w /dev/null)
 		echo "tcpdump -r,$shape,$(echo "$res" | awk -v n="$pk" '{ print $1 "," n "," $2 "," $3 }')" >>"$CHK_CSV"
 		# exit status 1 means "violations found", which these captures have
-		res=$(timed "$WORK/time.log" "$WORK/out" "$AMLGUARD" check -p "$WORK/check10k.policy" \
-			--local 192.0.2.10/32,2001:db8:ffff::10/128 --no-progress "$file")
-		if [ "${res%% *}" != ok ] && grep -q "Exit status: 1" "$WORK/time.log"; then
-			res="ok ${res#* }"
-		fi
-		echo "amlguard check,$shape,$(echo "$res" | awk -v n="$pk" '{ print $1 "," n "," $2 "," $3 }')" >>"$CHK_CSV"
-		[ "${res%% *}" = ok ] || note "check: $(head -c 300 "$WORK/out.err")"
+		for threads in 1 2; do
+			res=$(timed "$WORK/time.log" "$WORK/out" "$AMLGUARD" check -p "$WORK/check10k.policy" \
+				--local 192.0.2.10/32,2001:db8:ffff::10/128 --no-progress --threads $threads "$file")
+			if [ "${res%% *}" != ok ] && grep -q "Exit status: 1" "$WORK/time.log"; then
+				res="ok ${res#* }"
+			fi
+			tool="amlguard check"
+			[ $threads = 1 ] || tool="amlguard check --threads $threads"
+			echo "$tool,$shape,$(echo "$res" | awk -v n="$pk" '{ print $1 "," n "," $2 "," $3 }')" >>"$CHK_CSV"
+			[ "${res%% *}" = ok ] || note "check: $(head -c 300 "$WORK/out.err")"
+		done
 		rm -f "$file"
 	done
 }

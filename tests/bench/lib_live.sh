@@ -9,7 +9,7 @@
 #  (c) for the BPF filters, the kernel's own run-time counters (kernel.bpf_stats_enabled, on
 #      only for these runs and restored on exit).
 
-LIVE_SETUPS=(none amlg-audit amlg-enforce nft ipset xdp-filter tc-empty tc-lpm tc-dir)
+LIVE_SETUPS=(none amlg-audit amlg-enforce amlg-xdp nft ipset xdp-filter tc-empty tc-lpm tc-dir)
 
 live_setup() {
 	local name=$1 k=$2 h hif
@@ -19,6 +19,9 @@ live_setup() {
 	none) ;;
 	amlg-audit | amlg-enforce)
 		in_ns "$h" "$AMLGUARD" -q attach -i "$hif" -p "$GEN/live.policy" --mode "${name#amlg-}"
+		;;
+	amlg-xdp) # the gateway's fast path: the ingress judged by XDP (native on a veth)
+		in_ns "$h" "$AMLGUARD" -q attach -i "$hif" -p "$GEN/live.policy" --mode enforce --xdp
 		;;
 	nft)
 		in_ns "$h" nft -f "$GEN/nft.conf"
@@ -74,6 +77,7 @@ live_tcp_run() {
 # nftables chain).
 live_syms() {
 	case $1 in
+	amlg-xdp) echo 'veth_xdp_rcv_skb bpf_prog_[0-9a-f]+_amlg_xdp' ;;
 	amlg-*) echo 'tc_run bpf_prog_[0-9a-f]+_amlg_ingress' ;;
 	tc-*) echo 'tc_run bpf_prog_[0-9a-f]+_bench_' ;;
 	nft | ipset) echo 'nf_hook_slow nft_do_chain_ipv4' ;;
@@ -127,11 +131,11 @@ live_udp_run() {
 	perf report -i "$LW/cli.data" --no-children --sort symbol -q --stdio 2>/dev/null |
 		awk '$1 ~ /%$/' | head -60 >"$DATA/live_profile_$name.txt" || true
 	case $name in
-	amlg-enforce | tc-lpm | tc-dir)
+	amlg-enforce | amlg-xdp | tc-lpm | tc-dir)
 		perf report -i "$LW/cli.data" --children --sort symbol -q --stdio 2>/dev/null |
 			awk -v n="$sent" -v t="$samples" -v per=$PERF_PERIOD '
 				BEGIN { print "symbol,incl_ns,self_ns" }
-				$1 ~ /%$/ && $4 ~ /^(tc_run|bpf_prog_|trie_|htab_|__htab|lookup_nulls|memcmp|ktime_get_mono|bpf_ktime|array_map|bpf_skb|bpf_ringbuf)/ {
+				$1 ~ /%$/ && $4 ~ /^(tc_run|veth_xdp_rcv_skb|bpf_prog_|trie_|htab_|__htab|lookup_nulls|memcmp|ktime_get_mono|bpf_ktime|array_map|bpf_skb|bpf_ringbuf)/ {
 					a = $1; b = $2; sub(/%/, "", a); sub(/%/, "", b)
 					printf "%s,%.0f,%.0f\n", $4, a / 100 * t * per / n, b / 100 * t * per / n
 				}' >"$DATA/live_breakdown_$name.csv" || true

@@ -172,7 +172,7 @@ if live:
         v = lv.get(s, {}).get(key, [])
         return med(v), (min(v) if v else float("nan")), (max(v) if v else float("nan"))
 
-    filters = ["amlg-enforce", "nft", "ipset", "xdp-filter"]
+    filters = ["amlg-enforce", "amlg-xdp", "nft", "ipset", "xdp-filter"]
     for key, what in (("filt", "the filter's own code"), ("hook", "the hook, framework included")):
         hooks = {s: lm(s, key)[0] for s in filters if s in lv}
         if hooks:
@@ -180,13 +180,13 @@ if live:
             goals.append((f"live: lowest CPU per packet of all filters ({what}; fixed-rate UDP, "
                           "perf)", ", ".join(f"{s} {fmt(v)} ns" for s, v in hooks.items())
                           + " (xdp-filter matches exact addresses, not prefixes)",
-                          best == "amlg-enforce"))
-    pm = {s: lm(s, "filt")[0] for s in ("amlg-enforce", "nft", "ipset") if s in lv}
-    if len(pm) == 3:
+                          best.startswith("amlg-")))
+    pm = {s: lm(s, "filt")[0] for s in ("amlg-enforce", "amlg-xdp", "nft", "ipset") if s in lv}
+    if len(pm) >= 3:
         goals.append(("live: lowest of the prefix-matching filters (nftables interval set, "
                       "ipset hash:net), the filter's own code",
                       ", ".join(f"{s} {fmt(v)} ns" for s, v in pm.items()),
-                      min(pm, key=pm.get) == "amlg-enforce"))
+                      min(pm, key=pm.get).startswith("amlg-")))
     a, l = lm("amlg-enforce", "bpf")[0], lm("tc-lpm", "bpf")[0]
     if a == a and l == l:
         goals.append((f"live: amlguard within {LIVE_GOAL:g}× the single-LPM program "
@@ -212,13 +212,38 @@ w("| goal | measured | met |\n|---|---|---|")
 # ---------------------------------------------------------------- check goal
 chk = rows("check.csv") or []
 ck = {(r["tool"], r["capture"]): r for r in chk if r["status"] == "ok"}
-if ("amlguard check", "flows") in ck and ("tcpdump -r", "flows") in ck:
-    a, t = ck[("amlguard check", "flows")], ck[("tcpdump -r", "flows")]
-    pps = int(a["packets"]) * 1000 / max(int(a["wall_ms"]), 10)
+for shape, goal_pps in (("flows", 2e6), ("per-packet", 1e6)):
+    if ("tcpdump -r", shape) not in ck:
+        continue
+    t = ck[("tcpdump -r", shape)]
     tps = int(t["packets"]) * 1000 / max(int(t["wall_ms"]), 10)
-    goals.append(("check: at least 1 M packets/s, 10 k-prefix policy (flow-shaped capture, "
-                  "whole command)", f"{pps / 1e6:.2f} M/s; tcpdump -r {tps / 1e6:.2f} M/s on the "
-                  "same file", pps >= 1e6))
+    rates = {}
+    for tool in ("amlguard check", "amlguard check --threads 2"):
+        if (tool, shape) in ck:
+            a = ck[(tool, shape)]
+            rates[tool] = int(a["packets"]) * 1000 / max(int(a["wall_ms"]), 10)
+    if rates:
+        best = max(rates.values())
+        goals.append((f"check on both cores: at least {goal_pps / 1e6:g} M packets/s, 10 k-prefix "
+                      f"policy ({'flow-shaped' if shape == 'flows' else 'one flow per packet'} "
+                      "capture, whole command)",
+                      "; ".join(f"{'one thread' if k == 'amlguard check' else '--threads 2'} "
+                                f"{v / 1e6:.2f} M/s" for k, v in rates.items())
+                      + f"; tcpdump -r {tps / 1e6:.2f} M/s on the same file", best >= goal_pps))
+
+# ---------------------------------------------------------------- CLI latency goal
+cli = {}
+for r in (ctl or []):
+    if r["kind"] == "cli":
+        cli.setdefault(r["a"], []).append(int(r["c"]))
+CLI_GOAL = 3
+if "compile" in cli:
+    c = med(cli["compile"])
+    for what, label in (("explain", "one `explain`"), ("check-small", "`check` of a 100-packet capture")):
+        if what in cli:
+            x = med(cli[what])
+            goals.append((f"CLI: {label} within {CLI_GOAL}× `compile` of the same policy",
+                          f"{x:.0f} ms / {c:.0f} ms = {x / max(c, 1):.1f}×", x <= CLI_GOAL * c))
 
 # ---------------------------------------------------------------- flow-log goal
 flr = [r for r in (rows("flowlog.csv") or []) if r["status"] == "ok"]
@@ -398,12 +423,13 @@ if live:
       "separate runs of the same stream without the profiler. "
       "*CPU/pkt*: sender + receiver + ksoftirqd per packet, the whole path. nftables and "
       "iptables are stateless here (one set lookup per packet, no conntrack); xdp-filter matches "
-      "exact addresses (each prefix's first address), not prefixes.\n")
+      "exact addresses (each prefix's first address), not prefixes. *amlg-xdp* is `attach --xdp`, "
+      "the gateway's fast path: the ingress judged by XDP, the egress by tc.\n")
     w("| setup | filter code ns/pkt | hook ns/pkt | bpf ns/run | CPU/pkt (µs) | UDP loss % | "
       "TCP Gbit/s | drops others |")
     w("|---|---|---|---|---|---|---|---|")
-    order = ["none", "amlg-audit", "amlg-enforce", "nft", "ipset", "xdp-filter", "tc-empty",
-             "tc-lpm", "tc-dir"]
+    order = ["none", "amlg-audit", "amlg-enforce", "amlg-xdp", "nft", "ipset", "xdp-filter",
+             "tc-empty", "tc-lpm", "tc-dir"]
     for s in order:
         if s not in lv:
             continue
@@ -414,7 +440,7 @@ if live:
           f"{fmt(c[0] / 1000, 2)} ({fmt(c[1] / 1000, 2)}–{fmt(c[2] / 1000, 2)}) | "
           f"{fmt(lo[0], 1)} | {fmt(t[0], 1)} ({fmt(t[1], 1)}–{fmt(t[2], 1)}) | "
           f"{lv[s]['blocks']} |")
-    for s in ("amlg-enforce", "tc-lpm", "tc-dir"):
+    for s in ("amlg-enforce", "amlg-xdp", "tc-lpm", "tc-dir"):
         bd = rows(f"live_breakdown_{s}.csv")
         if bd:
             w(f"\nWhere {s}'s time goes live (last run; ns per packet, inclusive/self): "
@@ -476,6 +502,19 @@ if ctl:
         w(f"Gap: a {gap['b']}-datagram UDP stream to an allowed port across {gap['a']} reloads in "
           f"enforce mode: {gap['c']} lost; amlguard counted {gap['d']} violations, {gap['e']} drops "
           f"and {gap['f']} allowed inbound packets.")
+    if cli:
+        w("\nLatency of the commands that load the datapath, against `compile`, all with the "
+          "10 k-prefix check policy (section 4), wall time of the whole command, median of "
+          f"{len(cli.get('compile', []))} interleaved rounds. *explain --file*: "
+          "1,000 packets in one call, one load.\n")
+        w("| command | wall ms | × compile |\n|---|---|---|")
+        c = med(cli["compile"]) if "compile" in cli else None
+        for what, label in (("compile", "compile"), ("explain", "explain (one packet)"),
+                            ("explain-file", "explain --file (1,000 packets)"),
+                            ("check-small", "check (100-packet capture)")):
+            if what in cli:
+                x = med(cli[what])
+                w(f"| {label} | {x:.0f} | {x / c:.1f}× |" if c else f"| {label} | {x:.0f} | – |")
     mm = [r for r in ctl if r["kind"] == "mapmem"]
     if mm:
         tot = sum(int(r["b"]) for r in mm)
@@ -492,7 +531,8 @@ if chk:
       "the same size: *flows* has 256 connections open at any time, each 20 to 400 packets "
       "(a host's traffic); *per-packet* draws every packet on its own, so nearly every packet "
       "opens a flow (the worst case for flow state). Wall time of the whole command, the "
-      "datapath's load (about a second of verification) included.\n")
+      "datapath's load included; `--threads 2` spreads the packets over two datapath "
+      "instances by flow.\n")
     w("| tool | capture | packets | wall ms | packets/s | peak RSS KiB |\n"
       "|---|---|---|---|---|---|")
     for r in chk:
