@@ -62,7 +62,7 @@ struct instance {
 
 /*
  * Each case starts from the state of a fresh load: the run's shared instance, every map emptied
- * and the case's policy installed (offline_reset), without a second of verifier time per case.
+ * and the case's policy installed (offline_reset), without a load per case.
  */
 static int instance_open(struct instance *in, int mode)
 {

@@ -174,7 +174,7 @@ static int flush(struct run *r)
 
 /*
  * Every capture opens and starts like one, before the datapath is loaded: a wrong name or a file
- * that is no capture is reported at once, not after a second of verifier time.  The message is
+ * that is no capture is reported at once, not after the verifier's time.  The message is
  * the one check_file would print.
  */
 static int captures_open(char **paths, int n)
