@@ -7,7 +7,10 @@
 #      every filter, runs in the sender's context), and the part of it spent in the filter's
 #      hook, from the sender's cpu-clock profile (perf record at a fixed period, callchains);
 #  (c) for the BPF filters, the kernel's own run-time counters (kernel.bpf_stats_enabled, on
-#      only for these runs and restored on exit).
+#      only for these runs and restored on exit);
+#  (d) the rate at which one core saturates: an unlimited stream of small datagrams from a
+#      sender pinned to one CPU (on a veth the receive path and the filter run on that CPU
+#      too), packets/s received.
 
 LIVE_SETUPS=(none amlg-audit amlg-enforce amlg-xdp nft ipset xdp-filter tc-empty tc-lpm tc-dir)
 
@@ -47,6 +50,22 @@ live_setup() {
 		in_ns "$h" "$BENCH" live attach -i "$hif" --prog dir16-8-8 -p "$GEN/live.policy" >/dev/null
 		;;
 	esac
+}
+
+# (d) one unlimited UDP run, the sender on CPU 1: packets/s received.
+live_sat_run() {
+	local name=$1 k=$2 h r sp rate
+	h=$(pair_host "$k")
+	r=$(pair_remote "$k")
+	in_ns "$h" timeout $((LIVE_UDP_SECS + 15)) iperf3 -s -1 -B 192.0.2.10 -p 5203 -J \
+		>"$LW/sat-srv.json" 2>/dev/null &
+	sp=$!
+	wait_port "$h" 5203
+	in_ns "$r" taskset -c 1 timeout $((LIVE_UDP_SECS + 10)) iperf3 -c 192.0.2.10 -p 5203 -u \
+		-b 0 -l 64 -t "$LIVE_UDP_SECS" >/dev/null 2>&1 || true
+	wait "$sp" || true
+	rate=$(jfield "$LW/sat-srv.json" "round((d['end']['sum']['packets'] - d['end']['sum']['lost_packets']) / d['end']['sum']['seconds'])" 2>/dev/null || echo 0)
+	echo "sat,$name,$rate" >>"$LIVE_CSV"
 }
 
 # Sum of run_time_ns and run_cnt of the programs on the receiver's hooks.
@@ -206,6 +225,7 @@ section_live() {
 			name=${LIVE_SETUPS[$i]}
 			live_tcp_run "$name" "$i"
 			live_udp_run "$name" "$i"
+			live_sat_run "$name" "$i"
 			case $name in amlg-* | tc-* | xdp-filter) live_stats_run "$name" "$i" ;; esac
 		done
 	done

@@ -8,6 +8,7 @@ import csv
 import datetime
 import os
 import platform
+import re
 import statistics
 import subprocess
 
@@ -151,7 +152,7 @@ if live:
         k = r["kind"]
         s = r["setup"]
         d = lv.setdefault(s, {"tcp": [], "hook": [], "filt": [], "cpu": [], "bpf": [],
-                              "loss": [], "blocks": "?"})
+                              "loss": [], "sat": [], "blocks": "?"})
         if k == "tcp":
             d["tcp"].append(float(r["v1"]))
         elif k == "udp":
@@ -165,6 +166,9 @@ if live:
         elif k == "stats":
             if int(r["v2"]) > 0:
                 d["bpf"].append(int(r["v1"]) / int(r["v2"]))
+        elif k == "sat":
+            if int(r["v1"]) > 0:
+                d["sat"].append(int(r["v1"]) / 1000)
         elif k == "filters":
             d["blocks"] = r["v1"]
 
@@ -406,6 +410,37 @@ if prof:
         top = [r for r in prof if r["case"] == case][:10]
         if top:
             w(f"*{case}*: " + ", ".join(f"{r['symbol']} {r['share_pct']}%" for r in top) + "\n")
+    # The choice for new flows: what a flat IPv4 table (DIR-16-8-8) could save, and what it costs.
+    syn = [r for r in prof if r["case"] == "syn-new"]
+    total = sum(float(r["share_pct"]) for r in syn)
+    trie = sum(float(r["share_pct"]) for r in syn if r["symbol"].startswith("trie_"))
+    lru = sum(float(r["share_pct"]) for r in syn
+              if re.match(r"(bpf_lru_|htab_lru_|htab_map_hash|lookup_nulls|__htab)", r["symbol"]))
+    mem = {(r["prefixes"], r["structure"]): int(r["bytes"]) for r in (rows("datapath_mem.csv") or [])
+           if r["policy"] == "synthetic" and r["bytes"].isdigit()}
+    dirv = [g("dir16-8-8", n, "syn-new") for n in sizes] if dp else []
+    dirv = [v[0] for v in dirv if v]
+    dir_ns = f"{min(dirv):.0f}–{max(dirv):.0f} ns a new flow" if dirv else "not measured"
+    proj = ""
+    if dp and syn and total:
+        a, l, d = g("amlguard", 10000, "syn-new", r0), g("lpm", 10000, "syn-new"), \
+            g("dir16-8-8", 10000, "syn-new")
+        if a and l and d:
+            x = (a[0] * (1 - trie / total) + d[0]) / l[0]
+            proj = (f": at 10 k prefixes a new flow would take about {x:.1f}× the single-LPM "
+                    f"program instead of {a[0] / l[0]:.1f}×")
+    if syn and total and ("10000", "dir16-8-8") in mem:
+        w("**New flows: the choice.** Of a new flow's samples, the LPM trie takes "
+          f"{trie / total * 100:.0f}% and the LRU hash tables (the connection entry and the "
+          f"address pair noted for fragments) {lru / total * 100:.0f}%. A DIR-16-8-8 table "
+          f"for IPv4 (section 1: {dir_ns}) could save at most the trie's share{proj}, "
+          "and it costs "
+          f"{mem[('10000', 'dir16-8-8')] / 1048576:.0f} MiB per policy slot at 10 k prefixes "
+          f"and {mem.get(('100000', 'dir16-8-8'), 0) / 1048576:.0f} MiB at 100 k, against "
+          f"{mem[('10000', 'lpm')] / 1048576:.1f} and "
+          f"{mem.get(('100000', 'lpm'), 0) / 1048576:.1f} MiB for the trie, with two slots per "
+          "attachment (the running policy and the one being installed). amlguard keeps the "
+          "trie; the goal stays unmet.\n")
 
 # ---------------------------------------------------------------- live
 if live:
@@ -424,21 +459,26 @@ if live:
       "*CPU/pkt*: sender + receiver + ksoftirqd per packet, the whole path. nftables and "
       "iptables are stateless here (one set lookup per packet, no conntrack); xdp-filter matches "
       "exact addresses (each prefix's first address), not prefixes. *amlg-xdp* is `attach --xdp`, "
-      "the gateway's fast path: the ingress judged by XDP, the egress by tc.\n")
+      "the gateway's fast path: the ingress judged by XDP, the egress by tc. *One core "
+      "saturates at*: an unlimited stream of 64-byte datagrams from a sender pinned to one CPU "
+      "(the veth's receive path and the filter run on that CPU too), datagrams received per "
+      "second.\n")
     w("| setup | filter code ns/pkt | hook ns/pkt | bpf ns/run | CPU/pkt (µs) | UDP loss % | "
-      "TCP Gbit/s | drops others |")
-    w("|---|---|---|---|---|---|---|---|")
+      "one core saturates at kpps | TCP Gbit/s | drops others |")
+    w("|---|---|---|---|---|---|---|---|---|")
     order = ["none", "amlg-audit", "amlg-enforce", "amlg-xdp", "nft", "ipset", "xdp-filter",
              "tc-empty", "tc-lpm", "tc-dir"]
     for s in order:
         if s not in lv:
             continue
         h, b, c, t, lo = lm(s, "hook"), lm(s, "bpf"), lm(s, "cpu"), lm(s, "tcp"), lm(s, "loss")
-        fl = lm(s, "filt")
+        fl, sa = lm(s, "filt"), lm(s, "sat")
         w(f"| {s} | {fmt(fl[0])} ({fmt(fl[1])}–{fmt(fl[2])}) | {fmt(h[0])} ({fmt(h[1])}–{fmt(h[2])}) | "
           f"{fmt(b[0])}{'' if b[0] != b[0] else f' ({fmt(b[1])}–{fmt(b[2])})'} | "
           f"{fmt(c[0] / 1000, 2)} ({fmt(c[1] / 1000, 2)}–{fmt(c[2] / 1000, 2)}) | "
-          f"{fmt(lo[0], 1)} | {fmt(t[0], 1)} ({fmt(t[1], 1)}–{fmt(t[2], 1)}) | "
+          f"{fmt(lo[0], 1)} | "
+          + (f"{fmt(sa[0])} ({fmt(sa[1])}–{fmt(sa[2])})" if sa[0] == sa[0] else "–") + " | "
+          f"{fmt(t[0], 1)} ({fmt(t[1], 1)}–{fmt(t[2], 1)}) | "
           f"{lv[s]['blocks']} |")
     for s in ("amlg-enforce", "amlg-xdp", "tc-lpm", "tc-dir"):
         bd = rows(f"live_breakdown_{s}.csv")
