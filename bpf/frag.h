@@ -63,16 +63,29 @@ out:
 	return match;
 }
 
-/* Note that pkt's address pair carries an allowed flow of proto, judged by rule. */
+/*
+ * Note that pkt's address pair carries an allowed flow of proto, judged by rule.  A pair already
+ * noted (another flow between the same two addresses) is renewed in place, the generation
+ * written last, as for connection entries: an update would take a new LRU node and free the
+ * old one, the costliest part of a new flow.
+ */
 __noinline int pair_note(const struct amlg_pkt *pkt, __u8 proto, __u16 rule, __u64 generation,
 			 __u64 now)
 {
 	struct amlg_pair_key pk = {};
 	struct amlg_pair_val pv = {};
+	struct amlg_pair_val *cur;
 	int err = 0;
 
 	if (pkt) {
 		pair_key_from(&pk, pkt, proto);
+		cur = bpf_map_lookup_elem(&amlg_pair, &pk);
+		if (cur) {
+			cur->rule = rule;
+			cur->last_seen = now;
+			cur->generation = generation;
+			return 0;
+		}
 		pv.generation = generation;
 		pv.last_seen = now;
 		pv.rule = rule;
