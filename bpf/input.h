@@ -28,7 +28,12 @@ static __always_inline void cursor_buf(struct cursor *c, struct amlg_batch_pkt *
 	c->is_buf = 1;
 }
 
-/* The transport header (see parse_packet()). */
+/*
+ * The parser, over live or test packet data (_skb) or an offline batch buffer (_buf), in three
+ * global functions, each checked once by the verifier: the link layer (parse_link()), then the
+ * IP layer (parse_l3()), then the transport header (parse_l4()), each from a fresh cursor and
+ * the offset the one before it left in pkt.
+ */
 __noinline int amlg_parse_l4_skb(struct __sk_buff *skb, struct amlg_pkt *pkt)
 {
 	struct cursor c = {};
@@ -53,7 +58,34 @@ __noinline int amlg_parse_l4_buf(struct amlg_batch_pkt *bp, struct amlg_pkt *pkt
 	return ret;
 }
 
-/* The parser over live or test packet data. */
+__noinline int amlg_parse_l3_skb(struct __sk_buff *skb, struct amlg_pkt *pkt)
+{
+	struct cursor c = {};
+	int ret = PARSE_MALFORMED;
+
+	if (pkt) {
+		cursor_skb(&c, skb);
+		ret = parse_l3(&c, pkt);
+		if (ret == PARSE_L4)
+			ret = amlg_parse_l4_skb(skb, pkt);
+	}
+	return ret;
+}
+
+__noinline int amlg_parse_l3_buf(struct amlg_batch_pkt *bp, struct amlg_pkt *pkt)
+{
+	struct cursor c = {};
+	int ret = PARSE_MALFORMED;
+
+	if (bp && pkt) {
+		cursor_buf(&c, bp);
+		ret = parse_l3(&c, pkt);
+		if (ret == PARSE_L4)
+			ret = amlg_parse_l4_buf(bp, pkt);
+	}
+	return ret;
+}
+
 __noinline int amlg_parse_skb(struct __sk_buff *skb, struct amlg_pkt *pkt)
 {
 	struct cursor c = {};
@@ -61,14 +93,13 @@ __noinline int amlg_parse_skb(struct __sk_buff *skb, struct amlg_pkt *pkt)
 
 	if (pkt) {
 		cursor_skb(&c, skb);
-		ret = parse_packet(&c, (__u16)skb->vlan_tci, skb->vlan_present, pkt);
-		if (ret == PARSE_L4)
-			ret = amlg_parse_l4_skb(skb, pkt);
+		ret = parse_link(&c, (__u16)skb->vlan_tci, skb->vlan_present, pkt);
+		if (ret == PARSE_L3)
+			ret = amlg_parse_l3_skb(skb, pkt);
 	}
 	return ret;
 }
 
-/* The same parser over an offline batch buffer. */
 __noinline int amlg_parse_buf(struct amlg_batch_pkt *bp, struct amlg_pkt *pkt)
 {
 	struct cursor c = {};
@@ -76,9 +107,9 @@ __noinline int amlg_parse_buf(struct amlg_batch_pkt *bp, struct amlg_pkt *pkt)
 
 	if (bp && pkt) {
 		cursor_buf(&c, bp);
-		ret = parse_packet(&c, 0, 0, pkt);
-		if (ret == PARSE_L4)
-			ret = amlg_parse_l4_buf(bp, pkt);
+		ret = parse_link(&c, 0, 0, pkt);
+		if (ret == PARSE_L3)
+			ret = amlg_parse_l3_buf(bp, pkt);
 	}
 	return ret;
 }

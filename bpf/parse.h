@@ -53,7 +53,8 @@ enum parse_result {
 	PARSE_LINK, /* ARP, neighbour discovery, MLD: always pass */
 	PARSE_NON_IP,
 	PARSE_MALFORMED,
-	PARSE_L4, /* parse_packet(): the IP header is read, the transport header at l4_off is next */
+	PARSE_L4, /* parse_l3(): the IP header is read, the transport header at l4_off is next */
+	PARSE_L3, /* parse_link(): the IP header at l3_off is next (ETH_P_IP or _IPV6 in ethertype) */
 };
 
 #define FRAG_NONE 0
@@ -81,6 +82,8 @@ struct amlg_pkt {
 	__u8 frag_proto; /* what the IPv4 header or the IPv6 Fragment header names: keys fragments */
 	__u8 frag_dir; /* set by the datapath: 1 + a later fragment's direction from its entry */
 	__u8 pad[3];
+	__u16 l3_off; /* parse_link(): where the IP header starts */
+	__u16 ethertype; /* parse_link(): ETH_P_IP or ETH_P_IPV6, network order */
 	__u8 saddr[16];
 	__u8 daddr[16];
 	__u8 q_saddr[16];
@@ -413,13 +416,13 @@ static __always_inline int parse_ipv6(struct cursor *c, __u32 off, struct amlg_p
 }
 
 /*
- * vlan_tci: an offloaded tag (skb->vlan_present), or 0.  An IP packet comes back as PARSE_L4:
- * the caller goes on with parse_l4(c, pkt->l4_off, pkt) in a function of its own, so that the
- * verifier walks the transport parser once, not once per path through VLANs and extension
- * headers.
+ * The link layer: Ethernet and up to AMLG_MAX_VLANS tags.  vlan_tci: an offloaded tag
+ * (skb->vlan_present), or 0.  An IP packet comes back as PARSE_L3 with l3_off and ethertype set:
+ * the caller goes on with parse_l3() in a function of its own, so that the verifier walks the
+ * IP parsers once, not once per number of VLAN tags.
  */
-static __always_inline int parse_packet(struct cursor *c, __u16 vlan_tci, int vlan_present,
-					struct amlg_pkt *pkt)
+static __always_inline int parse_link(struct cursor *c, __u16 vlan_tci, int vlan_present,
+				      struct amlg_pkt *pkt)
 {
 	struct ethhdr *eth = CUR_PTR(c, 0, sizeof(*eth));
 	__u32 off = sizeof(*eth);
@@ -458,11 +461,27 @@ static __always_inline int parse_packet(struct cursor *c, __u16 vlan_tci, int vl
 	pkt->nvlan = (__u8)nvlan;
 	if (proto == bpf_htons(ETH_P_ARP))
 		return PARSE_LINK;
-	if (proto == bpf_htons(ETH_P_IP))
+	if (proto != bpf_htons(ETH_P_IP) && proto != bpf_htons(ETH_P_IPV6))
+		return PARSE_NON_IP;
+	pkt->l3_off = (__u16)off;
+	pkt->ethertype = proto;
+	return PARSE_L3;
+}
+
+/*
+ * The IP header at pkt->l3_off (see parse_link()).  An IP packet comes back as PARSE_L4: the
+ * caller goes on with parse_l4(c, pkt->l4_off, pkt) in a function of its own, so that the
+ * verifier walks the transport parser once, not once per path through extension headers.
+ */
+static __always_inline int parse_l3(struct cursor *c, struct amlg_pkt *pkt)
+{
+	__u32 off = pkt->l3_off;
+
+	if (off > sizeof(struct ethhdr) + 4 * AMLG_MAX_VLANS)
+		return PARSE_MALFORMED;
+	if (pkt->ethertype == bpf_htons(ETH_P_IP))
 		return parse_ipv4(c, off, pkt);
-	if (proto == bpf_htons(ETH_P_IPV6))
-		return parse_ipv6(c, off, pkt);
-	return PARSE_NON_IP;
+	return parse_ipv6(c, off, pkt);
 }
 
 #endif

@@ -106,11 +106,34 @@ PY
 }
 
 # Latency of the CLI: compile, one explain, explain --file of CLI_TUPLES packets, and check of a
-# 100-packet capture, all with the 10 k-prefix check policy, in CTL_RUNS interleaved rounds.
-# Rows: cli,WHAT,ROUND,WALL_MS.
+# 100-packet capture, each with the same policy, in CTL_RUNS interleaved rounds: the 10 k-prefix
+# check policy, and the benchmark's compute policy on the real tag file.
+# Rows: cli,WHAT,POLICY,ROUND,WALL_MS.
 CLI_TUPLES=1000
+ctl_cli_run() {
+	local what=$1 label=$2 round=$3 t0 t1 rc=0
+	shift 3
+	t0=$(date +%s%N)
+	case $what in
+	compile) "$AMLGUARD" compile "$@" >/dev/null 2>&1 || rc=$? ;;
+	explain) "$AMLGUARD" explain "$@" out tcp 192.0.2.10:40000 198.51.100.20:443 >/dev/null 2>&1 || rc=$? ;;
+	explain-file) "$AMLGUARD" explain "$@" --file "$WORK/tuples.txt" >/dev/null 2>&1 || rc=$? ;;
+	check-small)
+		"$AMLGUARD" check "$@" --no-progress --local 192.0.2.10/32,2001:db8:ffff::10/128 \
+			"$WORK/small.pcap" >/dev/null 2>&1 || rc=$?
+		;;
+	esac
+	t1=$(date +%s%N)
+	# 1 is "a violation was found": these inputs have some
+	if [ $rc -gt 1 ]; then
+		note "cli: $what with $label failed (exit $rc)"
+		return 0
+	fi
+	echo "cli,$what,$label,$round,$(((t1 - t0) / 1000000))" >>"$CTL_CSV"
+}
+
 ctl_cli() {
-	local i what ms t0 t1 rc
+	local i what
 	chk_policy
 	"$BENCH" pcap -o "$WORK/small.pcap" -n 100 -f 20 >/dev/null
 	python3 - "$CLI_TUPLES" >"$WORK/tuples.txt" <<'PY'
@@ -120,31 +143,10 @@ for i in range(int(sys.argv[1])):
 PY
 	for i in $(seq "$CTL_RUNS"); do
 		for what in compile explain explain-file check-small; do
-			t0=$(date +%s%N)
-			rc=0
-			case $what in
-			compile) "$AMLGUARD" compile -p "$WORK/check10k.policy" >/dev/null 2>&1 || rc=$? ;;
-			explain)
-				"$AMLGUARD" explain -p "$WORK/check10k.policy" out tcp 192.0.2.10:40000 \
-					198.51.100.20:443 >/dev/null 2>&1 || rc=$?
-				;;
-			explain-file)
-				"$AMLGUARD" explain -p "$WORK/check10k.policy" --file "$WORK/tuples.txt" \
-					>/dev/null 2>&1 || rc=$?
-				;;
-			check-small)
-				"$AMLGUARD" check -p "$WORK/check10k.policy" --no-progress \
-					--local 192.0.2.10/32,2001:db8:ffff::10/128 "$WORK/small.pcap" \
-					>/dev/null 2>&1 || rc=$?
-				;;
-			esac
-			t1=$(date +%s%N)
-			# 1 is "a violation was found": these inputs have some
-			if [ $rc -gt 1 ]; then
-				note "cli: $what failed (exit $rc)"
-				continue
-			fi
-			echo "cli,$what,$i,$(((t1 - t0) / 1000000))" >>"$CTL_CSV"
+			ctl_cli_run $what "10 k prefixes" "$i" -p "$WORK/check10k.policy"
+			[ -e "$TAGS" ] || continue
+			ctl_cli_run $what compute-eastus2.policy "$i" -p tests/bench/compute-eastus2.policy \
+				--tags "$TAGS"
 		done
 	done
 }

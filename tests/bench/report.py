@@ -236,17 +236,20 @@ for shape, goal_pps in (("flows", 2e6), ("per-packet", 1e6)):
                       + f"; tcpdump -r {tps / 1e6:.2f} M/s on the same file", best >= goal_pps))
 
 # ---------------------------------------------------------------- CLI latency goal
-cli = {}
+cli = {}  # policy -> command -> wall ms of each round
 for r in (ctl or []):
     if r["kind"] == "cli":
-        cli.setdefault(r["a"], []).append(int(r["c"]))
+        cli.setdefault(r["b"], {}).setdefault(r["a"], []).append(int(r["d"]))
 CLI_GOAL = 3
-if "compile" in cli:
-    c = med(cli["compile"])
-    for what, label in (("explain", "one `explain`"), ("check-small", "`check` of a 100-packet capture")):
-        if what in cli:
-            x = med(cli[what])
-            goals.append((f"CLI: {label} within {CLI_GOAL}× `compile` of the same policy",
+for pol, cmds in cli.items():
+    if "compile" not in cmds:
+        continue
+    c = med(cmds["compile"])
+    for what, label in (("explain", "one `explain`"),
+                        ("check-small", "`check` of a 100-packet capture")):
+        if what in cmds:
+            x = med(cmds[what])
+            goals.append((f"CLI: {label} within {CLI_GOAL}× `compile` of the same policy ({pol})",
                           f"{x:.0f} ms / {c:.0f} ms = {x / max(c, 1):.1f}×", x <= CLI_GOAL * c))
 
 # ---------------------------------------------------------------- flow-log goal
@@ -543,18 +546,20 @@ if ctl:
           f"enforce mode: {gap['c']} lost; amlguard counted {gap['d']} violations, {gap['e']} drops "
           f"and {gap['f']} allowed inbound packets.")
     if cli:
-        w("\nLatency of the commands that load the datapath, against `compile`, all with the "
-          "10 k-prefix check policy (section 4), wall time of the whole command, median of "
-          f"{len(cli.get('compile', []))} interleaved rounds. *explain --file*: "
-          "1,000 packets in one call, one load.\n")
-        w("| command | wall ms | × compile |\n|---|---|---|")
-        c = med(cli["compile"]) if "compile" in cli else None
-        for what, label in (("compile", "compile"), ("explain", "explain (one packet)"),
-                            ("explain-file", "explain --file (1,000 packets)"),
-                            ("check-small", "check (100-packet capture)")):
-            if what in cli:
-                x = med(cli[what])
-                w(f"| {label} | {x:.0f} | {x / c:.1f}× |" if c else f"| {label} | {x:.0f} | – |")
+        w("\nLatency of the commands that load the datapath, against `compile` of the same "
+          "policy: the 10 k-prefix check policy (section 4) and the benchmark's compute policy "
+          "on the real tag file; wall time of the whole command, median of interleaved rounds. "
+          "*explain --file*: 1,000 packets in one call, one load.\n")
+        w("| policy | command | wall ms | × compile |\n|---|---|---|---|")
+        for pol, cmds in cli.items():
+            c = med(cmds["compile"]) if "compile" in cmds else None
+            for what, label in (("compile", "compile"), ("explain", "explain (one packet)"),
+                                ("explain-file", "explain --file (1,000 packets)"),
+                                ("check-small", "check (100-packet capture)")):
+                if what in cmds:
+                    x = med(cmds[what])
+                    w(f"| {pol} | {label} | {x:.0f} | "
+                      + (f"{x / c:.1f}× |" if c else "– |"))
     mm = [r for r in ctl if r["kind"] == "mapmem"]
     if mm:
         tot = sum(int(r["b"]) for r in mm)
