@@ -156,18 +156,54 @@ static __always_inline __u32 lowest_bit(__u64 w)
 }
 
 /*
+ * One word of classify()'s scan: the rules that cover the address (a, or hb learned from DNS,
+ * narrowed by the local side's l when there is one) and are in p.  The first word with a match
+ * stops the walk (m, word, and a_word: a's bits there); any collects the address's rules.  A
+ * bpf_loop() callback: the verifier checks one word, not AMLG_BM_WORDS of them per path.
+ */
+struct bm_scan {
+	const struct amlg_bitmap *a, *hb, *l, *p;
+	__u64 any;
+	__u64 m;
+	__u64 a_word;
+	__u32 word;
+	__u32 nwords;
+};
+
+static long scan_word(__u32 i, struct bm_scan *s)
+{
+	__u64 w, m;
+	__u32 k;
+
+	if (i >= s->nwords || i >= AMLG_BM_WORDS)
+		return 1;
+	k = BOUND(i, AMLG_BM_WORDS - 1); /* the same, and a bound the verifier sees */
+	w = s->a->w[k] | s->hb->w[k];
+	if (s->l)
+		w &= s->l->w[k];
+	m = w & s->p->w[k];
+	if (m) {
+		s->m = m;
+		s->word = k;
+		s->a_word = s->a->w[k];
+		return 1;
+	}
+	s->any |= w;
+	return 0;
+}
+
+/*
  * hb: the rules the remote address brings as a learned host (host_bitmap()), or NULL.
  *
- * Not inlined and global: the verifier checks it once, whatever the call site, and the loops
- * below are written so that each iteration either leaves or continues, which keeps the number of
- * verifier states linear in AMLG_BM_WORDS.
+ * Not inlined and global: the verifier checks it once, whatever the call site; the scans of the
+ * bitmap words are bpf_loop() callbacks (scan_word()).
  */
 __noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct amlg_flow *f,
 			const struct amlg_bitmap *hb, struct amlg_verdict *v)
 {
 	struct amlg_bitmap *a, *l, *p, *pr;
-	__u32 dir, ps, acls, pcls, prcls, nwords;
-	__u64 any = 0;
+	struct bm_scan sc = {};
+	__u32 dir, ps, acls, pcls, prcls;
 	void *classes;
 
 	if (!pc || !f || !v)
@@ -218,41 +254,31 @@ __noinline int classify(__u32 slot, const struct amlg_pcfg *pc, const struct aml
 	if (!p || !pr)
 		return 0;
 
-	nwords = pc->nwords;
-	for (__u32 i = 0; i < AMLG_BM_WORDS && i < nwords; i++) {
-		__u64 w = a->w[i] | hb->w[i], m;
+	sc.a = a;
+	sc.hb = hb;
+	sc.l = l;
+	sc.p = p;
+	sc.nwords = pc->nwords;
+	bpf_loop(AMLG_BM_WORDS, scan_word, &sc, 0);
+	if (sc.m) {
+		__u32 b = lowest_bit(sc.m);
 
-		if (l)
-			w &= l->w[i];
-		m = w & p->w[i];
-
-		if (m) {
-			__u32 b = lowest_bit(m);
-
-			v->verdict = AMLG_VERDICT_ALLOW;
-			v->reason = AMLG_REASON_NONE;
-			v->rule = AMLG_RULE_ID(dir, i * 64 + b);
-			/* the rule's bit came only from the learned host, not from a prefix */
-			v->via_host = !((a->w[i] >> b) & 1);
-			return 0;
-		}
-		any |= w;
+		v->verdict = AMLG_VERDICT_ALLOW;
+		v->reason = AMLG_REASON_NONE;
+		v->rule = AMLG_RULE_ID(dir, sc.word * 64 + b);
+		/* the rule's bit came only from the learned host, not from a prefix */
+		v->via_host = !((sc.a_word >> b) & 1);
+		return 0;
 	}
-	if (!any)
+	if (!sc.any)
 		return 0;
 	/* The address matched: name the first rule that has the protocol too, if one does. */
 	v->reason = AMLG_REASON_PROTO;
-	for (__u32 i = 0; i < AMLG_BM_WORDS && i < nwords; i++) {
-		__u64 m = (a->w[i] | hb->w[i]) & pr->w[i];
-
-		if (l)
-			m &= l->w[i];
-
-		if (m) {
-			v->reason = AMLG_REASON_PORT;
-			v->rule = AMLG_RULE_ID(dir, i * 64 + lowest_bit(m));
-			return 0;
-		}
+	sc.p = pr;
+	bpf_loop(AMLG_BM_WORDS, scan_word, &sc, 0);
+	if (sc.m) {
+		v->reason = AMLG_REASON_PORT;
+		v->rule = AMLG_RULE_ID(dir, sc.word * 64 + lowest_bit(sc.m));
 	}
 	return 0;
 }

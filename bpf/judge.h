@@ -36,6 +36,22 @@ struct amlg_result {
 	__u8 foreign; /* AMLG_DIR_AUTO and neither address is local */
 };
 
+/* The flow being classified lives here rather than on amlg_judge()'s stack: the call chains
+ * under it (classify(), its bitmap scans) need the room. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct amlg_flow);
+} amlg_flow_scratch SEC(".maps");
+
+static __always_inline struct amlg_flow *flow_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&amlg_flow_scratch, &zero);
+}
+
 /*
  * The flow a packet belongs to, as initiated in direction fdir: the packet's own direction
  * (pdir) says which address is remote, fdir whose destination port is the server port.
@@ -247,22 +263,24 @@ judge_new(const struct judge_env *e, const struct amlg_pkt *pkt, const struct am
 	  __u8 *match, int *fresh)
 {
 	struct amlg_ct_val *ct = NULL;
-	struct amlg_flow f = {};
+	struct amlg_flow *f = flow_scratch(); /* a per-CPU array: never NULL */
 	__u8 dir = e->dir, initiator = dir;
 	__u32 cflags = 0;
 	int mine;
 
-	flow_from_pkt(&f, pkt, dir, dir, pkt->dport);
-	f.now = e->now;
-	judge_classify(e, &f, vd);
+	if (!f)
+		return NULL;
+	flow_from_pkt(f, pkt, dir, dir, pkt->dport);
+	f->now = e->now;
+	judge_classify(e, f, vd);
 	if (vd->verdict == AMLG_VERDICT_ALLOW) {
 		*match = AMLG_MATCH_RULE;
 	} else if (pkt->proto == IPPROTO_TCP && (pkt->tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN) {
 		struct amlg_verdict rv;
 
-		flow_from_pkt(&f, pkt, dir, !dir, pkt->sport);
-		f.now = e->now;
-		judge_classify(e, &f, &rv);
+		flow_from_pkt(f, pkt, dir, !dir, pkt->sport);
+		f->now = e->now;
+		judge_classify(e, f, &rv);
 		if (rv.verdict == AMLG_VERDICT_ALLOW) {
 			*vd = rv;
 			*match = AMLG_MATCH_PICKUP;
@@ -295,12 +313,12 @@ static __always_inline void judge_tracked(const struct judge_env *e, const struc
 					  const struct amlg_ct_key *key, struct amlg_ct_val *ct,
 					  struct amlg_verdict *vd, __u8 *match)
 {
-	if (ct->generation != e->pc->generation) {
-		struct amlg_flow f = {};
+	struct amlg_flow *f = flow_scratch(); /* a per-CPU array: never NULL */
 
-		flow_from_ct(&f, key, ct->dir);
-		f.now = e->now;
-		judge_classify(e, &f, vd);
+	if (f && ct->generation != e->pc->generation) {
+		flow_from_ct(f, key, ct->dir);
+		f->now = e->now;
+		judge_classify(e, f, vd);
 		sni_keep(ct, e->pc, vd);
 		ct->verdict = vd->verdict;
 		ct->reason = vd->reason;

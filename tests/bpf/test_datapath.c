@@ -62,6 +62,28 @@ static const char policy_main[] =
 static const char policy_reload[] = "allow out udp port 53 to 198.51.100.53 flow T-DNS\n"
 				    "allow out tcp port 445 to 198.51.100.128/25 flow T-SMB\n";
 
+/*
+ * More rules than one bitmap word holds (64): M-0 .. M-149, each TCP to 198.51.100.7 on port
+ * 1000 + i, then M-UDP (UDP port 53 to 198.51.100.99) and M-TCP99 (TCP port 22 there), so
+ * that a match, and the near rule of a port violation, lie in the second and third words.
+ * Written by main() before the scenarios run.
+ */
+#define MANY_RULES 150
+static char policy_many[MANY_RULES * 64 + 128];
+
+static void make_policy_many(void)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < MANY_RULES; i++)
+		n += (size_t)snprintf(policy_many + n, sizeof(policy_many) - n,
+				      "allow out tcp port %d to 198.51.100.7 flow M-%d\n", 1000 + i,
+				      i);
+	snprintf(policy_many + n, sizeof(policy_many) - n,
+		 "allow out udp port 53 to 198.51.100.99 flow M-UDP\n"
+		 "allow out tcp port 22 to 198.51.100.99 flow M-TCP99\n");
+}
+
 struct step {
 	const char *name;
 	unsigned dir;
@@ -496,6 +518,38 @@ static const struct scenario scenarios[] = {
 		    OUT,
 		    { H4, "198.51.100.7", TCP, 50000, 443, ACK },
 		    ALLOW("T-HTTPS", AMLG_MATCH_CT) },
+	  } },
+	{ "many-rules",
+	  policy_many,
+	  {
+		  { "first word",
+		    OUT,
+		    { H4, "198.51.100.7", TCP, 50000, 1003 },
+		    ALLOW("M-3", AMLG_MATCH_RULE) },
+		  { "second word",
+		    OUT,
+		    { H4, "198.51.100.7", TCP, 50001, 1070 },
+		    ALLOW("M-70", AMLG_MATCH_RULE) },
+		  { "third word",
+		    OUT,
+		    { H4, "198.51.100.7", TCP, 50002, 1149 },
+		    ALLOW("M-149", AMLG_MATCH_RULE) },
+		  { "port of no rule: the first rule is the near one",
+		    OUT,
+		    { H4, "198.51.100.7", TCP, 50003, 999 },
+		    VIOL(AMLG_REASON_PORT, "M-0") },
+		  { "near rule in the third word",
+		    OUT,
+		    { H4, "198.51.100.99", UDP, 5000, 54 },
+		    VIOL(AMLG_REASON_PORT, "M-UDP") },
+		  { "match in the third word",
+		    OUT,
+		    { H4, "198.51.100.99", TCP, 50004, 22 },
+		    ALLOW("M-TCP99", AMLG_MATCH_RULE) },
+		  { "protocol of no rule",
+		    OUT,
+		    { H4, "198.51.100.7", UDP, 5001, 1003 },
+		    VIOL(AMLG_REASON_PROTO, NULL) },
 	  } },
 };
 
@@ -1029,6 +1083,7 @@ static void xdp_equals_tc(void)
 int main(void)
 {
 	harness_start();
+	make_policy_many();
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		run_scenario(&scenarios[i], AMLG_MODE_AUDIT);
 		run_scenario(&scenarios[i], AMLG_MODE_ENFORCE);
