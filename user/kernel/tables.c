@@ -158,31 +158,45 @@ out:
 	return err;
 }
 
+/* The slot's rule descriptions and counters (zeroed), each map in one batch update. */
 static int write_rules(const struct amlg_maps *m, uint32_t slot, const struct compiled *c)
 {
-	struct amlg_rule_info info;
-	size_t nval = (size_t)ncpus();
-	struct amlg_rstat *zero = calloc(nval, sizeof(*zero));
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	size_t per_cpu = (sizeof(struct amlg_rstat) + 7) & ~(size_t)7;
+	uint32_t *keys = malloc(AMLG_RULE_IDS * sizeof(*keys));
+	struct amlg_rule_info *info = calloc(AMLG_RULE_IDS, sizeof(*info));
+	void *zero = calloc(AMLG_RULE_IDS, per_cpu * (size_t)ncpus());
+	uint32_t n = AMLG_RULE_IDS;
 	int err = 0;
 
-	if (!zero)
-		return -ENOMEM;
-	for (uint32_t id = 0; id < AMLG_RULE_IDS && !err; id++) {
-		const struct crule *r = compiled_rule(c, id);
-		uint32_t key = slot * AMLG_RULE_IDS + id;
-
-		memset(&info, 0, sizeof(info));
-		if (r) {
-			snprintf(info.flow, sizeof(info.flow), "%s", r->flow);
-			snprintf(info.origin, sizeof(info.origin), "%s", r->origin);
-			info.dir = r->dir;
-			info.proto = r->proto;
-			info.used = 1;
-		}
-		if (bpf_map_update_elem(m->fd[M_RULES], &key, &info, BPF_ANY) ||
-		    bpf_map_update_elem(m->fd[M_RSTATS], &key, zero, BPF_ANY))
-			err = -errno;
+	if (!keys || !info || !zero) {
+		err = -ENOMEM;
+		goto out;
 	}
+	for (uint32_t id = 0; id < AMLG_RULE_IDS; id++) {
+		const struct crule *r = compiled_rule(c, id);
+
+		keys[id] = slot * AMLG_RULE_IDS + id;
+		if (!r)
+			continue;
+		snprintf(info[id].flow, sizeof(info[id].flow), "%s", r->flow);
+		snprintf(info[id].origin, sizeof(info[id].origin), "%s", r->origin);
+		info[id].dir = r->dir;
+		info[id].proto = r->proto;
+		info[id].used = 1;
+	}
+	if (bpf_map_update_batch(m->fd[M_RULES], keys, info, &n, &o))
+		err = -errno;
+	else if (n != AMLG_RULE_IDS)
+		err = -EIO;
+	n = AMLG_RULE_IDS;
+	if (!err && bpf_map_update_batch(m->fd[M_RSTATS], keys, zero, &n, &o))
+		err = -errno;
+	else if (!err && n != AMLG_RULE_IDS)
+		err = -EIO;
+out:
+	free(keys);
+	free(info);
 	free(zero);
 	return err;
 }
