@@ -52,16 +52,16 @@ live_setup() {
 	esac
 }
 
-# (d) one unlimited UDP run, the sender on CPU 1: packets/s received.
+# (d) one unlimited UDP run to the allowed port, the sender on CPU 1: packets/s received.
 live_sat_run() {
 	local name=$1 k=$2 h r sp rate
 	h=$(pair_host "$k")
 	r=$(pair_remote "$k")
-	in_ns "$h" timeout $((LIVE_UDP_SECS + 15)) iperf3 -s -1 -B 192.0.2.10 -p 5203 -J \
+	in_ns "$h" timeout $((LIVE_UDP_SECS + 15)) iperf3 -s -1 -B 192.0.2.10 -p 5202 -J \
 		>"$LW/sat-srv.json" 2>/dev/null &
 	sp=$!
-	wait_port "$h" 5203
-	in_ns "$r" taskset -c 1 timeout $((LIVE_UDP_SECS + 10)) iperf3 -c 192.0.2.10 -p 5203 -u \
+	wait_port "$h" 5202
+	in_ns "$r" taskset -c 1 timeout $((LIVE_UDP_SECS + 10)) iperf3 -c 192.0.2.10 -p 5202 -u \
 		-b 0 -l 64 -t "$LIVE_UDP_SECS" >/dev/null 2>&1 || true
 	wait "$sp" || true
 	rate=$(jfield "$LW/sat-srv.json" "round((d['end']['sum']['packets'] - d['end']['sum']['lost_packets']) / d['end']['sum']['seconds'])" 2>/dev/null || echo 0)
