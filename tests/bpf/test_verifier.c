@@ -57,20 +57,14 @@ static void judge(const char *name, int err, double secs)
 	       "%ld instructions processed (budget %d)", n, AMLG_VERIFIER_BUDGET);
 }
 
-/* One tc-object entry point of the role, loaded alone. */
-static void tc_entry(const char *prog, unsigned role, const char *name)
+/* Load obj with only its program prog, the verifier's statistics into vlog, and judge them. */
+static void load_alone(struct bpf_object *obj, const char *prog, const char *name)
 {
-	struct amlguard_bpf *s = amlguard_bpf__open();
 	struct bpf_program *p;
 	double t0;
 	int err;
 
-	if (!s) {
-		report("verifier", name, false, "cannot open the object");
-		return;
-	}
-	s->rodata->amlg_role = role;
-	bpf_object__for_each_program(p, s->obj) {
+	bpf_object__for_each_program(p, obj) {
 		bool mine = !strcmp(bpf_program__name(p), prog);
 
 		bpf_program__set_autoload(p, mine);
@@ -81,28 +75,34 @@ static void tc_entry(const char *prog, unsigned role, const char *name)
 	}
 	vlog[0] = '\0';
 	t0 = now_s();
-	err = amlguard_bpf__load(s);
+	err = bpf_object__load(obj);
 	judge(name, err, now_s() - t0);
+}
+
+/* One tc-object entry point of the role. */
+static void tc_entry(const char *prog, unsigned role, const char *name)
+{
+	struct amlguard_bpf *s = amlguard_bpf__open();
+
+	if (!s) {
+		report("verifier", name, false, "cannot open the object");
+		return;
+	}
+	s->rodata->amlg_role = role;
+	load_alone(s->obj, prog, name);
 	amlguard_bpf__destroy(s);
 }
 
 static void xdp_entry(unsigned role, const char *name)
 {
 	struct amlguard_xdp_bpf *x = amlguard_xdp_bpf__open();
-	double t0;
-	int err;
 
 	if (!x) {
 		report("verifier", name, false, "cannot open the object");
 		return;
 	}
 	x->rodata->amlg_role = role;
-	bpf_program__set_log_buf(x->progs.amlg_xdp, vlog, sizeof(vlog));
-	bpf_program__set_log_level(x->progs.amlg_xdp, 4);
-	vlog[0] = '\0';
-	t0 = now_s();
-	err = amlguard_xdp_bpf__load(x);
-	judge(name, err, now_s() - t0);
+	load_alone(x->obj, "amlg_xdp", name);
 	amlguard_xdp_bpf__destroy(x);
 }
 
