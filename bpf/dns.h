@@ -278,8 +278,13 @@ static long answer_step(__u32 i, struct answer_ctx *ac)
 
 			a->family = type == 1 ? 4 : 6;
 			a->ttl = ttl;
-			for (__u32 k = 0; k < 16; k++)
-				a->addr[k] = k < rdlen ? msg_byte(sc->msg, pos + k) : 0;
+			/* the rdlen bytes lie in the message (checked above), zero-padded to 16 */
+			__builtin_memset(a->addr, 0, 16);
+			if (bpf_probe_read_kernel(a->addr, type == 1 ? 4 : 16,
+						  sc->msg + BOUND(pos, AMLG_MSG_MAX - 1))) {
+				ac->err = 1;
+				return 1;
+			}
 			ac->naddr = n + 1;
 		}
 	}

@@ -77,10 +77,15 @@ static __always_inline int len_in(const __u64 *bits, __u32 len)
 	return len < 256 && (bits[(len >> 6) & 3] >> (len & 63)) & 1;
 }
 
-/* Does the pattern's text equal nb->text[off, off + len)?  Eight bytes at a time. */
-static __always_inline int text_equal(const struct amlg_namebuf *nb, __u32 off,
-				      const struct amlg_host *h, __u32 len)
+/*
+ * Does the pattern's text equal nb->text[off, off + len)?  Eight bytes at a time.  Global: the
+ * verifier checks the loop once, not at each of the three places a name step compares.
+ */
+__noinline int text_equal(const struct amlg_namebuf *nb, __u32 off, const struct amlg_host *h,
+			  __u32 len)
 {
+	if (!nb || !h)
+		return 0;
 	off = (__u32)BOUND(off, AMLG_NAME_MAX - 1);
 	for (__u32 i = 0; i < AMLG_NAME_MAX / 8; i++) {
 		__u64 a, b, mask = ~0ull;

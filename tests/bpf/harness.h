@@ -57,7 +57,7 @@ const char *rule_flow(const struct compiled *c, unsigned rule);
 
 /*
  * One loaded instance of each kind for the whole run, emptied and given the next policy between
- * uses (offline_reset): a load costs 0.13 s of verifier time.  SINGLE has the live entry
+ * uses (offline_reset): a load costs 0.1 s of verifier time.  SINGLE has the live entry
  * point, BATCH the batch one ("check"), BOTH both.
  */
 enum { INSTANCE_SINGLE, INSTANCE_BATCH, INSTANCE_BOTH, INSTANCE_KINDS };

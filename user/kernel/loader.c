@@ -37,7 +37,7 @@ static void maps_from_skel(struct amlguard_bpf *s, struct amlg_maps *m)
 
 /* Open and load the object; on a verifier rejection show the end of its log. */
 /*
- * Which entry points to load: the verifier takes about 0.13 s for each, so every user loads
+ * Which entry points to load: the verifier takes about 0.1 s for each, so every user loads
  * only the ones it runs.  live: the tc entry points; offline: the single-packet test entry
  * point; batch: the batch entry point.
  */

@@ -58,7 +58,7 @@ struct offline_verdict {
 
 /*
  * Load the datapath without attaching it, with c installed (c may be NULL: no policy yet).  Each
- * entry point loaded costs about 0.13 s of verifier time, so each open loads only what its user
+ * entry point loaded costs about 0.1 s of verifier time, so each open loads only what its user
  * runs: offline_open the single-packet entry point (offline_run; batch_fd is -1),
  * offline_open_batch the batch entry point (batch_run; prog_fd is -1), offline_open_both both.
  */
