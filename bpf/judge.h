@@ -313,9 +313,10 @@ static __always_inline void judge_tracked(const struct judge_env *e, const struc
 					  const struct amlg_ct_key *key, struct amlg_ct_val *ct,
 					  struct amlg_verdict *vd, __u8 *match)
 {
-	struct amlg_flow *f = flow_scratch(); /* a per-CPU array: never NULL */
+	struct amlg_flow *f;
 
-	if (f && ct->generation != e->pc->generation) {
+	/* re-judged under a newer policy; the scratch is looked up only then (never NULL) */
+	if (ct->generation != e->pc->generation && (f = flow_scratch())) {
 		flow_from_ct(f, key, ct->dir);
 		f->now = e->now;
 		judge_classify(e, f, vd);
